@@ -1,0 +1,514 @@
+//! One error for the whole toolkit, and its framework-free rendering.
+//!
+//! Every rejection the toolkit makes is an [`AuthError`]. The RFC 6750 mapping
+//! (`invalid_request` → 400, `invalid_token` → 401, `insufficient_scope` → 403) is data
+//! here, computed once: adapters copy the resulting [`Rejection`] into their own response
+//! type and add nothing. An app that wants its own body shape installs a
+//! [`RenderRejection`] hook on its validator.
+//!
+//! # Security
+//!
+//! Descriptions are fixed strings chosen by the toolkit. Nothing a client sent (the token,
+//! a key id from the token, a claim value) is ever copied into a challenge or a body.
+
+use std::{fmt, sync::Arc};
+
+use crate::scope::ScopeRequirement;
+
+/// The authentication scheme a rejection speaks for; it names the `WWW-Authenticate`
+/// challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Scheme {
+    /// `Bearer` tokens (RFC 6750): JWTs.
+    Bearer,
+    /// API keys, challenged as `ApiKey`.
+    ApiKey,
+}
+
+impl Scheme {
+    /// The scheme name as it appears in a challenge.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Bearer => "Bearer",
+            Scheme::ApiKey => "ApiKey",
+        }
+    }
+}
+
+/// Why a request's credential was malformed (400 `invalid_request`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidRequest {
+    /// `Authorization: Bearer` with nothing after the scheme.
+    #[error("the Authorization header names the Bearer scheme but carries no token")]
+    EmptyToken,
+    /// More than one token after the scheme.
+    #[error("the Authorization header carries more than one token")]
+    ExtraParts,
+    /// Characters outside the RFC 6750 `b64token` alphabet.
+    #[error("the token contains characters that are not allowed")]
+    IllegalCharacters,
+    /// The header is not visible ASCII.
+    #[error("the Authorization header is not valid visible ASCII")]
+    NotAscii,
+    /// The same credential header appears more than once.
+    #[error("the credential header appears more than once")]
+    DuplicateHeader,
+    /// A credential was presented in more than one place (header, cookie, query).
+    #[error("more than one credential was presented")]
+    MultipleCredentials,
+}
+
+/// Why a token was refused (401 `invalid_token`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Longer than the validator's size limit; refused before any decoding.
+    #[error("the token is larger than allowed")]
+    TooLarge,
+    /// Not three dot-separated segments.
+    #[error("the token is not a compact JWS (three segments)")]
+    Malformed,
+    /// A segment is not canonical unpadded base64url.
+    #[error("the token is not valid base64url")]
+    Base64,
+    /// The header is not a JSON object of the expected shape (or repeats a member).
+    #[error("the token header is not valid")]
+    Header,
+    /// The header names an algorithm this validator does not accept.
+    #[error("the token's algorithm is not accepted")]
+    Algorithm,
+    /// No configured key matches the token's key id and algorithm.
+    #[error("no key matches the token")]
+    UnknownKey,
+    /// The header carries `jku`, `x5u` or `jwk`: keys are never taken from the token.
+    #[error("the token header refers to a key source that is never trusted")]
+    ForbiddenHeader,
+    /// The header carries `crit`; no JWS extension is supported.
+    #[error("the token requires an unsupported extension")]
+    Critical,
+    /// The header's `typ` is not the one required.
+    #[error("the token type is not accepted")]
+    Type,
+    /// The signature does not verify.
+    #[error("the token signature is invalid")]
+    Signature,
+    /// The payload is not a JSON object (or repeats a member).
+    #[error("the token claims are not valid JSON")]
+    Claims,
+    /// A registered claim has the wrong JSON type (such as `"exp": "123"`).
+    #[error("a registered claim has the wrong type")]
+    ClaimType,
+    /// A required claim is absent.
+    #[error("a required claim is missing")]
+    MissingClaim,
+    /// `exp` is in the past (beyond the leeway).
+    #[error("the token has expired")]
+    Expired,
+    /// `nbf` is in the future (beyond the leeway).
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    /// `iat` is in the future (beyond the leeway).
+    #[error("the token was issued in the future")]
+    IssuedInFuture,
+    /// `iss` is not one of the accepted issuers.
+    #[error("the token issuer is not accepted")]
+    Issuer,
+    /// `aud` does not contain an accepted audience.
+    #[error("the token audience is not accepted")]
+    Audience,
+    /// The claims do not fit the application's claims type.
+    #[error("the token claims do not have the expected shape")]
+    ClaimsShape,
+}
+
+/// Why a configuration was refused at start-up.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The validator has no key.
+    #[error("the validator has no verification key")]
+    NoKeys,
+    /// The allowed-algorithm list is empty.
+    #[error("the list of allowed algorithms is empty")]
+    NoAlgorithms,
+    /// A key's algorithm is not in the allowed list.
+    #[error("a key is bound to {0}, which is not in the allowed algorithms")]
+    KeyAlgorithmNotAllowed(&'static str),
+    /// An HMAC secret shorter than the hash output.
+    #[error("the {alg} secret is {len} bytes; at least {min} are required")]
+    SecretTooShort {
+        /// The algorithm.
+        alg: &'static str,
+        /// The secret's length.
+        len: usize,
+        /// The minimum length.
+        min: usize,
+    },
+    /// An HMAC secret that is a well-known or low-entropy value.
+    #[error("the HMAC secret is a well-known or low-entropy value")]
+    WeakSecret,
+    /// An RSA key smaller than 2048 bits.
+    #[error("the RSA key has {0} bits; at least 2048 are required")]
+    RsaKeyTooSmall(usize),
+    /// Key material that does not parse as the algorithm's key type.
+    #[error("the key is not a valid {alg} key: {reason}")]
+    InvalidKey {
+        /// The algorithm the key was meant for.
+        alg: &'static str,
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// A JWK or JWKS document that cannot be used.
+    #[error("the JWK is not usable: {0}")]
+    Jwk(&'static str),
+    /// An unknown algorithm name.
+    #[error("unknown or unsupported algorithm name")]
+    UnknownAlgorithm,
+    /// A key file that cannot be read.
+    #[error("cannot read key file {path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The token size limit is zero.
+    #[error("the maximum token length must be positive")]
+    ZeroTokenLimit,
+    /// A token source name that cannot be a header, cookie or query parameter name.
+    #[error("a token source name is empty or contains characters that are not allowed")]
+    BadSourceName,
+}
+
+/// Every way a request can fail authentication or authorization.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// No credential was presented (401, challenge without `error`).
+    #[error("no credential was presented")]
+    MissingCredential(Scheme),
+    /// The credential was malformed (400 `invalid_request`).
+    #[error("{1}")]
+    InvalidRequest(Scheme, InvalidRequest),
+    /// The token was refused (401 `invalid_token`).
+    #[error("{0}")]
+    InvalidToken(TokenError),
+    /// The credential is valid but lacks a scope (403 `insufficient_scope`).
+    #[error("the credential lacks a required scope")]
+    InsufficientScope(Scheme, ScopeRequirement),
+    /// The server is misconfigured (500); the text is for the operator, not the client.
+    #[error("server misconfiguration: {0}")]
+    Misconfigured(&'static str),
+}
+
+impl From<TokenError> for AuthError {
+    fn from(e: TokenError) -> Self {
+        AuthError::InvalidToken(e)
+    }
+}
+
+impl AuthError {
+    /// The HTTP status code for this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            AuthError::MissingCredential(_) | AuthError::InvalidToken(_) => 401,
+            AuthError::InvalidRequest(..) => 400,
+            AuthError::InsufficientScope(..) => 403,
+            AuthError::Misconfigured(_) => 500,
+        }
+    }
+
+    /// The RFC 6750 error code, if any (`invalid_request`, `invalid_token`,
+    /// `insufficient_scope`).
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            AuthError::MissingCredential(_) | AuthError::Misconfigured(_) => None,
+            AuthError::InvalidRequest(..) => Some("invalid_request"),
+            AuthError::InvalidToken(_) => Some("invalid_token"),
+            AuthError::InsufficientScope(..) => Some("insufficient_scope"),
+        }
+    }
+
+    fn scheme(&self) -> Option<Scheme> {
+        match self {
+            AuthError::MissingCredential(s)
+            | AuthError::InvalidRequest(s, _)
+            | AuthError::InsufficientScope(s, _) => Some(*s),
+            AuthError::InvalidToken(_) => Some(Scheme::Bearer),
+            AuthError::Misconfigured(_) => None,
+        }
+    }
+
+    /// A fixed, client-safe description; it never contains client input.
+    pub fn description(&self) -> String {
+        match self {
+            AuthError::MissingCredential(_) => "no credential was presented".into(),
+            AuthError::InvalidRequest(_, r) => r.to_string(),
+            AuthError::InvalidToken(t) => t.to_string(),
+            AuthError::InsufficientScope(_, req) => match req.scopes().len() {
+                1 => "the credential lacks the required scope".into(),
+                _ => "the credential lacks the required scopes".into(),
+            },
+            AuthError::Misconfigured(_) => "the server is not configured correctly".into(),
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge for this error, in the given realm.
+    ///
+    /// `Bearer realm="x"` for a missing credential (no `error`, RFC 6750 §3),
+    /// `error`/`error_description` for 400 and 401, `error`/`scope` for 403.
+    pub fn challenge(&self, realm: Option<&str>) -> Option<String> {
+        let scheme = self.scheme()?;
+        let mut params: Vec<(&str, String)> = Vec::with_capacity(3);
+        if let Some(realm) = realm {
+            params.push(("realm", realm.to_owned()));
+        }
+        match self {
+            AuthError::InvalidRequest(..) | AuthError::InvalidToken(_) => {
+                params.push(("error", self.code().unwrap_or_default().to_owned()));
+                params.push(("error_description", self.description()));
+            }
+            AuthError::InsufficientScope(_, req) => {
+                params.push(("error", "insufficient_scope".to_owned()));
+                params.push(("scope", req.scopes().join(" ")));
+            }
+            _ => {}
+        }
+        let mut out = String::from(scheme.as_str());
+        for (i, (k, v)) in params.iter().enumerate() {
+            out.push_str(if i == 0 { " " } else { ", " });
+            out.push_str(k);
+            out.push_str("=\"");
+            // Quoted-string: the values are toolkit text or configured names; escape
+            // anyway so a realm with a quote cannot break the header.
+            for c in v.chars() {
+                if c == '"' || c == '\\' {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            out.push('"');
+        }
+        Some(out)
+    }
+
+    fn problem_type(&self) -> &'static str {
+        match self {
+            AuthError::MissingCredential(_) => "https://www.rfc-editor.org/rfc/rfc6750#section-3",
+            AuthError::Misconfigured(_) => "about:blank",
+            _ => "https://www.rfc-editor.org/rfc/rfc6750#section-3.1",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            AuthError::MissingCredential(_) => "Authentication required",
+            AuthError::InvalidRequest(..) => "Invalid request",
+            AuthError::InvalidToken(_) => "Invalid token",
+            AuthError::InsufficientScope(..) => "Insufficient scope",
+            AuthError::Misconfigured(_) => "Internal Server Error",
+        }
+    }
+}
+
+/// A framework-free HTTP rejection: what an adapter writes to the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// HTTP status code.
+    pub status: u16,
+    /// `WWW-Authenticate` header value, if any.
+    pub www_authenticate: Option<String>,
+    /// `Content-Type` of the body.
+    pub content_type: String,
+    /// The body.
+    pub body: String,
+}
+
+/// The default `application/problem+json` (RFC 9457) rendering of an error.
+///
+/// Body members: `type`, `title`, `status`, `detail`, and `error` (the RFC 6750 code) when
+/// there is one.
+pub fn problem_json(error: &AuthError, realm: Option<&str>) -> Rejection {
+    #[derive(serde::Serialize)]
+    struct Problem<'a> {
+        r#type: &'a str,
+        title: &'a str,
+        status: u16,
+        detail: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<&'a str>,
+    }
+    let detail = error.description();
+    let problem = Problem {
+        r#type: error.problem_type(),
+        title: error.title(),
+        status: error.status(),
+        detail: &detail,
+        error: error.code(),
+    };
+    // Serialising a struct of strings and a u16 cannot fail; fall back to a fixed body
+    // rather than unwrap.
+    let body = serde_json::to_string(&problem)
+        .unwrap_or_else(|_| String::from(r#"{"type":"about:blank","status":500}"#));
+    Rejection {
+        status: error.status(),
+        www_authenticate: error.challenge(realm),
+        content_type: "application/problem+json".to_owned(),
+        body,
+    }
+}
+
+/// A hook that turns an [`AuthError`] into the response an app wants.
+///
+/// The default is [`problem_json`]. A closure `Fn(&AuthError, Option<&str>) -> Rejection`
+/// implements it; call [`problem_json`] inside to start from the default.
+///
+/// ```
+/// use auth_core::error::{problem_json, AuthError, Rejection, RenderRejection};
+///
+/// let renderer = |err: &AuthError, realm: Option<&str>| {
+///     let mut r = problem_json(err, realm);
+///     r.content_type = "application/json".into();
+///     r.body = format!(r#"{{"message":"{}"}}"#, err.description());
+///     r
+/// };
+/// let r = renderer.render(&AuthError::Misconfigured("x"), None);
+/// assert_eq!(r.status, 500);
+/// ```
+pub trait RenderRejection: Send + Sync + 'static {
+    /// Render `error` for a credential checked in `realm`.
+    fn render(&self, error: &AuthError, realm: Option<&str>) -> Rejection;
+}
+
+impl<F> RenderRejection for F
+where
+    F: Fn(&AuthError, Option<&str>) -> Rejection + Send + Sync + 'static,
+{
+    fn render(&self, error: &AuthError, realm: Option<&str>) -> Rejection {
+        self(error, realm)
+    }
+}
+
+/// How rejections are rendered: a realm and an optional custom renderer, shared by the
+/// validators of an app.
+#[derive(Clone, Default)]
+pub struct Renderer {
+    realm: Option<Arc<str>>,
+    custom: Option<Arc<dyn RenderRejection>>,
+}
+
+impl fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Renderer")
+            .field("realm", &self.realm)
+            .field("custom", &self.custom.is_some())
+            .finish()
+    }
+}
+
+impl Renderer {
+    /// A renderer for `realm` with the default problem+json body.
+    pub fn new(realm: Option<&str>) -> Self {
+        Renderer {
+            realm: realm.map(Arc::from),
+            custom: None,
+        }
+    }
+
+    /// Replace the body renderer.
+    pub fn with_custom(mut self, custom: impl RenderRejection) -> Self {
+        self.custom = Some(Arc::new(custom));
+        self
+    }
+
+    /// The realm named in challenges.
+    pub fn realm(&self) -> Option<&str> {
+        self.realm.as_deref()
+    }
+
+    /// Render an error, logging its reason at debug level (never the credential).
+    pub fn render(&self, error: &AuthError) -> Rejection {
+        tracing::debug!(status = error.status(), reason = %error, "request rejected");
+        match &self.custom {
+            Some(custom) => custom.render(error, self.realm()),
+            None => problem_json(error, self.realm()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn errors_are_send_and_sync() {
+        assert_send_sync::<AuthError>();
+        assert_send_sync::<ConfigError>();
+        assert_send_sync::<TokenError>();
+        assert_send_sync::<Rejection>();
+    }
+
+    #[test]
+    fn missing_credential_challenge_has_no_error() {
+        let e = AuthError::MissingCredential(Scheme::Bearer);
+        assert_eq!(e.status(), 401);
+        assert_eq!(
+            e.challenge(Some("auth-demo")).as_deref(),
+            Some(r#"Bearer realm="auth-demo""#)
+        );
+        assert_eq!(e.challenge(None).as_deref(), Some("Bearer"));
+    }
+
+    #[test]
+    fn invalid_token_challenge() {
+        let e = AuthError::InvalidToken(TokenError::Expired);
+        assert_eq!(
+            e.challenge(Some("r")).as_deref(),
+            Some(r#"Bearer realm="r", error="invalid_token", error_description="the token has expired""#)
+        );
+    }
+
+    #[test]
+    fn scope_challenge_lists_scopes() {
+        let e = AuthError::InsufficientScope(Scheme::Bearer, ScopeRequirement::all(["a", "b"]));
+        assert_eq!(e.status(), 403);
+        assert_eq!(
+            e.challenge(Some("r")).as_deref(),
+            Some(r#"Bearer realm="r", error="insufficient_scope", scope="a b""#)
+        );
+    }
+
+    #[test]
+    fn realm_is_escaped() {
+        let e = AuthError::MissingCredential(Scheme::ApiKey);
+        assert_eq!(
+            e.challenge(Some(r#"a"b"#)).as_deref(),
+            Some(r#"ApiKey realm="a\"b""#)
+        );
+    }
+
+    #[test]
+    fn problem_body_shape() {
+        let r = problem_json(&AuthError::InvalidToken(TokenError::Signature), Some("r"));
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
+        assert_eq!(v["status"], 401);
+        assert_eq!(v["error"], "invalid_token");
+        assert_eq!(v["detail"], "the token signature is invalid");
+        assert_eq!(v["title"], "Invalid token");
+        assert!(v["type"].is_string());
+        assert_eq!(r.content_type, "application/problem+json");
+    }
+
+    #[test]
+    fn misconfigured_is_500_without_challenge() {
+        let r = problem_json(&AuthError::Misconfigured("no validator"), None);
+        assert_eq!(r.status, 500);
+        assert!(r.www_authenticate.is_none());
+        assert!(!r.body.contains("no validator"));
+    }
+}

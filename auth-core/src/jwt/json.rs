@@ -1,0 +1,143 @@
+//! Single-pass JSON object readers for the JOSE header and the registered claims.
+//!
+//! Written by hand (over serde) because no crate does both things we need in one pass:
+//! refuse duplicate member names (RFC 7515 §5.2, RFC 8725 §2.6), which serde's derive
+//! ignores for unknown members and `serde_json::Value` silently resolves to the last one,
+//! and report a registered claim of the wrong JSON type as such instead of a generic
+//! parse error (SECURITY.md item 27). Values are borrowed from the decoded bytes; only the
+//! strings handed to the application are allocated.
+
+use std::{borrow::Cow, fmt};
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+/// A member name or string value, borrowed when it has no escapes.
+pub(crate) struct Str<'a>(pub(crate) Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Str<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Str<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// Any JSON value, classified by type; strings are kept, containers are skipped.
+pub(crate) enum Value<'a> {
+    Number(f64),
+    Str(Cow<'a, str>),
+    /// An array whose members are all strings.
+    Strings(Vec<Cow<'a, str>>),
+    /// Anything else: objects, booleans, null, arrays with non-string members.
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Value<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Value<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Value::Number(v as f64))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Value::Number(v as f64))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Value::Number(v))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Value::Other)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Value::Other)
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Value::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Value::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Value::Str(Cow::Owned(v)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                let mut all_strings = true;
+                while let Some(item) = seq.next_element::<Value<'de>>()? {
+                    match item {
+                        Value::Str(s) if all_strings => out.push(s),
+                        _ => all_strings = false,
+                    }
+                }
+                Ok(if all_strings {
+                    Value::Strings(out)
+                } else {
+                    Value::Other
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                // Nested objects may repeat names freely: only the top level is checked.
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Value::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Member names seen so far in one object; a repeat is a duplicate.
+pub(crate) struct Seen<'a> {
+    names: Vec<Cow<'a, str>>,
+}
+
+impl<'a> Seen<'a> {
+    pub(crate) fn new() -> Self {
+        Seen {
+            names: Vec::with_capacity(16),
+        }
+    }
+
+    /// Record `name`; false when it was seen before.
+    pub(crate) fn insert(&mut self, name: &Cow<'a, str>) -> bool {
+        if self.names.iter().any(|n| n == name) {
+            return false;
+        }
+        self.names.push(name.clone());
+        true
+    }
+}
+
+/// Read an object member by member: `on_member(name, map)` must consume the value.
+/// Fails on a non-object or a repeated member name.
+pub(crate) fn for_each_member<'de, A, F>(mut map: A, mut on_member: F) -> Result<(), A::Error>
+where
+    A: MapAccess<'de>,
+    F: FnMut(&str, &mut A) -> Result<(), A::Error>,
+{
+    let mut seen = Seen::new();
+    while let Some(Str(name)) = map.next_key::<Str<'de>>()? {
+        if !seen.insert(&name) {
+            return Err(de::Error::custom("duplicate member"));
+        }
+        on_member(&name, &mut map)?;
+    }
+    Ok(())
+}

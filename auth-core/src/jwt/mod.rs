@@ -1,0 +1,18 @@
+//! JSON Web Tokens: validation ([`JwtValidator`]), keys ([`JwtKey`]), claims
+//! ([`Claims`]) and issuing ([`JwtIssuer`]).
+
+mod algorithm;
+mod claims;
+mod header;
+mod issue;
+mod json;
+mod key;
+mod validator;
+
+pub use algorithm::Algorithm;
+pub use claims::{Claims, NoClaims, RegisteredClaims};
+pub use issue::{IssueError, JwtIssuer, SigningKey, sign_compact};
+pub use key::{JwtKey, keys_from_jwks, keys_from_jwks_file};
+pub use validator::{
+    JwtValidator, JwtValidatorBuilder, RegisteredClaim, VerifiedJwt, check_scopes,
+};

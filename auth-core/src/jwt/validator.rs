@@ -1,0 +1,714 @@
+//! `JwtValidator`: built once at start-up, immutable, cheap to clone and share.
+//!
+//! The verification path is written here rather than delegated to
+//! `jsonwebtoken::decode`, which parses the key on every call and decodes the header and the
+//! claims twice. This one parses each key once at start-up (aws-lc-rs `ParsedPublicKey`,
+//! `hmac::Key`), decodes each segment once, and reads the JSON in one pass; it uses the same
+//! aws-lc-rs primitives jsonwebtoken uses, and the test suite checks it against
+//! jsonwebtoken on the whole conformance table and on the Wycheproof JWS vectors.
+
+use std::{
+    fmt,
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde::de::DeserializeOwned;
+
+use super::{
+    algorithm::Algorithm,
+    claims::{Claims, Parsed, RegisteredClaims},
+    header::Header,
+    key::JwtKey,
+};
+use crate::{
+    credential::{TokenSource, find_bearer},
+    error::{AuthError, ConfigError, Rejection, RenderRejection, Renderer, Scheme, TokenError},
+    request::RequestView,
+    scope::{ScopeRequirement, Scopes},
+};
+
+/// Decoded header and signature are read into stack buffers of this size: enough for any
+/// real header and for an RSA-8192 signature. Anything larger is refused.
+const SEGMENT_BUF: usize = 1024;
+
+/// A registered claim that can be made mandatory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RegisteredClaim {
+    /// `iss`
+    Iss,
+    /// `sub`
+    Sub,
+    /// `aud`
+    Aud,
+    /// `exp`
+    Exp,
+    /// `nbf`
+    Nbf,
+    /// `iat`
+    Iat,
+    /// `jti`
+    Jti,
+}
+
+impl RegisteredClaim {
+    fn present(self, c: &RegisteredClaims) -> bool {
+        match self {
+            RegisteredClaim::Iss => c.iss.is_some(),
+            RegisteredClaim::Sub => c.sub.is_some(),
+            RegisteredClaim::Aud => !c.aud.is_empty(),
+            RegisteredClaim::Exp => c.exp.is_some(),
+            RegisteredClaim::Nbf => c.nbf.is_some(),
+            RegisteredClaim::Iat => c.iat.is_some(),
+            RegisteredClaim::Jti => c.jti.is_some(),
+        }
+    }
+}
+
+/// Validates JWTs (compact JWS) against a fixed policy.
+///
+/// ```
+/// use auth_core::jwt::{Algorithm, JwtKey, JwtValidator};
+///
+/// let validator = JwtValidator::builder()
+///     .key(JwtKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?)
+///     .issuer("https://issuer.example")
+///     .audience("my-api")
+///     .realm("my-api")
+///     .build()?;
+/// assert!(validator.verify("not.a.token").is_err());
+/// # Ok::<(), auth_core::error::ConfigError>(())
+/// ```
+///
+/// # Security
+///
+/// - Algorithms come from the keys (each key is bound to one) and the optional
+///   [`algorithms`](JwtValidatorBuilder::algorithms) list, never from the token. `none` does
+///   not exist here.
+/// - Tokens with `jku`, `x5u`, `jwk` or `crit` headers are refused; `x5c` is ignored.
+/// - `exp` is required unless [`allow_missing_exp`](JwtValidatorBuilder::allow_missing_exp)
+///   is called; `nbf` and `iat` are honoured with the leeway (default 60 s).
+/// - Issuers match byte for byte. A token with `aud` is refused unless an accepted audience
+///   is configured and present (RFC 7519 §4.1.3).
+/// - Duplicate JSON members and registered claims of the wrong type are refused.
+/// - A token without `kid` is tried against every key bound to its algorithm; a token with a
+///   `kid` only against the key with that id and algorithm.
+#[derive(Clone)]
+pub struct JwtValidator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    keys: Vec<JwtKey>,
+    algorithms: Vec<Algorithm>,
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    leeway: i64,
+    require_exp: bool,
+    required: Vec<RegisteredClaim>,
+    typ: Vec<String>,
+    max_len: usize,
+    sources: Vec<TokenSource>,
+    renderer: Renderer,
+}
+
+impl fmt::Debug for JwtValidator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("JwtValidator")
+            .field("keys", &i.keys)
+            .field("algorithms", &i.algorithms)
+            .field("issuers", &i.issuers)
+            .field("audiences", &i.audiences)
+            .field("leeway", &i.leeway)
+            .field("require_exp", &i.require_exp)
+            .field("typ", &i.typ)
+            .field("max_len", &i.max_len)
+            .field("sources", &i.sources)
+            .field("renderer", &i.renderer)
+            .finish()
+    }
+}
+
+/// A token whose signature and claims passed every check.
+#[derive(Debug, Clone)]
+pub struct VerifiedJwt {
+    registered: RegisteredClaims,
+    scopes: Scopes,
+    payload: Vec<u8>,
+}
+
+impl VerifiedJwt {
+    /// The registered claims.
+    pub fn registered(&self) -> &RegisteredClaims {
+        &self.registered
+    }
+
+    /// The scopes (`scope` and `scp`).
+    pub fn scopes(&self) -> &Scopes {
+        &self.scopes
+    }
+
+    /// The decoded payload (JSON), for reading claims of another type.
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// The claims with the application's type `C`, keeping this value.
+    pub fn claims<C: DeserializeOwned>(&self) -> Result<Claims<C>, TokenError> {
+        Ok(Claims {
+            registered: self.registered.clone(),
+            scopes: self.scopes.clone(),
+            custom: custom_claims(&self.payload)?,
+        })
+    }
+
+    /// The claims with the application's type `C`.
+    pub fn into_claims<C: DeserializeOwned>(self) -> Result<Claims<C>, TokenError> {
+        Ok(Claims {
+            custom: custom_claims(&self.payload)?,
+            registered: self.registered,
+            scopes: self.scopes,
+        })
+    }
+}
+
+fn custom_claims<C: DeserializeOwned>(payload: &[u8]) -> Result<C, TokenError> {
+    serde_json::from_slice(payload).map_err(|_| TokenError::ClaimsShape)
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Compare two `typ` values as media types: case-insensitive, `application/` optional
+/// (RFC 7515 §4.1.9).
+fn same_typ(a: &str, b: &str) -> bool {
+    fn strip(s: &str) -> &str {
+        match s.get(..12) {
+            Some(p) if p.eq_ignore_ascii_case("application/") => &s[12..],
+            _ => s,
+        }
+    }
+    strip(a).eq_ignore_ascii_case(strip(b))
+}
+
+impl JwtValidator {
+    /// Start configuring a validator.
+    pub fn builder() -> JwtValidatorBuilder {
+        JwtValidatorBuilder::default()
+    }
+
+    /// Verify `token` now: signature, then claims.
+    pub fn verify(&self, token: &str) -> Result<VerifiedJwt, TokenError> {
+        self.verify_at(token, now())
+    }
+
+    /// Verify `token` as if the time were `now` (seconds since the epoch).
+    pub fn verify_at(&self, token: &str, now: i64) -> Result<VerifiedJwt, TokenError> {
+        let payload = self.verify_jws(token)?;
+        let parsed = Parsed::parse(&payload)?;
+        self.check_claims(&parsed, now)?;
+        Ok(VerifiedJwt {
+            registered: parsed.registered,
+            scopes: parsed.scopes,
+            payload,
+        })
+    }
+
+    /// Verify only the JWS layer (header rules, algorithm, key, signature) and return the
+    /// decoded payload, which need not be JSON. No claim is checked: use
+    /// [`verify`](Self::verify) for JWTs.
+    pub fn verify_jws(&self, token: &str) -> Result<Vec<u8>, TokenError> {
+        let inner = &*self.inner;
+        if token.len() > inner.max_len {
+            return Err(TokenError::TooLarge);
+        }
+        let mut parts = token.splitn(3, '.');
+        let (Some(header_b64), Some(payload_b64), Some(sig_b64)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenError::Malformed);
+        };
+        if sig_b64.contains('.') {
+            return Err(TokenError::Malformed);
+        }
+
+        let mut header_buf = [0u8; SEGMENT_BUF];
+        let header_len = decode_into(header_b64, &mut header_buf).ok_or(TokenError::Base64)?;
+        let header = Header::parse(&header_buf[..header_len])?;
+        header.check()?;
+        let alg = header
+            .alg
+            .as_deref()
+            .and_then(Algorithm::from_name)
+            .filter(|a| inner.algorithms.contains(a))
+            .ok_or(TokenError::Algorithm)?;
+        if !inner.typ.is_empty() {
+            let typ = header.typ.as_deref().ok_or(TokenError::Type)?;
+            if !inner.typ.iter().any(|t| same_typ(t, typ)) {
+                return Err(TokenError::Type);
+            }
+        }
+
+        let mut sig_buf = [0u8; SEGMENT_BUF];
+        let sig_len = decode_into(sig_b64, &mut sig_buf).ok_or(TokenError::Base64)?;
+        let signature = &sig_buf[..sig_len];
+        let signing_input = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
+
+        let kid = header.kid.as_deref();
+        let mut candidates = inner
+            .keys
+            .iter()
+            .filter(|k| k.algorithm() == alg && (kid.is_none() || k.kid() == kid))
+            .peekable();
+        if candidates.peek().is_none() {
+            return Err(TokenError::UnknownKey);
+        }
+        if !candidates.any(|k| k.verify(signing_input, signature)) {
+            return Err(TokenError::Signature);
+        }
+
+        URL_SAFE_NO_PAD
+            .decode(payload_b64)
+            .map_err(|_| TokenError::Base64)
+    }
+
+    fn check_claims(&self, parsed: &Parsed, now: i64) -> Result<(), TokenError> {
+        let inner = &*self.inner;
+        let c = &parsed.registered;
+        if parsed.wrong_type {
+            return Err(TokenError::ClaimType);
+        }
+        if parsed.empty_aud {
+            return Err(TokenError::Audience);
+        }
+        match c.exp {
+            Some(exp) if now >= exp.saturating_add(inner.leeway) => {
+                return Err(TokenError::Expired);
+            }
+            None if inner.require_exp => return Err(TokenError::MissingClaim),
+            _ => {}
+        }
+        if c.nbf.is_some_and(|nbf| now.saturating_add(inner.leeway) < nbf) {
+            return Err(TokenError::NotYetValid);
+        }
+        if c.iat.is_some_and(|iat| now.saturating_add(inner.leeway) < iat) {
+            return Err(TokenError::IssuedInFuture);
+        }
+        if !inner.issuers.is_empty() {
+            let iss = c.iss.as_deref().ok_or(TokenError::MissingClaim)?;
+            if !inner.issuers.iter().any(|i| i == iss) {
+                return Err(TokenError::Issuer);
+            }
+        }
+        if inner.audiences.is_empty() {
+            if !c.aud.is_empty() {
+                return Err(TokenError::Audience);
+            }
+        } else {
+            if c.aud.is_empty() {
+                return Err(TokenError::MissingClaim);
+            }
+            if !c.aud.iter().any(|a| inner.audiences.contains(a)) {
+                return Err(TokenError::Audience);
+            }
+        }
+        if inner.required.iter().any(|r| !r.present(c)) {
+            return Err(TokenError::MissingClaim);
+        }
+        Ok(())
+    }
+
+    /// Read the bearer token from `req` through the configured sources and verify it.
+    ///
+    /// `Ok(None)` when the request carries no token.
+    pub fn authenticate<R: RequestView>(&self, req: &R) -> Result<Option<VerifiedJwt>, AuthError> {
+        match find_bearer(req, &self.inner.sources)? {
+            None => Ok(None),
+            Some(token) => self.verify(token).map(Some).map_err(AuthError::InvalidToken),
+        }
+    }
+
+    /// Like [`authenticate`](Self::authenticate), but a missing token is an error, and the
+    /// token must meet `scopes` when given.
+    pub fn require<R: RequestView>(
+        &self,
+        req: &R,
+        scopes: Option<&ScopeRequirement>,
+    ) -> Result<VerifiedJwt, AuthError> {
+        let jwt = self
+            .authenticate(req)?
+            .ok_or(AuthError::MissingCredential(Scheme::Bearer))?;
+        check_scopes(&jwt, scopes)?;
+        Ok(jwt)
+    }
+
+    /// Render `error` with this validator's realm and renderer.
+    pub fn reject(&self, error: &AuthError) -> Rejection {
+        self.inner.renderer.render(error)
+    }
+
+    /// The renderer (realm and body hook) of this validator.
+    pub fn renderer(&self) -> &Renderer {
+        &self.inner.renderer
+    }
+}
+
+/// Check `jwt` against an optional scope requirement (403 `insufficient_scope`).
+pub fn check_scopes(jwt: &VerifiedJwt, scopes: Option<&ScopeRequirement>) -> Result<(), AuthError> {
+    match scopes {
+        Some(req) if !jwt.scopes.satisfies(req) => {
+            Err(AuthError::InsufficientScope(Scheme::Bearer, req.clone()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Decode canonical unpadded base64url into `buf`; `None` when invalid or too large.
+fn decode_into(b64: &str, buf: &mut [u8; SEGMENT_BUF]) -> Option<usize> {
+    if base64::decoded_len_estimate(b64.len()) > SEGMENT_BUF {
+        return None;
+    }
+    URL_SAFE_NO_PAD.decode_slice(b64, buf).ok()
+}
+
+/// Configures a [`JwtValidator`]; see its documentation for the rules.
+pub struct JwtValidatorBuilder {
+    keys: Vec<JwtKey>,
+    algorithms: Option<Vec<Algorithm>>,
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    leeway: Duration,
+    require_exp: bool,
+    required: Vec<RegisteredClaim>,
+    typ: Vec<String>,
+    max_len: usize,
+    sources: Vec<TokenSource>,
+    realm: Option<String>,
+    renderer: Option<Box<dyn FnOnce(Renderer) -> Renderer + Send>>,
+}
+
+impl fmt::Debug for JwtValidatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtValidatorBuilder")
+            .field("keys", &self.keys)
+            .field("issuers", &self.issuers)
+            .field("audiences", &self.audiences)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for JwtValidatorBuilder {
+    fn default() -> Self {
+        JwtValidatorBuilder {
+            keys: Vec::new(),
+            algorithms: None,
+            issuers: Vec::new(),
+            audiences: Vec::new(),
+            leeway: Duration::from_secs(60),
+            require_exp: true,
+            required: Vec::new(),
+            typ: Vec::new(),
+            max_len: 8 * 1024,
+            sources: vec![TokenSource::AuthorizationBearer],
+            realm: None,
+            renderer: None,
+        }
+    }
+}
+
+impl JwtValidatorBuilder {
+    /// Add a verification key.
+    pub fn key(mut self, key: JwtKey) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// Add several verification keys (for example from
+    /// [`keys_from_jwks`](super::keys_from_jwks)).
+    pub fn keys(mut self, keys: impl IntoIterator<Item = JwtKey>) -> Self {
+        self.keys.extend(keys);
+        self
+    }
+
+    /// Restrict the accepted algorithms (default: the algorithms of the keys). Every key's
+    /// algorithm must be in the list.
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = Some(algorithms.into_iter().collect());
+        self
+    }
+
+    /// Accept tokens from `issuer` (exact match). Call again to accept several.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuers.push(issuer.into());
+        self
+    }
+
+    /// Accept tokens whose `aud` contains `audience`. Call again to accept several.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// Clock-skew allowance for `exp`, `nbf` and `iat` (default 60 s).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Accept tokens without `exp`.
+    ///
+    /// # Security
+    ///
+    /// A token without `exp` is valid forever unless revoked by other means.
+    pub fn allow_missing_exp(mut self) -> Self {
+        self.require_exp = false;
+        self
+    }
+
+    /// Make a registered claim mandatory.
+    pub fn require_claim(mut self, claim: RegisteredClaim) -> Self {
+        self.required.push(claim);
+        self
+    }
+
+    /// Require the header `typ` to be `typ` (such as `at+jwt` for RFC 9068 access tokens).
+    /// Call again to accept several.
+    pub fn require_typ(mut self, typ: impl Into<String>) -> Self {
+        self.typ.push(typ.into());
+        self
+    }
+
+    /// The largest token accepted, in bytes (default 8 KiB); larger ones are refused
+    /// before any decoding.
+    pub fn max_token_len(mut self, len: usize) -> Self {
+        self.max_len = len;
+        self
+    }
+
+    /// Where tokens are read from (default: `Authorization: Bearer` only). Replaces the
+    /// list.
+    pub fn token_sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> Self {
+        self.sources = sources.into_iter().collect();
+        self
+    }
+
+    /// The realm named in `WWW-Authenticate` challenges.
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = Some(realm.into());
+        self
+    }
+
+    /// Render rejections with a custom hook instead of problem+json.
+    pub fn renderer(mut self, renderer: impl RenderRejection) -> Self {
+        self.renderer = Some(Box::new(move |r: Renderer| r.with_custom(renderer)));
+        self
+    }
+
+    /// Check the configuration and build the validator.
+    pub fn build(self) -> Result<JwtValidator, ConfigError> {
+        if self.keys.is_empty() {
+            return Err(ConfigError::NoKeys);
+        }
+        let algorithms = match self.algorithms {
+            Some(list) => {
+                if list.is_empty() {
+                    return Err(ConfigError::NoAlgorithms);
+                }
+                if let Some(k) = self.keys.iter().find(|k| !list.contains(&k.algorithm())) {
+                    return Err(ConfigError::KeyAlgorithmNotAllowed(k.algorithm().as_str()));
+                }
+                list
+            }
+            None => {
+                let mut list: Vec<Algorithm> = Vec::new();
+                for k in &self.keys {
+                    if !list.contains(&k.algorithm()) {
+                        list.push(k.algorithm());
+                    }
+                }
+                list
+            }
+        };
+        if self.max_len == 0 {
+            return Err(ConfigError::ZeroTokenLimit);
+        }
+        if self.sources.is_empty() || !self.sources.iter().all(TokenSource::is_valid) {
+            return Err(ConfigError::BadSourceName);
+        }
+        let mut renderer = Renderer::new(self.realm.as_deref());
+        if let Some(custom) = self.renderer {
+            renderer = custom(renderer);
+        }
+        Ok(JwtValidator {
+            inner: Arc::new(Inner {
+                keys: self.keys,
+                algorithms,
+                issuers: self.issuers,
+                audiences: self.audiences,
+                leeway: i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX),
+                require_exp: self.require_exp,
+                required: self.required,
+                typ: self.typ,
+                max_len: self.max_len,
+                sources: self.sources,
+                renderer,
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"0123456789abcdefghijklmnopqrstuv";
+
+    fn hs256(header: &str, claims: &str) -> String {
+        use aws_lc_rs::hmac;
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(claims)
+        );
+        let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, SECRET), input.as_bytes());
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+    }
+
+    fn validator() -> Result<JwtValidator, ConfigError> {
+        JwtValidator::builder()
+            .key(JwtKey::hmac(Algorithm::HS256, SECRET)?)
+            .issuer("iss")
+            .audience("aud")
+            .build()
+    }
+
+    const H: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+
+    #[test]
+    fn accepts_a_valid_token() -> Result<(), ConfigError> {
+        let v = validator()?;
+        let t = hs256(H, r#"{"iss":"iss","aud":"aud","sub":"u","exp":2000,"scope":"a b"}"#);
+        let ok = v.verify_at(&t, 1000);
+        assert_eq!(ok.as_ref().map(|j| j.registered().sub.as_deref()), Ok(Some("u")));
+        assert!(ok.is_ok_and(|j| j.scopes().contains("b")));
+        Ok(())
+    }
+
+    #[test]
+    fn time_claims_and_leeway() -> Result<(), ConfigError> {
+        let v = validator()?;
+        let t = |c: &str| hs256(H, &format!(r#"{{"iss":"iss","aud":"aud",{c}}}"#));
+        assert_eq!(v.verify_at(&t(r#""exp":1000"#), 1059).err(), None);
+        assert_eq!(v.verify_at(&t(r#""exp":1000"#), 1060).err(), Some(TokenError::Expired));
+        assert_eq!(
+            v.verify_at(&t(r#""exp":5000,"nbf":1061"#), 1000).err(),
+            Some(TokenError::NotYetValid)
+        );
+        assert_eq!(v.verify_at(&t(r#""exp":5000,"nbf":1060"#), 1000).err(), None);
+        assert_eq!(
+            v.verify_at(&t(r#""exp":5000,"iat":1061"#), 1000).err(),
+            Some(TokenError::IssuedInFuture)
+        );
+        assert_eq!(v.verify_at(&t(r#""sub":"x""#), 1000).err(), Some(TokenError::MissingClaim));
+        Ok(())
+    }
+
+    #[test]
+    fn issuer_and_audience_are_exact() -> Result<(), ConfigError> {
+        let v = validator()?;
+        let t = |c: &str| hs256(H, &format!(r#"{{"exp":5000,{c}}}"#));
+        assert_eq!(
+            v.verify_at(&t(r#""iss":"iss/","aud":"aud""#), 1000).err(),
+            Some(TokenError::Issuer)
+        );
+        assert_eq!(
+            v.verify_at(&t(r#""iss":"ISS","aud":"aud""#), 1000).err(),
+            Some(TokenError::Issuer)
+        );
+        assert_eq!(
+            v.verify_at(&t(r#""iss":"iss","aud":["x","aud"]"#), 1000).err(),
+            None
+        );
+        assert_eq!(
+            v.verify_at(&t(r#""iss":"iss","aud":["x"]"#), 1000).err(),
+            Some(TokenError::Audience)
+        );
+        assert_eq!(
+            v.verify_at(&t(r#""iss":"iss","aud":[]"#), 1000).err(),
+            Some(TokenError::Audience)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn audience_present_but_not_configured_is_refused() -> Result<(), ConfigError> {
+        let v = JwtValidator::builder()
+            .key(JwtKey::hmac(Algorithm::HS256, SECRET)?)
+            .build()?;
+        let t = hs256(H, r#"{"exp":5000,"aud":"someone"}"#);
+        assert_eq!(v.verify_at(&t, 1000).err(), Some(TokenError::Audience));
+        Ok(())
+    }
+
+    #[test]
+    fn typ_requirement() -> Result<(), ConfigError> {
+        let v = JwtValidator::builder()
+            .key(JwtKey::hmac(Algorithm::HS256, SECRET)?)
+            .require_typ("at+jwt")
+            .build()?;
+        let c = r#"{"exp":5000}"#;
+        assert!(v.verify_at(&hs256(r#"{"alg":"HS256","typ":"at+JWT"}"#, c), 0).is_ok());
+        assert!(v.verify_at(&hs256(r#"{"alg":"HS256","typ":"application/at+jwt"}"#, c), 0).is_ok());
+        assert_eq!(v.verify_at(&hs256(H, c), 0).err(), Some(TokenError::Type));
+        assert_eq!(v.verify_at(&hs256(r#"{"alg":"HS256"}"#, c), 0).err(), Some(TokenError::Type));
+        Ok(())
+    }
+
+    #[test]
+    fn structure_errors() -> Result<(), ConfigError> {
+        let v = validator()?;
+        assert_eq!(v.verify("a.b").err(), Some(TokenError::Malformed));
+        assert_eq!(v.verify("a.b.c.d").err(), Some(TokenError::Malformed));
+        assert_eq!(v.verify(&".".repeat(5000)).err(), Some(TokenError::Malformed));
+        assert_eq!(v.verify(&"a".repeat(9000)).err(), Some(TokenError::TooLarge));
+        assert_eq!(v.verify("").err(), Some(TokenError::Malformed));
+        Ok(())
+    }
+
+    #[test]
+    fn build_errors() -> Result<(), ConfigError> {
+        assert!(matches!(JwtValidator::builder().build(), Err(ConfigError::NoKeys)));
+        let key = || JwtKey::hmac(Algorithm::HS256, SECRET);
+        assert!(matches!(
+            JwtValidator::builder().key(key()?).algorithms([]).build(),
+            Err(ConfigError::NoAlgorithms)
+        ));
+        assert!(matches!(
+            JwtValidator::builder().key(key()?).algorithms([Algorithm::RS256]).build(),
+            Err(ConfigError::KeyAlgorithmNotAllowed("HS256"))
+        ));
+        assert!(matches!(
+            JwtValidator::builder().key(key()?).max_token_len(0).build(),
+            Err(ConfigError::ZeroTokenLimit)
+        ));
+        assert!(matches!(
+            JwtValidator::builder().key(key()?).token_sources([]).build(),
+            Err(ConfigError::BadSourceName)
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn typ_comparison() {
+        assert!(same_typ("at+jwt", "application/AT+JWT"));
+        assert!(same_typ("application/at+jwt", "at+jwt"));
+        assert!(!same_typ("at+jwt", "jwt"));
+    }
+}

@@ -1,0 +1,55 @@
+//! The rules of API keys, JWT and OAuth 2.0 / OpenID Connect, with no web framework.
+//!
+//! `auth-core` holds every rule of the toolkit; `auth-axum` and `auth-actix` are thin
+//! adapters that read a request through [`request::RequestView`], call the core, and copy
+//! its [`error::Rejection`] into their response type.
+//!
+//! ```
+//! use auth_core::{
+//!     jwt::{Algorithm, JwtIssuer, JwtKey, JwtValidator, SigningKey},
+//!     request::StaticRequest,
+//! };
+//!
+//! let secret = b"a 32-byte or longer random secret!!";
+//! let validator = JwtValidator::builder()
+//!     .key(JwtKey::hmac(Algorithm::HS256, secret)?)
+//!     .issuer("my-app")
+//!     .audience("my-app")
+//!     .realm("my-app")
+//!     .build()?;
+//!
+//! let issuer = JwtIssuer::new(SigningKey::hmac(Algorithm::HS256, secret)?, "my-app", "my-app");
+//! let token = issuer.issue("user-1", &["admin"], &())?;
+//!
+//! let request = StaticRequest::new().header("authorization", format!("Bearer {token}"));
+//! let jwt = validator.authenticate(&request)?.expect("a token was sent");
+//! assert!(jwt.scopes().contains("admin"));
+//!
+//! // Every failure is an `AuthError` with its RFC 6750 rendering computed here.
+//! let err = validator.authenticate(&StaticRequest::new().header("authorization", "Bearer"));
+//! let rejection = validator.reject(&err.unwrap_err());
+//! assert_eq!(rejection.status, 400);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `test-util` | no | [`test_util`]: mint keys and tokens (valid or broken) in tests |
+//!
+//! # Modules
+//!
+//! - [`request`]: the request view adapters implement.
+//! - [`credential`]: where credentials are read from; strict `Authorization` parsing.
+//! - [`error`]: [`error::AuthError`] and its rendering (status, challenge, problem+json).
+//! - [`jwt`]: validation, keys, claims, issuing.
+//! - [`scope`]: scopes and scope requirements.
+
+pub mod credential;
+pub mod error;
+pub mod jwt;
+pub mod request;
+pub mod scope;
+#[cfg(feature = "test-util")]
+pub mod test_util;

@@ -1,0 +1,59 @@
+//! The small view of an HTTP request through which the core reads credentials.
+//!
+//! Each adapter implements [`RequestView`] for its framework's request type; the core
+//! never sees a framework type.
+
+/// Read-only access to the parts of a request that can carry a credential.
+pub trait RequestView {
+    /// Every value of the header `name` (case-insensitive), in order.
+    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]>;
+
+    /// The raw query string (without `?`), if any.
+    fn query(&self) -> Option<&str>;
+}
+
+/// A request given as plain header pairs and a query string: for tests and for callers
+/// outside a web framework.
+///
+/// ```
+/// use auth_core::request::{RequestView, StaticRequest};
+/// let req = StaticRequest::new().header("authorization", "Bearer abc");
+/// assert_eq!(req.header_values("Authorization").count(), 1);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct StaticRequest {
+    headers: Vec<(String, Vec<u8>)>,
+    query: Option<String>,
+}
+
+impl StaticRequest {
+    /// An empty request.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add a header.
+    pub fn header(mut self, name: &str, value: impl Into<Vec<u8>>) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    /// Set the query string.
+    pub fn query_string(mut self, query: &str) -> Self {
+        self.query = Some(query.to_owned());
+        self
+    }
+}
+
+impl RequestView for StaticRequest {
+    fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
+
+    fn query(&self) -> Option<&str> {
+        self.query.as_deref()
+    }
+}

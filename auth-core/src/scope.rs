@@ -1,0 +1,157 @@
+//! Scopes granted to a credential, and the scopes a route requires.
+//!
+//! One model serves JWTs (`scope`, a space-delimited string, and `scp`, an array) and, later,
+//! API keys. Scope names match exactly: case-sensitive, no wildcards.
+
+use std::fmt;
+
+/// The scopes a verified credential carries.
+#[derive(Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct Scopes(Vec<String>);
+
+impl Scopes {
+    /// Scopes from a list of names; duplicates are kept once.
+    pub fn new<I, S>(scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut out = Scopes::default();
+        for s in scopes {
+            out.push(s.into());
+        }
+        out
+    }
+
+    /// Add the names of a space-delimited `scope` string.
+    pub fn extend_delimited(&mut self, scope: &str) {
+        for s in scope.split(' ').filter(|s| !s.is_empty()) {
+            self.push(s.to_owned());
+        }
+    }
+
+    pub(crate) fn push(&mut self, s: String) {
+        if !self.0.contains(&s) {
+            self.0.push(s);
+        }
+    }
+
+    /// Whether the credential carries `scope` (exact, case-sensitive match).
+    pub fn contains(&self, scope: &str) -> bool {
+        self.0.iter().any(|s| s == scope)
+    }
+
+    /// The scope names, in the order first seen.
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Iterate over the scope names.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether these scopes satisfy `requirement`.
+    pub fn satisfies(&self, requirement: &ScopeRequirement) -> bool {
+        requirement.is_met_by(self)
+    }
+}
+
+impl fmt::Debug for Scopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(&self.0).finish()
+    }
+}
+
+/// Scopes a route requires: all of a set, or any one of a set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeRequirement {
+    any: bool,
+    scopes: Vec<String>,
+}
+
+impl ScopeRequirement {
+    /// Every one of `scopes` is required.
+    ///
+    /// ```
+    /// use auth_core::scope::{ScopeRequirement, Scopes};
+    /// let req = ScopeRequirement::all(["read", "write"]);
+    /// assert!(!Scopes::new(["read"]).satisfies(&req));
+    /// assert!(Scopes::new(["write", "read"]).satisfies(&req));
+    /// ```
+    pub fn all<I, S>(scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        ScopeRequirement {
+            any: false,
+            scopes: scopes.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// At least one of `scopes` is required (an empty list is never met).
+    ///
+    /// ```
+    /// use auth_core::scope::{ScopeRequirement, Scopes};
+    /// let req = ScopeRequirement::any(["admin", "owner"]);
+    /// assert!(Scopes::new(["owner"]).satisfies(&req));
+    /// assert!(!Scopes::new(["Admin"]).satisfies(&req));
+    /// ```
+    pub fn any<I, S>(scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        ScopeRequirement {
+            any: true,
+            scopes: scopes.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// The scopes named by the requirement (listed in the `scope` challenge attribute).
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    /// Whether `granted` meets the requirement.
+    pub fn is_met_by(&self, granted: &Scopes) -> bool {
+        if self.any {
+            self.scopes.iter().any(|s| granted.contains(s))
+        } else {
+            self.scopes.iter().all(|s| granted.contains(s))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimited_scopes_split_on_spaces_and_dedupe() {
+        let mut s = Scopes::default();
+        s.extend_delimited("read  write read");
+        assert_eq!(s.as_slice(), ["read", "write"]);
+    }
+
+    #[test]
+    fn matching_is_case_sensitive() {
+        let s = Scopes::new(["admin"]);
+        assert!(!s.satisfies(&ScopeRequirement::all(["ADMIN"])));
+        assert!(s.satisfies(&ScopeRequirement::all(["admin"])));
+    }
+
+    #[test]
+    fn empty_any_is_never_met_and_empty_all_always() {
+        let s = Scopes::new(["a"]);
+        assert!(!s.satisfies(&ScopeRequirement::any(Vec::<String>::new())));
+        assert!(s.satisfies(&ScopeRequirement::all(Vec::<String>::new())));
+    }
+}
