@@ -1,1 +1,38 @@
-//! placeholder
+//! actix-web 4 integration for `auth-core`: extractors and middleware.
+//!
+//! ```
+//! use actix_web::{App, HttpResponse, get, web};
+//! use auth_actix::RequireJwt;
+//! use auth_core::jwt::{Algorithm, JwtKey, JwtValidator};
+//!
+//! #[get("/me")]
+//! async fn me(RequireJwt(claims): RequireJwt) -> HttpResponse {
+//!     HttpResponse::Ok().body(format!("hello {}", claims.sub().unwrap_or("?")))
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let validator = JwtValidator::builder()
+//!     .key(JwtKey::hmac(Algorithm::HS256, "an example secret of 32+ bytes!!")?)
+//!     .issuer("my-app")
+//!     .audience("my-app")
+//!     .build()?;
+//! let app = App::new().app_data(validator).service(me);
+//! # let _ = app; Ok(()) }
+//! ```
+//!
+//! - [`RequireJwt<C>`]: verified [`Claims<C>`](auth_core::jwt::Claims), or a 400/401
+//!   rejection; [`OptionalJwt<C>`] for optional tokens (not actix's `Option<T>`, which
+//!   hides invalid tokens).
+//! - [`RequireJwtMiddleware`]: middleware for a whole scope, with optional scopes.
+//! - [`AuthRejection`]: the response; status, `WWW-Authenticate` and body come from the core
+//!   unchanged, so actix-web and axum answer identically.
+
+mod extract;
+mod middleware;
+mod rejection;
+mod view;
+
+pub use extract::{OptionalJwt, RequireJwt};
+pub use middleware::{RequireJwtMiddleware, RequireJwtMiddlewareService};
+pub use rejection::AuthRejection;
+pub use view::ActixView;

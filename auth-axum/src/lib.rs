@@ -1,1 +1,41 @@
-//! placeholder
+//! axum 0.8 integration for `auth-core`: extractors and tower layers.
+//!
+//! ```
+//! use auth_axum::RequireJwt;
+//! use auth_core::jwt::{Algorithm, JwtKey, JwtValidator};
+//! use axum::{Router, routing::get};
+//!
+//! async fn me(RequireJwt(claims): RequireJwt) -> String {
+//!     format!("hello {}", claims.sub().unwrap_or("?"))
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let validator = JwtValidator::builder()
+//!     .key(JwtKey::hmac(Algorithm::HS256, std::env::var("JWT_SECRET")
+//!         .unwrap_or_else(|_| "an example secret of 32+ bytes!!".into()))?)
+//!     .issuer("my-app")
+//!     .audience("my-app")
+//!     .build()?;
+//! let app: Router = Router::new().route("/me", get(me)).with_state(validator);
+//! # Ok(()) }
+//! ```
+//!
+//! - [`RequireJwt<C>`]: verified [`Claims<C>`](auth_core::jwt::Claims), or a 400/401
+//!   rejection; `Option<RequireJwt<C>>` and [`OptionalJwt<C>`] for optional tokens.
+//! - [`RequireJwtLayer`]: a tower layer for a whole route group, with optional scopes.
+//! - [`AuthRejection`]: the response; status, `WWW-Authenticate` and body come from the core
+//!   unchanged, so axum and actix-web answer identically.
+//!
+//! The validator is found through [`FromRef`](axum_core::extract::FromRef) on the router
+//! state: use [`JwtValidator`](auth_core::jwt::JwtValidator) as the state, or a state struct
+//! that derives `FromRef`.
+
+mod extract;
+mod layer;
+mod rejection;
+mod view;
+
+pub use extract::{OptionalJwt, RequireJwt};
+pub use layer::{RequireJwtLayer, RequireJwtService, ResponseFuture};
+pub use rejection::AuthRejection;
+pub use view::HttpView;

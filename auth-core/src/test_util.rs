@@ -86,6 +86,11 @@ impl TestKey {
         self.key.algorithm()
     }
 
+    /// The key id, if any.
+    pub fn kid(&self) -> Option<&str> {
+        self.key.kid()
+    }
+
     /// The signing key.
     pub fn signing_key(&self) -> &SigningKey {
         &self.key

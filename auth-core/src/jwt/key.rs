@@ -212,8 +212,10 @@ impl JwtKey {
         self.kid.as_deref()
     }
 
-    /// Whether `signature` is valid for `message` under this key (constant time for HMAC).
-    pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+    /// Whether `signature` is valid for `message` under this key: the raw primitive, with
+    /// no JWS rule applied (HMAC tags are compared in constant time). ECDSA signatures are
+    /// the fixed-width `R‖S` form of JWS.
+    pub fn verify_signature(&self, message: &[u8], signature: &[u8]) -> bool {
         match &self.material {
             Material::Hmac(key) => hmac::verify(key, message, signature).is_ok(),
             Material::Public(key) => key.verify_sig(message, signature).is_ok(),

@@ -270,7 +270,7 @@ impl JwtValidator {
         if candidates.peek().is_none() {
             return Err(TokenError::UnknownKey);
         }
-        if !candidates.any(|k| k.verify(signing_input, signature)) {
+        if !candidates.any(|k| k.verify_signature(signing_input, signature)) {
             return Err(TokenError::Signature);
         }
 

@@ -1,0 +1,112 @@
+//! `RequireJwt<C>` and `OptionalJwt<C>`: verified claims in a handler's arguments.
+
+use std::{
+    future::{Ready, ready},
+    ops::Deref,
+    sync::Arc,
+};
+
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
+use auth_core::{
+    error::{AuthError, Renderer, Scheme},
+    jwt::{Claims, JwtValidator, NoClaims, VerifiedJwt},
+};
+use serde::de::DeserializeOwned;
+
+use crate::{rejection::AuthRejection, view::ActixView};
+
+/// Verified claims, or the caller gets the RFC 6750 answer.
+///
+/// The validator is found in `app_data`, registered either as `JwtValidator` or as
+/// `web::Data<JwtValidator>`. If it is missing the request gets a 500, and the log says
+/// why: that is a server bug, not the client's fault. If a
+/// [`RequireJwtMiddleware`](crate::RequireJwtMiddleware) already verified the token, the
+/// extractor reuses that result.
+///
+/// ```
+/// use actix_web::{App, get, HttpResponse};
+/// use auth_actix::RequireJwt;
+///
+/// #[derive(serde::Deserialize)]
+/// struct MyClaims { name: String }
+///
+/// #[get("/me")]
+/// async fn me(RequireJwt(claims): RequireJwt<MyClaims>) -> HttpResponse {
+///     HttpResponse::Ok().body(format!("hello {}", claims.custom.name))
+/// }
+/// ```
+///
+/// # `Option<RequireJwt<C>>`
+///
+/// actix-web's own `Option<T>` extractor turns *every* error into `None`, so an invalid
+/// token would be silently ignored. Use [`OptionalJwt<C>`], which gives `None` only when no
+/// token was sent.
+#[derive(Debug, Clone)]
+pub struct RequireJwt<C = NoClaims>(pub Claims<C>);
+
+impl<C> Deref for RequireJwt<C> {
+    type Target = Claims<C>;
+
+    fn deref(&self) -> &Claims<C> {
+        &self.0
+    }
+}
+
+/// `Some(claims)` when a valid token was sent, `None` when none was; an invalid token is
+/// still rejected.
+#[derive(Debug, Clone)]
+pub struct OptionalJwt<C = NoClaims>(pub Option<Claims<C>>);
+
+/// The validator registered in `app_data`, or a 500 rejection.
+pub(crate) fn validator(req: &HttpRequest) -> Result<JwtValidator, AuthRejection> {
+    if let Some(v) = req.app_data::<JwtValidator>() {
+        return Ok(v.clone());
+    }
+    if let Some(v) = req.app_data::<web::Data<JwtValidator>>() {
+        return Ok(v.get_ref().clone());
+    }
+    tracing::error!(
+        "RequireJwt used but no JwtValidator is registered: add .app_data(validator) to the App"
+    );
+    Err(AuthRejection(Renderer::default().render(&AuthError::Misconfigured(
+        "no JwtValidator in app_data",
+    ))))
+}
+
+fn verify<C: DeserializeOwned>(req: &HttpRequest) -> Result<(Option<Claims<C>>, JwtValidator), AuthRejection> {
+    let validator = validator(req)?;
+    let reject = |e: AuthError| AuthRejection(validator.reject(&e));
+    let existing = req.extensions().get::<Arc<VerifiedJwt>>().cloned();
+    let claims = match existing {
+        Some(jwt) => jwt.claims(),
+        None => match validator.authenticate(&ActixView(req)).map_err(reject)? {
+            Some(jwt) => jwt.into_claims(),
+            None => return Ok((None, validator)),
+        },
+    };
+    let claims = claims.map_err(|e| reject(e.into()))?;
+    Ok((Some(claims), validator))
+}
+
+impl<C: DeserializeOwned> FromRequest for RequireJwt<C> {
+    type Error = AuthRejection;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(verify(req).and_then(|(claims, validator)| match claims {
+            Some(c) => Ok(RequireJwt(c)),
+            None => Err(AuthRejection(
+                validator.reject(&AuthError::MissingCredential(Scheme::Bearer)),
+            )),
+        }))
+    }
+}
+
+impl<C: DeserializeOwned> FromRequest for OptionalJwt<C> {
+    type Error = AuthRejection;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(verify(req).map(|(claims, _)| OptionalJwt(claims)))
+    }
+}

@@ -1,0 +1,123 @@
+//! `RequireJwt<C>` and `OptionalJwt<C>`: verified claims in a handler's arguments.
+
+use std::{ops::Deref, sync::Arc};
+
+use auth_core::{
+    error::AuthError,
+    jwt::{Claims, JwtValidator, NoClaims, VerifiedJwt},
+};
+use axum_core::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::{rejection::AuthRejection, view::HttpView};
+
+/// Verified claims, or the caller gets the RFC 6750 answer.
+///
+/// The validator comes from the router state through [`FromRef`]. If a
+/// [`RequireJwtLayer`](crate::RequireJwtLayer) already verified the token, the extractor
+/// reuses that result instead of verifying again.
+///
+/// ```
+/// use auth_axum::RequireJwt;
+/// use axum::{Router, routing::get};
+/// use auth_core::jwt::JwtValidator;
+///
+/// #[derive(serde::Deserialize)]
+/// struct MyClaims { name: String }
+///
+/// async fn me(RequireJwt(claims): RequireJwt<MyClaims>) -> String {
+///     format!("hello {}", claims.custom.name)
+/// }
+///
+/// fn app(validator: JwtValidator) -> Router {
+///     Router::new().route("/me", get(me)).with_state(validator)
+/// }
+/// ```
+///
+/// `Option<RequireJwt<C>>` gives `None` when no token was sent, and still rejects a token
+/// that was sent but is invalid.
+#[derive(Debug, Clone)]
+pub struct RequireJwt<C = NoClaims>(pub Claims<C>);
+
+impl<C> Deref for RequireJwt<C> {
+    type Target = Claims<C>;
+
+    fn deref(&self) -> &Claims<C> {
+        &self.0
+    }
+}
+
+/// `Some(claims)` when a valid token was sent, `None` when none was; an invalid token is
+/// still rejected. The same as `Option<RequireJwt<C>>`.
+#[derive(Debug, Clone)]
+pub struct OptionalJwt<C = NoClaims>(pub Option<Claims<C>>);
+
+/// Verify the request's token, or reuse a layer's verification; `Ok(None)` if absent.
+fn verify<C: DeserializeOwned>(
+    parts: &Parts,
+    validator: &JwtValidator,
+) -> Result<Option<Claims<C>>, AuthRejection> {
+    let reject = |e: AuthError| AuthRejection(validator.reject(&e));
+    let claims = match parts.extensions.get::<Arc<VerifiedJwt>>() {
+        Some(jwt) => jwt.claims(),
+        None => match validator
+            .authenticate(&HttpView::from_parts(parts))
+            .map_err(reject)?
+        {
+            Some(jwt) => jwt.into_claims(),
+            None => return Ok(None),
+        },
+    };
+    claims.map(Some).map_err(|e| reject(e.into()))
+}
+
+impl<S, C> FromRequestParts<S> for RequireJwt<C>
+where
+    JwtValidator: FromRef<S>,
+    S: Send + Sync,
+    C: DeserializeOwned,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let validator = JwtValidator::from_ref(state);
+        match verify(parts, &validator)? {
+            Some(claims) => Ok(RequireJwt(claims)),
+            None => Err(AuthRejection(validator.reject(&AuthError::MissingCredential(
+                auth_core::error::Scheme::Bearer,
+            )))),
+        }
+    }
+}
+
+impl<S, C> OptionalFromRequestParts<S> for RequireJwt<C>
+where
+    JwtValidator: FromRef<S>,
+    S: Send + Sync,
+    C: DeserializeOwned,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let validator = JwtValidator::from_ref(state);
+        Ok(verify(parts, &validator)?.map(RequireJwt))
+    }
+}
+
+impl<S, C> FromRequestParts<S> for OptionalJwt<C>
+where
+    JwtValidator: FromRef<S>,
+    S: Send + Sync,
+    C: DeserializeOwned,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let validator = JwtValidator::from_ref(state);
+        Ok(OptionalJwt(verify(parts, &validator)?))
+    }
+}

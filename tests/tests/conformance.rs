@@ -1,0 +1,173 @@
+//! One table, two adapters: every case must give the expected status and challenge, the
+//! same answer from axum and actix-web, and the same verdict as jsonwebtoken (or a
+//! documented, stricter one).
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use auth_tests::{
+    AUDIENCE, Fixture, HS_SECRET, ISSUER, REALM, TestResponse, actix_config, axum_app, call_actix,
+    call_axum,
+    cases::{Case, Reference, cases},
+};
+use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
+
+fn check_expected(case: &Case, r: &TestResponse, adapter: &str) -> Result<(), String> {
+    let fail = |what: String| Err(format!("[{adapter}] {}: {what}\n  got {r:?}", case.name));
+    if r.status != case.status {
+        return fail(format!("status {} != expected {}", r.status, case.status));
+    }
+    let challenge = r.www_authenticate.as_deref();
+    match (case.status, case.error) {
+        (200, _) => {
+            if challenge.is_some() {
+                return fail("a 200 carries a challenge".into());
+            }
+        }
+        (401, None) => {
+            let want = format!(r#"Bearer realm="{REALM}""#);
+            if challenge != Some(want.as_str()) {
+                return fail(format!("challenge should be exactly {want}"));
+            }
+        }
+        (403, Some("insufficient_scope")) => {
+            let want =
+                format!(r#"Bearer realm="{REALM}", error="insufficient_scope", scope="admin""#);
+            if challenge != Some(want.as_str()) {
+                return fail(format!("challenge should be exactly {want}"));
+            }
+        }
+        (_, Some(error)) => {
+            let prefix = format!(r#"Bearer realm="{REALM}", error="{error}", error_description=""#);
+            if !challenge.is_some_and(|c| c.starts_with(&prefix)) {
+                return fail(format!("challenge should start with {prefix}"));
+            }
+        }
+        (_, None) => return fail("case without an error code".into()),
+    }
+    if case.status != 200 {
+        if r.content_type.as_deref() != Some("application/problem+json") {
+            return fail("error body is not problem+json".into());
+        }
+        let body: serde_json::Value =
+            serde_json::from_str(&r.body).map_err(|e| format!("{}: body not JSON: {e}", case.name))?;
+        for member in ["type", "title", "status", "detail"] {
+            if body.get(member).is_none() {
+                return fail(format!("problem body lacks {member}"));
+            }
+        }
+        if body["status"] != case.status {
+            return fail("problem status differs from the HTTP status".into());
+        }
+    }
+    if let Some(token) = &case.token {
+        // Never echo the credential, nor any sizeable piece of it.
+        let pieces = token.split('.').filter(|p| p.len() >= 8);
+        for piece in pieces {
+            if r.body.contains(piece) || challenge.is_some_and(|c| c.contains(piece)) {
+                return fail("the response echoes part of the token".into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// jsonwebtoken's verdict with the same keys and policy: keys chosen by kid and alg,
+/// issuer, audience, 60 s leeway, exp required, nbf checked.
+fn jsonwebtoken_accepts(fx: &Fixture, token: &str) -> bool {
+    let Ok(header) = decode_header(token) else {
+        return false;
+    };
+    let alg_name = format!("{:?}", header.alg);
+    let mut validation = Validation::new(header.alg);
+    validation.set_issuer(&[ISSUER]);
+    validation.set_audience(&[AUDIENCE]);
+    validation.leeway = 60;
+    validation.validate_nbf = true;
+    validation.set_required_spec_claims(&["exp"]);
+    fx.keys()
+        .into_iter()
+        .filter(|k| k.algorithm().as_str() == alg_name)
+        .filter(|k| header.kid.is_none() || header.kid.as_deref() == k.kid())
+        .any(|k| {
+            let key = match alg_name.as_str() {
+                "HS256" => DecodingKey::from_secret(HS_SECRET),
+                "RS256" | "PS256" => DecodingKey::from_rsa_pem(k.public_pem().as_bytes()).unwrap(),
+                "ES256" => DecodingKey::from_ec_pem(k.public_pem().as_bytes()).unwrap(),
+                "EdDSA" => DecodingKey::from_ed_pem(k.public_pem().as_bytes()).unwrap(),
+                _ => return false,
+            };
+            decode::<serde_json::Value>(token, &key, &validation).is_ok()
+        })
+}
+
+fn bearer_token(case: &Case) -> Option<&str> {
+    let (_, v) = case.request.headers.iter().find(|(k, _)| k == "authorization")?;
+    v.strip_prefix("Bearer ")
+}
+
+#[actix_web::test]
+async fn conformance_table_through_both_adapters() {
+    let fx = Fixture::new();
+    let table = cases(&fx);
+    assert!(table.len() >= 40, "the table has {} cases", table.len());
+
+    let axum = axum_app(fx.validator.clone());
+    let actix = actix_web::test::init_service(
+        actix_web::App::new().configure(actix_config(fx.validator.clone())),
+    )
+    .await;
+
+    let mut failures = Vec::new();
+    for case in &table {
+        let a = call_axum(&axum, &case.request).await;
+        let b = call_actix(&actix, &case.request).await;
+        if let Err(e) = check_expected(case, &a, "axum") {
+            failures.push(e);
+        }
+        if let Err(e) = check_expected(case, &b, "actix") {
+            failures.push(e);
+        }
+        if a != b {
+            failures.push(format!("{}: adapters differ\n  axum  {a:?}\n  actix {b:?}", case.name));
+        }
+        let ours = case.status != 401 && case.status != 400;
+        match case.reference {
+            Reference::Agrees => {
+                let token = bearer_token(case).expect("a token case");
+                let theirs = jsonwebtoken_accepts(&fx, token);
+                if ours != theirs {
+                    failures.push(format!(
+                        "{}: we {} but jsonwebtoken {}",
+                        case.name,
+                        if ours { "accept" } else { "reject" },
+                        if theirs { "accepts" } else { "rejects" }
+                    ));
+                }
+            }
+            Reference::Stricter(why) => {
+                let token = bearer_token(case).expect("a token case");
+                if ours || !jsonwebtoken_accepts(&fx, token) {
+                    failures.push(format!(
+                        "{}: documented as stricter than jsonwebtoken ({why}), but verdicts are ours={ours}",
+                        case.name
+                    ));
+                }
+            }
+            Reference::NotApplicable => {}
+        }
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[actix_web::test]
+async fn missing_validator_is_a_loud_500_in_actix() {
+    use actix_web::{App, HttpResponse, test, web};
+    use auth_actix::RequireJwt;
+    let app = test::init_service(App::new().route(
+        "/",
+        web::get().to(|_: RequireJwt| async { HttpResponse::Ok().finish() }),
+    ))
+    .await;
+    let resp = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+    assert_eq!(resp.status().as_u16(), 500);
+}
