@@ -1,1 +1,183 @@
-//! placeholder
+//! What `axum-demo` and `actix-demo` share: configuration from the environment, the
+//! validator and issuer built from it, the start-up banner and the response bodies.
+//! The two binaries only wire these into their framework (see DEMO.md).
+
+use std::net::SocketAddr;
+
+use auth_core::{
+    error::ConfigError,
+    jwt::{Algorithm, Claims, JwtIssuer, JwtKey, JwtValidator, RegisteredClaim, SigningKey},
+    scope::ScopeRequirement,
+};
+use serde_json::{Map, Value, json};
+
+/// The realm named in every challenge.
+pub const REALM: &str = "auth-demo";
+
+/// The scope `/api/admin` requires.
+pub fn admin_scope() -> ScopeRequirement {
+    ScopeRequirement::all(["admin"])
+}
+
+/// The demo's configuration and the security objects built from it.
+#[derive(Debug)]
+pub struct Demo {
+    /// Where to listen.
+    pub addr: SocketAddr,
+    /// The app's external base URL.
+    pub public_url: Option<String>,
+    /// Validates the app's own tokens on `/api/*`.
+    pub validator: JwtValidator,
+    /// Mints the app's own tokens (the banner's development tokens).
+    pub issuer: JwtIssuer,
+    /// Whether the HS256 secret was generated for this run.
+    pub secret_generated: bool,
+}
+
+/// A start-up failure: names the variable and what is wrong with it.
+#[derive(Debug)]
+pub struct StartError(String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
+
+fn var(name: &str) -> Result<Option<String>, StartError> {
+    match std::env::var(name) {
+        Ok(v) => Ok(Some(v)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(StartError(format!("{name}: the value is not valid UTF-8")))
+        }
+    }
+}
+
+/// Variables of features this version does not have yet: refuse rather than ignore them.
+const NOT_YET: &[&str] = &[
+    "DEMO_API_KEYS_FILE",
+    "DEMO_OIDC_ISSUER",
+    "DEMO_OIDC_CLIENT_ID",
+    "DEMO_OIDC_CLIENT_SECRET",
+    "DEMO_OIDC_AUDIENCE",
+    "DEMO_GITHUB_CLIENT_ID",
+    "DEMO_GITHUB_CLIENT_SECRET",
+    "DEMO_GOOGLE_CLIENT_ID",
+    "DEMO_GOOGLE_CLIENT_SECRET",
+];
+
+impl Demo {
+    /// Read the `DEMO_*` variables (see DEMO.md) and build the validator and issuer.
+    pub fn from_env() -> Result<Demo, StartError> {
+        for name in NOT_YET {
+            if var(name)?.is_some() {
+                return Err(StartError(format!(
+                    "{name}: this version of the demo does not support it yet (API keys and \
+                     sign-in arrive in later releases); unset it"
+                )));
+            }
+        }
+        let addr: SocketAddr = match var("DEMO_ADDR")? {
+            Some(a) => a.parse().map_err(|_| {
+                StartError(format!("DEMO_ADDR: {a:?} is not an address such as 127.0.0.1:3000"))
+            })?,
+            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
+        };
+        let public_url = var("DEMO_PUBLIC_URL")?;
+        if let Some(url) = &public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(StartError(format!(
+                    "DEMO_PUBLIC_URL: {url:?} must start with http:// or https://"
+                )));
+            }
+        }
+        let jwt_issuer = var("DEMO_JWT_ISSUER")?.unwrap_or_else(|| "auth-demo".into());
+        let audience = var("DEMO_JWT_AUDIENCE")?.unwrap_or_else(|| "auth-demo".into());
+        let bad_secret = |e: ConfigError| StartError(format!("DEMO_JWT_SECRET: {e}"));
+        let (signing, secret_generated) = match var("DEMO_JWT_SECRET")? {
+            Some(secret) => (
+                SigningKey::hmac(Algorithm::HS256, secret.as_bytes()).map_err(bad_secret)?,
+                false,
+            ),
+            None => (SigningKey::generate(Algorithm::HS256).map_err(bad_secret)?, true),
+        };
+        let verifying: JwtKey = signing.verifying_key().map_err(bad_secret)?;
+        let validator = JwtValidator::builder()
+            .key(verifying)
+            .algorithms([Algorithm::HS256])
+            .issuer(jwt_issuer.clone())
+            .audience(audience.clone())
+            .require_claim(RegisteredClaim::Sub)
+            .realm(REALM)
+            .build()
+            .map_err(|e| StartError(format!("JWT validator: {e}")))?;
+        let issuer = JwtIssuer::new(signing, jwt_issuer, audience);
+        Ok(Demo {
+            addr,
+            public_url,
+            validator,
+            issuer,
+            secret_generated,
+        })
+    }
+
+    /// The start-up banner, for the address actually bound.
+    pub fn banner(&self, program: &str, bound: SocketAddr) -> String {
+        let base = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"));
+        let mut out = format!("{program} listening on http://{bound}\n");
+        if self.secret_generated {
+            out.push_str(
+                "JWT secret: generated for this run (set DEMO_JWT_SECRET, 32+ bytes, to keep \
+                 tokens valid across restarts)\n",
+            );
+        }
+        let user = self.issuer.issue("demo-user", &["read"], &());
+        let admin = self.issuer.issue("demo-admin", &["read", "admin"], &());
+        match (user, admin) {
+            (Ok(user), Ok(admin)) => {
+                out.push_str(
+                    "\nDevelopment tokens (a convenience for trying the API; valid 15 minutes):\n",
+                );
+                out.push_str(&format!("  user  (scope read):       {user}\n"));
+                out.push_str(&format!("  admin (scope read admin): {admin}\n\n"));
+                out.push_str(&format!("  curl -s {base}/health\n"));
+                out.push_str(&format!(
+                    "  curl -s -H 'Authorization: Bearer {user}' {base}/api/me\n"
+                ));
+                out.push_str(&format!(
+                    "  curl -s -H 'Authorization: Bearer {user}' {base}/api/admin    # 403\n"
+                ));
+                out.push_str(&format!(
+                    "  curl -s -H 'Authorization: Bearer {admin}' {base}/api/admin\n"
+                ));
+            }
+            _ => out.push_str("(could not mint development tokens)\n"),
+        }
+        out
+    }
+}
+
+/// The body of `GET /health`.
+pub fn health_body() -> Value {
+    json!({ "status": "ok" })
+}
+
+/// The body of `GET /api/me`: the validated claims, with `scopes` as an array.
+pub fn me_body(claims: Claims<Map<String, Value>>) -> Value {
+    let mut body = claims.custom;
+    body.remove("scope");
+    body.remove("scp");
+    body.insert("scopes".into(), json!(claims.scopes.as_slice()));
+    Value::Object(body)
+}
+
+/// The body of `GET /api/admin`.
+pub fn admin_body<C>(claims: &Claims<C>) -> Value {
+    json!({ "sub": claims.sub(), "admin": true })
+}

@@ -1,1 +1,74 @@
-fn main(){}
+//! The demo app on actix-web (see DEMO.md): `cargo run -p examples --bin actix-demo`.
+
+use std::process::ExitCode;
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use auth_actix::{RequireJwt, RequireJwtMiddleware};
+use auth_core::jwt::JwtValidator;
+use examples::{Demo, admin_body, admin_scope, health_body, me_body};
+use serde_json::{Map, Value};
+
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(health_body())
+}
+
+async fn me(RequireJwt(claims): RequireJwt<Map<String, Value>>) -> HttpResponse {
+    HttpResponse::Ok().json(me_body(claims))
+}
+
+async fn admin(RequireJwt(claims): RequireJwt) -> HttpResponse {
+    HttpResponse::Ok().json(admin_body(&claims))
+}
+
+/// The app: public health check, `/api/me` for any valid token, `/api/admin` behind
+/// middleware that requires the `admin` scope.
+fn configure(validator: JwtValidator) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(validator.clone())
+            .route("/health", web::get().to(health))
+            .route("/api/me", web::get().to(me))
+            .service(
+                web::resource("/api/admin")
+                    .wrap(RequireJwtMiddleware::new(validator).scopes(admin_scope()))
+                    .route(web::get().to(admin)),
+            );
+    }
+}
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let demo = match Demo::from_env() {
+        Ok(demo) => demo,
+        Err(e) => {
+            eprintln!("actix-demo: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match std::net::TcpListener::bind(demo.addr) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("actix-demo: DEMO_ADDR: cannot listen on {}: {e}", demo.addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    let bound = listener.local_addr().unwrap_or(demo.addr);
+    let validator = demo.validator.clone();
+    let server = HttpServer::new(move || App::new().configure(configure(validator.clone())))
+        .workers(2)
+        .listen(listener);
+    let server = match server {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("actix-demo: cannot start the server: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("{}", demo.banner("actix-demo", bound));
+    match server.run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("actix-demo: server error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,1 +1,67 @@
-fn main(){}
+//! The demo app on axum (see DEMO.md): `cargo run -p examples --bin axum-demo`.
+
+use std::process::ExitCode;
+
+use auth_axum::{RequireJwt, RequireJwtLayer};
+use auth_core::jwt::JwtValidator;
+use axum::{Json, Router, routing::get};
+use examples::{Demo, admin_body, admin_scope, health_body, me_body};
+use serde_json::{Map, Value};
+
+async fn health() -> Json<Value> {
+    Json(health_body())
+}
+
+async fn me(RequireJwt(claims): RequireJwt<Map<String, Value>>) -> Json<Value> {
+    Json(me_body(claims))
+}
+
+async fn admin(RequireJwt(claims): RequireJwt) -> Json<Value> {
+    Json(admin_body(&claims))
+}
+
+/// The app: public health check, `/api/me` for any valid token, `/api/admin` behind a
+/// layer that requires the `admin` scope.
+fn app(validator: JwtValidator) -> Router {
+    let admin_routes = Router::new()
+        .route("/api/admin", get(admin))
+        .route_layer(RequireJwtLayer::new(validator.clone()).scopes(admin_scope()));
+    Router::new()
+        .route("/health", get(health))
+        .route("/api/me", get(me))
+        .merge(admin_routes)
+        .with_state(validator)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let demo = match Demo::from_env() {
+        Ok(demo) => demo,
+        Err(e) => {
+            eprintln!("axum-demo: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(demo.addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("axum-demo: DEMO_ADDR: cannot listen on {}: {e}", demo.addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    let bound = listener.local_addr().unwrap_or(demo.addr);
+    println!("{}", demo.banner("axum-demo", bound));
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    match axum::serve(listener, app(demo.validator))
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("axum-demo: server error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! HTTP-level smoke run of both demo binaries over loopback: the `/api/*` cases of
+//! DEMO.md, and the same answers from both.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use auth_core::{
+    jwt::{Algorithm, JwtIssuer, SigningKey},
+    test_util::{TestKey, TokenBuilder, now},
+};
+use serde_json::Value;
+
+const SECRET: &str = "smoke-test-secret-for-the-demo-0123456789";
+
+/// A running demo, killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(bin: &str) -> Server {
+    let mut child = Command::new(bin)
+        .env("DEMO_ADDR", "127.0.0.1:0")
+        .env("DEMO_JWT_SECRET", SECRET)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn demo");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut first = String::new();
+    BufReader::new(stdout).read_line(&mut first).expect("banner");
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in banner line {first:?}"))
+        .to_owned();
+    Server { child, base }
+}
+
+#[derive(Debug, PartialEq)]
+struct Answer {
+    status: u16,
+    challenge: Option<String>,
+    body: Value,
+}
+
+async fn get(client: &reqwest::Client, url: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut req = client.get(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = req.send().await.expect("request");
+    let status = resp.status().as_u16();
+    let challenge = resp
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let text = resp.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Answer {
+        status,
+        challenge,
+        body,
+    }
+}
+
+struct Tokens {
+    user: String,
+    admin: String,
+    expired: String,
+    other_alg: String,
+}
+
+fn tokens() -> Tokens {
+    let issuer = JwtIssuer::new(
+        SigningKey::hmac(Algorithm::HS256, SECRET).unwrap(),
+        "auth-demo",
+        "auth-demo",
+    );
+    let hs = TestKey::hmac(Algorithm::HS256, SECRET.as_bytes());
+    let rs = TestKey::new(Algorithm::RS256);
+    Tokens {
+        user: issuer.issue("alice", &["read"], &()).unwrap(),
+        admin: issuer.issue("root", &["read", "admin"], &()).unwrap(),
+        expired: TokenBuilder::valid(&hs, "auth-demo", "auth-demo", "alice")
+            .claim("exp", now() - 3600)
+            .sign(&hs),
+        other_alg: TokenBuilder::valid(&rs, "auth-demo", "auth-demo", "alice").sign(&rs),
+    }
+}
+
+/// Run the DEMO.md cases against one server; returns the answers for comparison.
+async fn run_cases(base: &str, t: &Tokens) -> Vec<Answer> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let url = |p: &str| format!("{base}{p}");
+    let bearer = |t: &str| format!("Bearer {t}");
+    let realm = r#"Bearer realm="auth-demo""#;
+    let mut answers = Vec::new();
+
+    let a = get(&client, &url("/health"), &[]).await;
+    assert_eq!((a.status, &a.body), (200, &serde_json::json!({"status": "ok"})));
+    answers.push(a);
+
+    let a = get(&client, &url("/api/me"), &[]).await;
+    assert_eq!((a.status, a.challenge.as_deref()), (401, Some(realm)));
+    answers.push(a);
+
+    let a = get(&client, &url("/api/me"), &[("authorization", "Basic dTpw")]).await;
+    assert_eq!((a.status, a.challenge.as_deref()), (401, Some(realm)));
+    answers.push(a);
+
+    let a = get(&client, &url("/api/me"), &[("authorization", &bearer(&t.user))]).await;
+    assert_eq!(a.status, 200, "{a:?}");
+    for k in ["sub", "iss", "aud", "exp"] {
+        assert!(a.body.get(k).is_some(), "/api/me lacks {k}: {a:?}");
+    }
+    assert_eq!(a.body["sub"], "alice");
+    assert_eq!(a.body["scopes"], serde_json::json!(["read"]));
+    answers.push(a);
+
+    let a = get(&client, &url("/api/me"), &[("authorization", &format!("bearer {}", t.user))]).await;
+    assert_eq!(a.status, 200);
+    answers.push(a);
+
+    let a = get(&client, &url(&format!("/api/me?access_token={}", t.user)), &[]).await;
+    assert_eq!((a.status, a.challenge.as_deref()), (401, Some(realm)));
+    answers.push(a);
+
+    for malformed in ["Bearer", "Bearer a b"] {
+        let a = get(&client, &url("/api/me"), &[("authorization", malformed)]).await;
+        assert_eq!(a.status, 400);
+        assert!(a.challenge.as_deref().unwrap().contains(r#"error="invalid_request""#));
+        answers.push(a);
+    }
+
+    for bad in [&t.expired, &t.other_alg] {
+        let a = get(&client, &url("/api/me"), &[("authorization", &bearer(bad))]).await;
+        assert_eq!(a.status, 401);
+        assert!(a.challenge.as_deref().unwrap().contains(r#"error="invalid_token""#));
+        assert_eq!(a.body["status"], 401);
+        assert!(!a.body.to_string().contains(bad.as_str()));
+        answers.push(a);
+    }
+
+    let a = get(&client, &url("/api/admin"), &[("authorization", &bearer(&t.user))]).await;
+    assert_eq!(a.status, 403);
+    assert_eq!(
+        a.challenge.as_deref(),
+        Some(r#"Bearer realm="auth-demo", error="insufficient_scope", scope="admin""#)
+    );
+    answers.push(a);
+
+    let a = get(&client, &url("/api/admin"), &[("authorization", &bearer(&t.admin))]).await;
+    assert_eq!((a.status, &a.body), (200, &serde_json::json!({"sub": "root", "admin": true})));
+    answers.push(a);
+
+    answers
+}
+
+#[tokio::test]
+async fn both_demos_answer_the_contract_identically() {
+    let t = tokens();
+    let axum = start(env!("CARGO_BIN_EXE_axum-demo"));
+    let actix = start(env!("CARGO_BIN_EXE_actix-demo"));
+    let a = run_cases(&axum.base, &t).await;
+    let b = run_cases(&actix.base, &t).await;
+    assert_eq!(a, b, "axum-demo and actix-demo differ");
+}
+
+#[test]
+fn a_bad_secret_stops_the_start_with_one_line_naming_the_variable() {
+    for bin in [env!("CARGO_BIN_EXE_axum-demo"), env!("CARGO_BIN_EXE_actix-demo")] {
+        let out = Command::new(bin)
+            .env("DEMO_ADDR", "127.0.0.1:0")
+            .env("DEMO_JWT_SECRET", "0123456789")
+            .output()
+            .expect("run demo");
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("DEMO_JWT_SECRET"), "{err}");
+        assert!(!err.contains("0123456789"), "the secret is echoed: {err}");
+    }
+}
+
+#[test]
+fn a_bad_address_stops_the_start() {
+    let out = Command::new(env!("CARGO_BIN_EXE_axum-demo"))
+        .env("DEMO_ADDR", "not-an-address")
+        .output()
+        .expect("run demo");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DEMO_ADDR"));
+}
