@@ -68,24 +68,25 @@ pub(crate) fn validator(req: &HttpRequest) -> Result<JwtValidator, AuthRejection
     tracing::error!(
         "RequireJwt used but no JwtValidator is registered: add .app_data(validator) to the App"
     );
-    Err(AuthRejection(Renderer::default().render(&AuthError::Misconfigured(
-        "no JwtValidator in app_data",
-    ))))
+    Err(AuthRejection(Renderer::default().render(
+        &AuthError::Misconfigured("no JwtValidator in app_data"),
+    )))
 }
 
-fn verify<C: DeserializeOwned>(req: &HttpRequest) -> Result<(Option<Claims<C>>, JwtValidator), AuthRejection> {
+fn verify<C: DeserializeOwned>(
+    req: &HttpRequest,
+) -> Result<(Option<Claims<C>>, JwtValidator), AuthRejection> {
     let validator = validator(req)?;
     let reject = |e: AuthError| AuthRejection(validator.reject(&e));
     let existing = req.extensions().get::<Arc<VerifiedJwt>>().cloned();
     let claims = match existing {
-        Some(jwt) => jwt.claims(),
-        None => match validator.authenticate(&ActixView(req)).map_err(reject)? {
-            Some(jwt) => jwt.into_claims(),
-            None => return Ok((None, validator)),
-        },
+        // A middleware verified the token already: only the claims type remains to be read.
+        Some(jwt) => jwt.claims().map(Some).map_err(|e| reject(e.into()))?,
+        None => validator
+            .authenticate_claims(&ActixView(req))
+            .map_err(reject)?,
     };
-    let claims = claims.map_err(|e| reject(e.into()))?;
-    Ok((Some(claims), validator))
+    Ok((claims, validator))
 }
 
 impl<C: DeserializeOwned> FromRequest for RequireJwt<C> {

@@ -127,3 +127,75 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::{App, HttpResponse, http::StatusCode, test, web};
+    use auth_core::{
+        jwt::{Algorithm, JwtValidator},
+        scope::ScopeRequirement,
+        test_util::{TestKey, TokenBuilder},
+    };
+
+    use super::RequireJwtMiddleware;
+    use crate::RequireJwt;
+
+    #[actix_web::test]
+    async fn nested_middleware_and_data_registration() {
+        let key = TestKey::new(Algorithm::EdDSA);
+        let validator = JwtValidator::builder()
+            .key(key.verifying_key())
+            .issuer("i")
+            .audience("a")
+            .realm("r")
+            .build()
+            .expect("validator");
+        let app = test::init_service(
+            // Registered as web::Data this time: the extractor finds it either way.
+            App::new()
+                .app_data(web::Data::new(validator.clone()))
+                .service(
+                    web::scope("/admin")
+                        .wrap(
+                            RequireJwtMiddleware::new(validator.clone())
+                                .scopes(ScopeRequirement::all(["admin"])),
+                        )
+                        .wrap(RequireJwtMiddleware::new(validator))
+                        .route(
+                            "",
+                            web::get().to(|RequireJwt(c): RequireJwt| async move {
+                                HttpResponse::Ok().body(c.sub().unwrap_or_default().to_owned())
+                            }),
+                        ),
+                ),
+        )
+        .await;
+        let call = |token: Option<String>| {
+            let mut req = test::TestRequest::get().uri("/admin");
+            if let Some(t) = token {
+                req = req.insert_header(("authorization", format!("Bearer {t}")));
+            }
+            req.to_request()
+        };
+        let user = TokenBuilder::valid(&key, "i", "a", "u")
+            .claim("scope", "read")
+            .sign(&key);
+        let admin = TokenBuilder::valid(&key, "i", "a", "boss")
+            .claim("scope", "admin")
+            .sign(&key);
+
+        let resp = test::call_service(&app, call(None)).await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        let resp = test::call_service(&app, call(Some(user))).await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            resp.headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok()),
+            Some(r#"Bearer realm="r", error="insufficient_scope", scope="admin""#)
+        );
+        let resp = test::call_service(&app, call(Some(admin))).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(test::read_body(resp).await, "boss");
+    }
+}

@@ -39,7 +39,12 @@ impl ResponseError for AuthRejection {
         if let Ok(v) = HeaderValue::from_str(&self.0.content_type) {
             response.insert_header((CONTENT_TYPE, v));
         }
-        if let Some(Ok(v)) = self.0.www_authenticate.as_deref().map(HeaderValue::from_str) {
+        if let Some(Ok(v)) = self
+            .0
+            .www_authenticate
+            .as_deref()
+            .map(HeaderValue::from_str)
+        {
             response.insert_header((WWW_AUTHENTICATE, v));
         }
         response.body(self.0.body.clone())

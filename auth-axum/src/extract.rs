@@ -59,17 +59,13 @@ fn verify<C: DeserializeOwned>(
     validator: &JwtValidator,
 ) -> Result<Option<Claims<C>>, AuthRejection> {
     let reject = |e: AuthError| AuthRejection(validator.reject(&e));
-    let claims = match parts.extensions.get::<Arc<VerifiedJwt>>() {
-        Some(jwt) => jwt.claims(),
-        None => match validator
-            .authenticate(&HttpView::from_parts(parts))
-            .map_err(reject)?
-        {
-            Some(jwt) => jwt.into_claims(),
-            None => return Ok(None),
-        },
-    };
-    claims.map(Some).map_err(|e| reject(e.into()))
+    match parts.extensions.get::<Arc<VerifiedJwt>>() {
+        // A layer verified the token already: only the claims type remains to be read.
+        Some(jwt) => jwt.claims().map(Some).map_err(|e| reject(e.into())),
+        None => validator
+            .authenticate_claims(&HttpView::from_parts(parts))
+            .map_err(reject),
+    }
 }
 
 impl<S, C> FromRequestParts<S> for RequireJwt<C>
@@ -84,9 +80,9 @@ where
         let validator = JwtValidator::from_ref(state);
         match verify(parts, &validator)? {
             Some(claims) => Ok(RequireJwt(claims)),
-            None => Err(AuthRejection(validator.reject(&AuthError::MissingCredential(
-                auth_core::error::Scheme::Bearer,
-            )))),
+            None => Err(AuthRejection(validator.reject(
+                &AuthError::MissingCredential(auth_core::error::Scheme::Bearer),
+            ))),
         }
     }
 }

@@ -51,16 +51,62 @@ fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-/// RFC 6750 `b64token` characters, before the optional trailing `=`.
-fn is_b64token_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
-}
+/// Byte classes for the single pass over a token (a lookup table: this runs on every
+/// request, over every byte of the token).
+const B64TOKEN: u8 = 1; // ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/"
+const EQUALS: u8 = 2; // "="
+const SPACE: u8 = 3; // SP / HTAB
+const VISIBLE: u8 = 4; // other visible ASCII
+const BAD: u8 = 0; // control characters and non-ASCII
+
+const CLASS: [u8; 256] = {
+    let mut t = [BAD; 256];
+    let mut b = 0x21;
+    while b < 0x7f {
+        t[b] = VISIBLE;
+        b += 1;
+    }
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~' | b'+' | b'/') {
+            t[b] = B64TOKEN;
+        }
+        b += 1;
+    }
+    t[b'=' as usize] = EQUALS;
+    t[b' ' as usize] = SPACE;
+    t[b'\t' as usize] = SPACE;
+    t
+};
 
 /// Whether `token` is a well-formed RFC 6750 `b64token`: `1*( ALPHA / DIGIT / "-" / "." /
 /// "_" / "~" / "+" / "/" ) *"="`.
 pub fn is_b64token(token: &str) -> bool {
-    let body = token.trim_end_matches('=');
-    !body.is_empty() && body.bytes().all(is_b64token_char)
+    check_b64token(token.as_bytes()).is_ok()
+}
+
+/// Check a token's bytes in one pass.
+fn check_b64token(token: &[u8]) -> Result<(), InvalidRequest> {
+    let mut body = 0; // length of the part before trailing '='
+    let mut in_padding = false;
+    let mut error = None;
+    for (i, &b) in token.iter().enumerate() {
+        match CLASS[b as usize] {
+            B64TOKEN if !in_padding => body = i + 1,
+            EQUALS => in_padding = true,
+            SPACE => return Err(InvalidRequest::ExtraParts),
+            BAD => return Err(InvalidRequest::NotAscii),
+            // A token character after '=', or another visible character: keep scanning, a
+            // space or control character later is the more telling error.
+            _ => error = Some(InvalidRequest::IllegalCharacters),
+        }
+    }
+    match error {
+        Some(e) => Err(e),
+        None if body == 0 => Err(InvalidRequest::IllegalCharacters),
+        None => Ok(()),
+    }
 }
 
 /// Parse one `Authorization` header value for `scheme`.
@@ -74,34 +120,58 @@ pub fn is_b64token(token: &str) -> bool {
 /// assert_eq!(parse_authorization(b"Basic dXNlcg==", "Bearer"), Ok(None));
 /// assert!(parse_authorization(b"Bearer", "Bearer").is_err());
 /// assert!(parse_authorization(b"Bearer a b", "Bearer").is_err());
+/// assert!(parse_authorization(b"Bearer a,b", "Bearer").is_err());
 /// ```
 pub fn parse_authorization<'a>(
     value: &'a [u8],
     scheme: &str,
 ) -> Result<Option<&'a str>, InvalidRequest> {
-    let value = std::str::from_utf8(value).map_err(|_| InvalidRequest::NotAscii)?;
-    if !value.bytes().all(|b| b == b' ' || b == b'\t' || b.is_ascii_graphic()) {
-        return Err(InvalidRequest::NotAscii);
-    }
-    let value = value.trim_matches([' ', '\t']);
-    let (name, rest) = match value.find([' ', '\t']) {
-        Some(i) => (&value[..i], &value[i..]),
-        None => (value, ""),
+    let token = match split_authorization(value, scheme)? {
+        Some(token) => token,
+        None => return Ok(None),
     };
-    if !name.eq_ignore_ascii_case(scheme) {
+    check_b64token(token.as_bytes())?;
+    Ok(Some(token))
+}
+
+/// [`parse_authorization`] without the per-character `b64token` check, which the hot path
+/// defers: a token that verifies is made of base64url and dots, so the check only runs
+/// when verification fails, to tell a malformed header (400) from a bad token (401).
+pub(crate) fn split_authorization<'a>(
+    value: &'a [u8],
+    scheme: &str,
+) -> Result<Option<&'a str>, InvalidRequest> {
+    let is_space = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = value
+        .iter()
+        .position(|b| !is_space(b))
+        .unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(start, |i| i + 1);
+    let value = &value[start..end];
+    let name_len = value.iter().position(is_space).unwrap_or(value.len());
+    if !value[..name_len].eq_ignore_ascii_case(scheme.as_bytes()) {
         return Ok(None);
     }
-    let token = rest.trim_start_matches([' ', '\t']);
+    let rest = &value[name_len..];
+    let token_start = rest.iter().position(|b| !is_space(b)).unwrap_or(rest.len());
+    let token = &rest[token_start..];
     if token.is_empty() {
         return Err(InvalidRequest::EmptyToken);
     }
-    if token.contains([' ', '\t']) {
+    if token.iter().any(is_space) {
         return Err(InvalidRequest::ExtraParts);
     }
-    if !is_b64token(token) {
-        return Err(InvalidRequest::IllegalCharacters);
-    }
-    Ok(Some(token))
+    std::str::from_utf8(token)
+        .map(Some)
+        .map_err(|_| InvalidRequest::NotAscii)
+}
+
+/// Why `token`, read from an `Authorization` header, is not an RFC 6750 `b64token`.
+pub(crate) fn b64token_error(token: &str) -> Option<InvalidRequest> {
+    check_b64token(token.as_bytes()).err()
 }
 
 /// The single value of header `name`: `None` when absent, an error when repeated.
@@ -176,17 +246,22 @@ pub fn query_param<'a, R: RequestView>(
 /// `Ok(None)` when no source holds one; `invalid_request` when one is malformed or more
 /// than one source holds a token (RFC 6750 §2: a client must not use more than one
 /// method).
+///
+/// The token of an `Authorization` header is checked against the RFC 6750 `b64token`
+/// grammar only by [`BearerToken::grammar_error`], which the validator calls when the token
+/// fails to verify.
 pub fn find_bearer<'a, R: RequestView>(
     req: &'a R,
     sources: &[TokenSource],
-) -> Result<Option<&'a str>, AuthError> {
+) -> Result<Option<BearerToken<'a>>, AuthError> {
     let bad = |e| AuthError::InvalidRequest(Scheme::Bearer, e);
-    let mut found: Option<&'a str> = None;
+    let mut found: Option<BearerToken<'a>> = None;
     for source in sources {
+        let from_authorization = matches!(source, TokenSource::AuthorizationBearer);
         let token = match source {
             TokenSource::AuthorizationBearer => {
                 match single_header(req, "authorization").map_err(bad)? {
-                    Some(v) => parse_authorization(v, "Bearer").map_err(bad)?,
+                    Some(v) => split_authorization(v, "Bearer").map_err(bad)?,
                     None => None,
                 }
             }
@@ -204,9 +279,32 @@ pub fn find_bearer<'a, R: RequestView>(
         if found.is_some() {
             return Err(bad(InvalidRequest::MultipleCredentials));
         }
-        found = Some(token);
+        found = Some(BearerToken {
+            token,
+            from_authorization,
+        });
     }
     Ok(found)
+}
+
+/// A bearer token found in a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BearerToken<'a> {
+    /// The token.
+    pub token: &'a str,
+    /// Whether it came from an `Authorization` header (whose grammar is RFC 6750's).
+    pub from_authorization: bool,
+}
+
+impl BearerToken<'_> {
+    /// For a token from an `Authorization` header, why it is not a `b64token`, if it is not.
+    pub fn grammar_error(&self) -> Option<InvalidRequest> {
+        if self.from_authorization {
+            b64token_error(self.token)
+        } else {
+            None
+        }
+    }
 }
 
 #[cfg(test)]
@@ -218,7 +316,10 @@ mod tests {
     fn scheme_is_case_insensitive() {
         for s in ["Bearer", "bearer", "BEARER", "bEaReR"] {
             let h = format!("{s} a.b.c");
-            assert_eq!(parse_authorization(h.as_bytes(), "Bearer"), Ok(Some("a.b.c")));
+            assert_eq!(
+                parse_authorization(h.as_bytes(), "Bearer"),
+                Ok(Some("a.b.c"))
+            );
         }
     }
 
@@ -238,13 +339,20 @@ mod tests {
             (b"Bearer a\x01", NotAscii),
         ];
         for (value, want) in cases {
-            assert_eq!(parse_authorization(value, "Bearer"), Err(*want), "{value:?}");
+            assert_eq!(
+                parse_authorization(value, "Bearer"),
+                Err(*want),
+                "{value:?}"
+            );
         }
     }
 
     #[test]
     fn trailing_equals_allowed() {
-        assert_eq!(parse_authorization(b"Bearer ab==", "Bearer"), Ok(Some("ab==")));
+        assert_eq!(
+            parse_authorization(b"Bearer ab==", "Bearer"),
+            Ok(Some("ab=="))
+        );
     }
 
     #[test]
@@ -261,19 +369,28 @@ mod tests {
             .header("Authorization", "Basic b");
         assert_eq!(
             find_bearer(&req, &[TokenSource::AuthorizationBearer]),
-            Err(AuthError::InvalidRequest(Scheme::Bearer, InvalidRequest::DuplicateHeader))
+            Err(AuthError::InvalidRequest(
+                Scheme::Bearer,
+                InvalidRequest::DuplicateHeader
+            ))
         );
     }
 
     #[test]
     fn query_is_ignored_unless_configured() {
         let req = StaticRequest::new().query_string("access_token=abc");
-        assert_eq!(find_bearer(&req, &[TokenSource::AuthorizationBearer]), Ok(None));
+        assert_eq!(
+            find_bearer(&req, &[TokenSource::AuthorizationBearer]),
+            Ok(None)
+        );
         let sources = [
             TokenSource::AuthorizationBearer,
             TokenSource::Query("access_token".into()),
         ];
-        assert_eq!(find_bearer(&req, &sources), Ok(Some("abc")));
+        assert_eq!(
+            find_bearer(&req, &sources).map(|t| t.map(|t| t.token)),
+            Ok(Some("abc"))
+        );
     }
 
     #[test]

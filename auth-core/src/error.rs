@@ -469,7 +469,9 @@ mod tests {
         let e = AuthError::InvalidToken(TokenError::Expired);
         assert_eq!(
             e.challenge(Some("r")).as_deref(),
-            Some(r#"Bearer realm="r", error="invalid_token", error_description="the token has expired""#)
+            Some(
+                r#"Bearer realm="r", error="invalid_token", error_description="the token has expired""#
+            )
         );
     }
 

@@ -6,50 +6,56 @@
 use std::fmt;
 
 /// The scopes a verified credential carries.
-#[derive(Clone, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(transparent)]
-pub struct Scopes(Vec<String>);
+///
+/// Kept as one space-separated string (one allocation per token, however many scopes).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Scopes(String);
 
 impl Scopes {
     /// Scopes from a list of names; duplicates are kept once.
     pub fn new<I, S>(scopes: I) -> Self
     where
         I: IntoIterator<Item = S>,
-        S: Into<String>,
+        S: AsRef<str>,
     {
         let mut out = Scopes::default();
         for s in scopes {
-            out.push(s.into());
+            out.push(s.as_ref());
         }
         out
     }
 
     /// Add the names of a space-delimited `scope` string.
     pub fn extend_delimited(&mut self, scope: &str) {
-        for s in scope.split(' ').filter(|s| !s.is_empty()) {
-            self.push(s.to_owned());
+        self.0.reserve(scope.len());
+        for s in scope.split(' ') {
+            self.push(s);
         }
     }
 
-    pub(crate) fn push(&mut self, s: String) {
-        if !self.0.contains(&s) {
-            self.0.push(s);
+    pub(crate) fn push(&mut self, s: &str) {
+        if s.is_empty() || s.contains(' ') || self.contains(s) {
+            return;
         }
+        if !self.0.is_empty() {
+            self.0.push(' ');
+        }
+        self.0.push_str(s);
     }
 
     /// Whether the credential carries `scope` (exact, case-sensitive match).
     pub fn contains(&self, scope: &str) -> bool {
-        self.0.iter().any(|s| s == scope)
+        self.iter().any(|s| s == scope)
     }
 
-    /// The scope names, in the order first seen.
-    pub fn as_slice(&self) -> &[String] {
-        &self.0
-    }
-
-    /// Iterate over the scope names.
+    /// Iterate over the scope names, in the order first seen.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(String::as_str)
+        self.0.split(' ').filter(|s| !s.is_empty())
+    }
+
+    /// The names as one space-delimited string (the form of the `scope` claim).
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 
     /// Whether there are none.
@@ -65,7 +71,14 @@ impl Scopes {
 
 impl fmt::Debug for Scopes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(&self.0).finish()
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Serialized as an array of names.
+impl serde::Serialize for Scopes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
     }
 }
 
@@ -138,7 +151,12 @@ mod tests {
     fn delimited_scopes_split_on_spaces_and_dedupe() {
         let mut s = Scopes::default();
         s.extend_delimited("read  write read");
-        assert_eq!(s.as_slice(), ["read", "write"]);
+        assert_eq!(s.iter().collect::<Vec<_>>(), ["read", "write"]);
+        assert_eq!(s.as_str(), "read write");
+        assert_eq!(
+            serde_json::to_string(&s).unwrap_or_default(),
+            r#"["read","write"]"#
+        );
     }
 
     #[test]

@@ -210,7 +210,11 @@ impl TokenBuilder {
     ///
     /// If signing fails.
     pub fn sign(&self, key: &TestKey) -> String {
-        sign_raw(self.header_json().as_bytes(), self.claims_json().as_bytes(), key)
+        sign_raw(
+            self.header_json().as_bytes(),
+            self.claims_json().as_bytes(),
+            key,
+        )
     }
 
     /// Sign with HMAC-SHA256 under an arbitrary secret, with no strength check: for
@@ -227,7 +231,11 @@ impl TokenBuilder {
 
     /// `header.payload.` with an empty signature.
     pub fn unsigned(&self) -> String {
-        format!("{}.{}.", b64url(self.header_json()), b64url(self.claims_json()))
+        format!(
+            "{}.{}.",
+            b64url(self.header_json()),
+            b64url(self.claims_json())
+        )
     }
 }
 

@@ -1,1 +1,109 @@
-fn main(){}
+//! `RequireJwt` against its baselines, in one run: for each algorithm, a request through
+//! the framework with the extractor, the same request to a bare route, and a direct
+//! `jsonwebtoken::decode` of the same token. `benches/report.py` turns the figures into
+//! the ratios in BENCHMARKS.md.
+
+#![allow(missing_docs, clippy::expect_used, clippy::unwrap_used)]
+
+use std::{hint::black_box, time::Duration};
+
+use actix_web::dev::Service as _;
+use auth_benches::{Fixture, actix_app, axum_app};
+use auth_core::jwt::Algorithm;
+use criterion::{Criterion, criterion_group, criterion_main};
+use tower::ServiceExt;
+
+fn bench(c: &mut Criterion) {
+    let tokio_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let actix_rt = actix_web::rt::System::new();
+
+    for alg in [
+        Algorithm::HS256,
+        Algorithm::RS256,
+        Algorithm::ES256,
+        Algorithm::EdDSA,
+    ] {
+        let fx = Fixture::new(alg);
+        let mut group = c.benchmark_group(format!("jwt/{alg}"));
+
+        // Sanity: the guarded routes really accept the token.
+        assert_eq!(fx.validator.verify(&fx.token).map(|_| ()), Ok(()));
+
+        group.bench_function("jsonwebtoken_decode", |b| {
+            b.iter(|| black_box(fx.jsonwebtoken_decode()))
+        });
+        group.bench_function("core_verify", |b| {
+            b.iter(|| {
+                black_box(
+                    fx.validator
+                        .verify(black_box(&fx.token))
+                        .unwrap()
+                        .into_claims::<auth_benches::AppClaims>()
+                        .unwrap(),
+                )
+            })
+        });
+
+        let app = axum_app(fx.validator.clone());
+        let axum_request = |path: &str| {
+            http::Request::builder()
+                .uri(path)
+                .header("authorization", &fx.authorization)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        for (name, path) in [("axum_bare", "/bare"), ("axum_require_jwt", "/me")] {
+            let check = tokio_rt
+                .block_on(app.clone().oneshot(axum_request(path)))
+                .unwrap();
+            assert_eq!(check.status(), 200, "{name}");
+            group.bench_function(name, |b| {
+                b.iter(|| {
+                    let response = tokio_rt
+                        .block_on(app.clone().oneshot(axum_request(path)))
+                        .unwrap();
+                    black_box(response)
+                })
+            });
+        }
+
+        let service = actix_rt.block_on(actix_web::test::init_service(actix_app(
+            fx.validator.clone(),
+        )));
+        let actix_request = |path: &str| {
+            actix_web::test::TestRequest::get()
+                .uri(path)
+                .insert_header(("authorization", fx.authorization.as_str()))
+                .to_request()
+        };
+        for (name, path) in [("actix_bare", "/bare"), ("actix_require_jwt", "/me")] {
+            let check = actix_rt
+                .block_on(service.call(actix_request(path)))
+                .unwrap();
+            assert_eq!(check.status(), 200, "{name}");
+            group.bench_function(name, |b| {
+                b.iter(|| {
+                    black_box(
+                        actix_rt
+                            .block_on(service.call(actix_request(path)))
+                            .unwrap(),
+                    )
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(50);
+    targets = bench
+}
+criterion_main!(benches);

@@ -1,1 +1,180 @@
-//! placeholder
+//! Fixtures for the criterion benchmarks: a 10-claim token per algorithm, the matching
+//! validator and jsonwebtoken key, and the same tiny app with and without `RequireJwt`
+//! in axum and in actix-web.
+
+// Benchmark set-up: failing at once with the reason is the useful behaviour.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use auth_core::{
+    jwt::{Algorithm, JwtValidator},
+    test_util::{TestKey, TokenBuilder, now},
+};
+use serde::Deserialize;
+
+/// The issuer of the benchmark tokens.
+pub const ISSUER: &str = "https://issuer.bench";
+/// The audience of the benchmark tokens.
+pub const AUDIENCE: &str = "bench-api";
+
+/// The app's own claims, as a handler would declare them.
+#[derive(Debug, Deserialize)]
+pub struct AppClaims {
+    /// A display name.
+    pub name: String,
+    /// An e-mail address.
+    pub email: String,
+}
+
+/// All ten claims, for the jsonwebtoken baseline (which has no registered/custom split).
+#[derive(Debug, Deserialize)]
+pub struct AllClaims {
+    /// `iss`
+    pub iss: String,
+    /// `sub`
+    pub sub: String,
+    /// `aud`
+    pub aud: String,
+    /// `exp`
+    pub exp: u64,
+    /// `nbf`
+    pub nbf: u64,
+    /// `iat`
+    pub iat: u64,
+    /// `jti`
+    pub jti: String,
+    /// `scope`
+    pub scope: String,
+    /// `name`
+    pub name: String,
+    /// `email`
+    pub email: String,
+}
+
+/// One algorithm's fixture.
+#[derive(Debug)]
+pub struct Fixture {
+    /// The algorithm.
+    pub alg: Algorithm,
+    /// A valid 10-claim token.
+    pub token: String,
+    /// `Bearer <token>`.
+    pub authorization: String,
+    /// Our validator.
+    pub validator: JwtValidator,
+    /// jsonwebtoken's key.
+    pub jwt_key: jsonwebtoken::DecodingKey,
+    /// jsonwebtoken's validation, with the same policy.
+    pub jwt_validation: jsonwebtoken::Validation,
+}
+
+impl Fixture {
+    /// Generate a key and a token for `alg`.
+    pub fn new(alg: Algorithm) -> Fixture {
+        let key = match alg {
+            Algorithm::HS256 => TestKey::hmac(alg, b"benchmark-secret-0123456789abcdefghij"),
+            _ => TestKey::new(alg),
+        }
+        .with_kid("bench");
+        let t = now();
+        let token = TokenBuilder::for_key(&key)
+            .claim("iss", ISSUER)
+            .claim("sub", "user-1234567890")
+            .claim("aud", AUDIENCE)
+            .claim("exp", t + 3600)
+            .claim("nbf", t - 10)
+            .claim("iat", t - 10)
+            .claim("jti", "7f1c7f5e-0a5b-4c8e-9b1e-3f2a1d0c9b8a")
+            .claim("scope", "read write admin")
+            .claim("name", "Ada Lovelace")
+            .claim("email", "ada@example.com")
+            .sign(&key);
+        let validator = JwtValidator::builder()
+            .key(key.verifying_key())
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .realm("bench")
+            .build()
+            .unwrap();
+        let jwt_key = match alg {
+            Algorithm::HS256 => {
+                jsonwebtoken::DecodingKey::from_secret(b"benchmark-secret-0123456789abcdefghij")
+            }
+            Algorithm::RS256 => {
+                jsonwebtoken::DecodingKey::from_rsa_pem(key.public_pem().as_bytes()).unwrap()
+            }
+            Algorithm::ES256 => {
+                jsonwebtoken::DecodingKey::from_ec_pem(key.public_pem().as_bytes()).unwrap()
+            }
+            _ => jsonwebtoken::DecodingKey::from_ed_pem(key.public_pem().as_bytes()).unwrap(),
+        };
+        let jwt_alg = match alg {
+            Algorithm::HS256 => jsonwebtoken::Algorithm::HS256,
+            Algorithm::RS256 => jsonwebtoken::Algorithm::RS256,
+            Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
+            _ => jsonwebtoken::Algorithm::EdDSA,
+        };
+        let mut jwt_validation = jsonwebtoken::Validation::new(jwt_alg);
+        jwt_validation.set_issuer(&[ISSUER]);
+        jwt_validation.set_audience(&[AUDIENCE]);
+        jwt_validation.validate_nbf = true;
+        Fixture {
+            alg,
+            authorization: format!("Bearer {token}"),
+            token,
+            validator,
+            jwt_key,
+            jwt_validation,
+        }
+    }
+
+    /// The baseline: a full `jsonwebtoken::decode` of the token into all ten claims.
+    pub fn jsonwebtoken_decode(&self) -> AllClaims {
+        jsonwebtoken::decode::<AllClaims>(&self.token, &self.jwt_key, &self.jwt_validation)
+            .unwrap()
+            .claims
+    }
+}
+
+/// The axum app: `/bare` (no auth) and `/me` (`RequireJwt<AppClaims>`), same handler body.
+pub fn axum_app(validator: JwtValidator) -> axum::Router {
+    use auth_axum::RequireJwt;
+    use axum::routing::get;
+    async fn bare() -> &'static str {
+        "ok"
+    }
+    async fn me(RequireJwt(claims): RequireJwt<AppClaims>) -> &'static str {
+        std::hint::black_box(&claims);
+        "ok"
+    }
+    axum::Router::new()
+        .route("/bare", get(bare))
+        .route("/me", get(me))
+        .with_state(validator)
+}
+
+/// The actix-web app: `/bare` and `/me`, as for axum.
+pub fn actix_app(
+    validator: JwtValidator,
+) -> actix_web::App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    use actix_web::{HttpResponse, web};
+    use auth_actix::RequireJwt;
+    async fn bare() -> HttpResponse {
+        HttpResponse::Ok().body("ok")
+    }
+    async fn me(RequireJwt(claims): RequireJwt<AppClaims>) -> HttpResponse {
+        std::hint::black_box(&claims);
+        HttpResponse::Ok().body("ok")
+    }
+    actix_web::App::new()
+        .app_data(validator)
+        .route("/bare", web::get().to(bare))
+        .route("/me", web::get().to(me))
+}

@@ -82,17 +82,19 @@ impl Demo {
         }
         let addr: SocketAddr = match var("DEMO_ADDR")? {
             Some(a) => a.parse().map_err(|_| {
-                StartError(format!("DEMO_ADDR: {a:?} is not an address such as 127.0.0.1:3000"))
+                StartError(format!(
+                    "DEMO_ADDR: {a:?} is not an address such as 127.0.0.1:3000"
+                ))
             })?,
             None => SocketAddr::from(([127, 0, 0, 1], 3000)),
         };
         let public_url = var("DEMO_PUBLIC_URL")?;
-        if let Some(url) = &public_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(StartError(format!(
-                    "DEMO_PUBLIC_URL: {url:?} must start with http:// or https://"
-                )));
-            }
+        if let Some(url) = &public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(StartError(format!(
+                "DEMO_PUBLIC_URL: {url:?} must start with http:// or https://"
+            )));
         }
         let jwt_issuer = var("DEMO_JWT_ISSUER")?.unwrap_or_else(|| "auth-demo".into());
         let audience = var("DEMO_JWT_AUDIENCE")?.unwrap_or_else(|| "auth-demo".into());
@@ -102,7 +104,10 @@ impl Demo {
                 SigningKey::hmac(Algorithm::HS256, secret.as_bytes()).map_err(bad_secret)?,
                 false,
             ),
-            None => (SigningKey::generate(Algorithm::HS256).map_err(bad_secret)?, true),
+            None => (
+                SigningKey::generate(Algorithm::HS256).map_err(bad_secret)?,
+                true,
+            ),
         };
         let verifying: JwtKey = signing.verifying_key().map_err(bad_secret)?;
         let validator = JwtValidator::builder()
@@ -173,7 +178,7 @@ pub fn me_body(claims: Claims<Map<String, Value>>) -> Value {
     let mut body = claims.custom;
     body.remove("scope");
     body.remove("scp");
-    body.insert("scopes".into(), json!(claims.scopes.as_slice()));
+    body.insert("scopes".into(), json!(claims.scopes));
     Value::Object(body)
 }
 

@@ -40,7 +40,9 @@ fn start(bin: &str) -> Server {
         .expect("spawn demo");
     let stdout = child.stdout.take().expect("stdout");
     let mut first = String::new();
-    BufReader::new(stdout).read_line(&mut first).expect("banner");
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("banner");
     let base = first
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
@@ -113,7 +115,10 @@ async fn run_cases(base: &str, t: &Tokens) -> Vec<Answer> {
     let mut answers = Vec::new();
 
     let a = get(&client, &url("/health"), &[]).await;
-    assert_eq!((a.status, &a.body), (200, &serde_json::json!({"status": "ok"})));
+    assert_eq!(
+        (a.status, &a.body),
+        (200, &serde_json::json!({"status": "ok"}))
+    );
     answers.push(a);
 
     let a = get(&client, &url("/api/me"), &[]).await;
@@ -124,7 +129,12 @@ async fn run_cases(base: &str, t: &Tokens) -> Vec<Answer> {
     assert_eq!((a.status, a.challenge.as_deref()), (401, Some(realm)));
     answers.push(a);
 
-    let a = get(&client, &url("/api/me"), &[("authorization", &bearer(&t.user))]).await;
+    let a = get(
+        &client,
+        &url("/api/me"),
+        &[("authorization", &bearer(&t.user))],
+    )
+    .await;
     assert_eq!(a.status, 200, "{a:?}");
     for k in ["sub", "iss", "aud", "exp"] {
         assert!(a.body.get(k).is_some(), "/api/me lacks {k}: {a:?}");
@@ -133,31 +143,56 @@ async fn run_cases(base: &str, t: &Tokens) -> Vec<Answer> {
     assert_eq!(a.body["scopes"], serde_json::json!(["read"]));
     answers.push(a);
 
-    let a = get(&client, &url("/api/me"), &[("authorization", &format!("bearer {}", t.user))]).await;
+    let a = get(
+        &client,
+        &url("/api/me"),
+        &[("authorization", &format!("bearer {}", t.user))],
+    )
+    .await;
     assert_eq!(a.status, 200);
     answers.push(a);
 
-    let a = get(&client, &url(&format!("/api/me?access_token={}", t.user)), &[]).await;
+    let a = get(
+        &client,
+        &url(&format!("/api/me?access_token={}", t.user)),
+        &[],
+    )
+    .await;
     assert_eq!((a.status, a.challenge.as_deref()), (401, Some(realm)));
     answers.push(a);
 
     for malformed in ["Bearer", "Bearer a b"] {
         let a = get(&client, &url("/api/me"), &[("authorization", malformed)]).await;
         assert_eq!(a.status, 400);
-        assert!(a.challenge.as_deref().unwrap().contains(r#"error="invalid_request""#));
+        assert!(
+            a.challenge
+                .as_deref()
+                .unwrap()
+                .contains(r#"error="invalid_request""#)
+        );
         answers.push(a);
     }
 
     for bad in [&t.expired, &t.other_alg] {
         let a = get(&client, &url("/api/me"), &[("authorization", &bearer(bad))]).await;
         assert_eq!(a.status, 401);
-        assert!(a.challenge.as_deref().unwrap().contains(r#"error="invalid_token""#));
+        assert!(
+            a.challenge
+                .as_deref()
+                .unwrap()
+                .contains(r#"error="invalid_token""#)
+        );
         assert_eq!(a.body["status"], 401);
         assert!(!a.body.to_string().contains(bad.as_str()));
         answers.push(a);
     }
 
-    let a = get(&client, &url("/api/admin"), &[("authorization", &bearer(&t.user))]).await;
+    let a = get(
+        &client,
+        &url("/api/admin"),
+        &[("authorization", &bearer(&t.user))],
+    )
+    .await;
     assert_eq!(a.status, 403);
     assert_eq!(
         a.challenge.as_deref(),
@@ -165,8 +200,16 @@ async fn run_cases(base: &str, t: &Tokens) -> Vec<Answer> {
     );
     answers.push(a);
 
-    let a = get(&client, &url("/api/admin"), &[("authorization", &bearer(&t.admin))]).await;
-    assert_eq!((a.status, &a.body), (200, &serde_json::json!({"sub": "root", "admin": true})));
+    let a = get(
+        &client,
+        &url("/api/admin"),
+        &[("authorization", &bearer(&t.admin))],
+    )
+    .await;
+    assert_eq!(
+        (a.status, &a.body),
+        (200, &serde_json::json!({"sub": "root", "admin": true}))
+    );
     answers.push(a);
 
     answers
@@ -184,7 +227,10 @@ async fn both_demos_answer_the_contract_identically() {
 
 #[test]
 fn a_bad_secret_stops_the_start_with_one_line_naming_the_variable() {
-    for bin in [env!("CARGO_BIN_EXE_axum-demo"), env!("CARGO_BIN_EXE_actix-demo")] {
+    for bin in [
+        env!("CARGO_BIN_EXE_axum-demo"),
+        env!("CARGO_BIN_EXE_actix-demo"),
+    ] {
         let out = Command::new(bin)
             .env("DEMO_ADDR", "127.0.0.1:0")
             .env("DEMO_JWT_SECRET", "0123456789")

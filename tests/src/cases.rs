@@ -61,35 +61,68 @@ fn tamper(token: &str, seg: usize) -> String {
 /// Build the table.
 pub fn cases(fx: &Fixture) -> Vec<Case> {
     let mut out = Vec::new();
-    let mut token_case = |name: &str, uri: &str, token: String, status: u16, reference: Reference| {
-        let error = match status {
-            200 => None,
-            400 => Some("invalid_request"),
-            403 => Some("insufficient_scope"),
-            _ => Some("invalid_token"),
+    let mut token_case =
+        |name: &str, uri: &str, token: String, status: u16, reference: Reference| {
+            let error = match status {
+                200 => None,
+                400 => Some("invalid_request"),
+                403 => Some("insufficient_scope"),
+                _ => Some("invalid_token"),
+            };
+            out.push(Case {
+                name: name.to_owned(),
+                request: get(uri, &[("authorization", &format!("Bearer {token}"))]),
+                status,
+                error,
+                token: Some(token),
+                reference,
+            });
         };
-        out.push(Case {
-            name: name.to_owned(),
-            request: get(uri, &[("authorization", &format!("Bearer {token}"))]),
-            status,
-            error,
-            token: Some(token),
-            reference,
-        });
-    };
     use Reference::*;
     let t = now();
 
     // --- Valid tokens, every algorithm family.
-    token_case("valid HS256", "/me", valid(&fx.hs).sign(&fx.hs), 200, Agrees);
-    token_case("valid RS256", "/me", valid(&fx.rs).sign(&fx.rs), 200, Agrees);
-    token_case("valid PS256", "/me", valid(&fx.ps).sign(&fx.ps), 200, Agrees);
-    token_case("valid ES256", "/me", valid(&fx.es).sign(&fx.es), 200, Agrees);
-    token_case("valid EdDSA", "/me", valid(&fx.ed).sign(&fx.ed), 200, Agrees);
+    token_case(
+        "valid HS256",
+        "/me",
+        valid(&fx.hs).sign(&fx.hs),
+        200,
+        Agrees,
+    );
+    token_case(
+        "valid RS256",
+        "/me",
+        valid(&fx.rs).sign(&fx.rs),
+        200,
+        Agrees,
+    );
+    token_case(
+        "valid PS256",
+        "/me",
+        valid(&fx.ps).sign(&fx.ps),
+        200,
+        Agrees,
+    );
+    token_case(
+        "valid ES256",
+        "/me",
+        valid(&fx.es).sign(&fx.es),
+        200,
+        Agrees,
+    );
+    token_case(
+        "valid EdDSA",
+        "/me",
+        valid(&fx.ed).sign(&fx.ed),
+        200,
+        Agrees,
+    );
     token_case(
         "aud as array containing ours",
         "/me",
-        valid(&fx.hs).claim("aud", json!(["other", AUDIENCE])).sign(&fx.hs),
+        valid(&fx.hs)
+            .claim("aud", json!(["other", AUDIENCE]))
+            .sign(&fx.hs),
         200,
         Agrees,
     );
@@ -102,7 +135,13 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
     );
 
     // --- Time claims (B.26).
-    token_case("expired", "/me", valid(&fx.hs).claim("exp", t - 120).sign(&fx.hs), 401, Agrees);
+    token_case(
+        "expired",
+        "/me",
+        valid(&fx.hs).claim("exp", t - 120).sign(&fx.hs),
+        401,
+        Agrees,
+    );
     token_case(
         "not yet valid",
         "/me",
@@ -117,7 +156,13 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
         401,
         Stricter("jsonwebtoken does not check iat"),
     );
-    token_case("missing exp", "/me", valid(&fx.hs).remove_claim("exp").sign(&fx.hs), 401, Agrees);
+    token_case(
+        "missing exp",
+        "/me",
+        valid(&fx.hs).remove_claim("exp").sign(&fx.hs),
+        401,
+        Agrees,
+    );
 
     // --- Issuer and audience (B.28, B.29).
     token_case(
@@ -130,7 +175,9 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
     token_case(
         "issuer with trailing slash",
         "/me",
-        valid(&fx.hs).claim("iss", format!("{ISSUER}/")).sign(&fx.hs),
+        valid(&fx.hs)
+            .claim("iss", format!("{ISSUER}/"))
+            .sign(&fx.hs),
         401,
         Agrees,
     );
@@ -164,7 +211,9 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
     token_case(
         "HS256 signed with the RSA public key PEM, kid rsa",
         "/me",
-        valid(&fx.rs).header("alg", "HS256").sign_hs256_with(fx.rs.public_pem().as_bytes()),
+        valid(&fx.rs)
+            .header("alg", "HS256")
+            .sign_hs256_with(fx.rs.public_pem().as_bytes()),
         401,
         Agrees,
     );
@@ -178,7 +227,9 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
     token_case(
         "HS256 signed with the EC public key PEM, kid ec",
         "/me",
-        valid(&fx.es).header("alg", "HS256").sign_hs256_with(fx.es.public_pem().as_bytes()),
+        valid(&fx.es)
+            .header("alg", "HS256")
+            .sign_hs256_with(fx.es.public_pem().as_bytes()),
         401,
         Agrees,
     );
@@ -202,16 +253,46 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
         auth_core::jwt::Algorithm::HS256,
         b"another-secret-that-nobody-trusts-0123",
     );
-    token_case("HS256 wrong secret", "/me", valid(&fx.hs).sign(&other_hs), 401, Agrees);
+    token_case(
+        "HS256 wrong secret",
+        "/me",
+        valid(&fx.hs).sign(&other_hs),
+        401,
+        Agrees,
+    );
     let attacker_rs = TestKey::new(auth_core::jwt::Algorithm::RS256).with_kid("rsa");
-    token_case("RS256 attacker key, same kid", "/me", valid(&attacker_rs).sign(&attacker_rs), 401, Agrees);
+    token_case(
+        "RS256 attacker key, same kid",
+        "/me",
+        valid(&attacker_rs).sign(&attacker_rs),
+        401,
+        Agrees,
+    );
     let good = valid(&fx.es).sign(&fx.es);
     token_case("tampered payload", "/me", tamper(&good, 1), 401, Agrees);
     token_case("tampered signature", "/me", tamper(&good, 2), 401, Agrees);
-    token_case("tampered header", "/me", tamper(&valid(&fx.rs).sign(&fx.rs), 0), 401, Agrees);
+    token_case(
+        "tampered header",
+        "/me",
+        tamper(&valid(&fx.rs).sign(&fx.rs), 0),
+        401,
+        Agrees,
+    );
     let (signing_input, _) = good.rsplit_once('.').unwrap_or_default();
-    token_case("empty signature", "/me", format!("{signing_input}."), 401, Agrees);
-    token_case("missing signature segment", "/me", signing_input.to_owned(), 401, Agrees);
+    token_case(
+        "empty signature",
+        "/me",
+        format!("{signing_input}."),
+        401,
+        Agrees,
+    );
+    token_case(
+        "missing signature segment",
+        "/me",
+        signing_input.to_owned(),
+        401,
+        Agrees,
+    );
     token_case(
         "truncated signature",
         "/me",
@@ -235,7 +316,12 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
     );
 
     // --- kid injection (B.17): opaque map keys, unknown kid is just unknown.
-    for kid in ["../../dev/null", "/dev/null", "' UNION SELECT '1", "|sleep 10"] {
+    for kid in [
+        "../../dev/null",
+        "/dev/null",
+        "' UNION SELECT '1",
+        "|sleep 10",
+    ] {
         token_case(
             &format!("kid {kid}"),
             "/me",
@@ -256,14 +342,18 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
     token_case(
         "jku header",
         "/me",
-        valid(&fx.rs).header("jku", "https://evil.test/jwks").sign(&fx.rs),
+        valid(&fx.rs)
+            .header("jku", "https://evil.test/jwks")
+            .sign(&fx.rs),
         401,
         Stricter("jsonwebtoken ignores jku; we refuse tokens that point at keys"),
     );
     token_case(
         "x5u header",
         "/me",
-        valid(&fx.rs).header("x5u", "https://evil.test/cert").sign(&fx.rs),
+        valid(&fx.rs)
+            .header("x5u", "https://evil.test/cert")
+            .sign(&fx.rs),
         401,
         Stricter("jsonwebtoken ignores x5u; we refuse tokens that point at keys"),
     );
@@ -280,7 +370,10 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
     token_case(
         "crit with an unknown extension",
         "/me",
-        valid(&fx.hs).header("crit", json!(["exp2"])).header("exp2", 1).sign(&fx.hs),
+        valid(&fx.hs)
+            .header("crit", json!(["exp2"]))
+            .header("exp2", 1)
+            .sign(&fx.hs),
         401,
         Stricter("jsonwebtoken does not enforce crit"),
     );
@@ -319,7 +412,11 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
     token_case(
         "duplicate alg in header",
         "/me",
-        sign_raw(br#"{"alg":"HS256","alg":"HS256"}"#, claims.as_bytes(), &fx.hs),
+        sign_raw(
+            br#"{"alg":"HS256","alg":"HS256"}"#,
+            claims.as_bytes(),
+            &fx.hs,
+        ),
         401,
         Agrees,
     );
@@ -344,7 +441,9 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
         "/me",
         sign_raw(header.as_bytes(), dup_custom.as_bytes(), &fx.hs),
         401,
-        Stricter("jsonwebtoken keeps the last of repeated custom claims; we refuse (RFC 8725 §2.6)"),
+        Stricter(
+            "jsonwebtoken keeps the last of repeated custom claims; we refuse (RFC 8725 §2.6)",
+        ),
     );
     token_case(
         "base64 padding on the signature",
@@ -387,7 +486,13 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
     }
 
     // --- Oversized (B.32, B.33): refused before decoding.
-    token_case("token of 9000 characters", "/me", "a".repeat(9000), 401, Agrees);
+    token_case(
+        "token of 9000 characters",
+        "/me",
+        "a".repeat(9000),
+        401,
+        Agrees,
+    );
     token_case("100 KB of dots", "/me", ".".repeat(100_000), 401, Agrees);
 
     // --- Scopes (A.4).
@@ -398,12 +503,24 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
     let no_admin = valid(&fx.hs).claim("scope", "read").sign(&fx.hs);
     token_case("missing scope", "/admin", no_admin, 403, NotApplicable);
     let upper = valid(&fx.hs).claim("scope", "Admin").sign(&fx.hs);
-    token_case("scope names are case-sensitive", "/admin", upper, 403, NotApplicable);
+    token_case(
+        "scope names are case-sensitive",
+        "/admin",
+        upper,
+        403,
+        NotApplicable,
+    );
     let expired_admin = valid(&fx.hs)
         .claim("scope", "admin")
         .claim("exp", t - 300)
         .sign(&fx.hs);
-    token_case("expired token on a scoped route", "/admin", expired_admin, 401, NotApplicable);
+    token_case(
+        "expired token on a scoped route",
+        "/admin",
+        expired_admin,
+        401,
+        NotApplicable,
+    );
     token_case(
         "optional route with a valid token",
         "/optional",
@@ -443,11 +560,41 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
         transport("no credential", "/me", &[], 401, None),
         transport("no credential on /admin", "/admin", &[], 401, None),
         transport("no credential on /optional", "/optional", &[], 200, None),
-        transport("Basic scheme counts as none", "/me", &[("authorization", "Basic dXNlcjpwYXNz")], 401, None),
-        transport("Bearer without token", "/me", &[("authorization", "Bearer")], 400, Some("invalid_request")),
-        transport("Bearer and spaces", "/me", &[("authorization", "Bearer   ")], 400, Some("invalid_request")),
-        transport("two tokens", "/me", &[("authorization", &two)], 400, Some("invalid_request")),
-        transport("illegal characters", "/me", &[("authorization", "Bearer a,b")], 400, Some("invalid_request")),
+        transport(
+            "Basic scheme counts as none",
+            "/me",
+            &[("authorization", "Basic dXNlcjpwYXNz")],
+            401,
+            None,
+        ),
+        transport(
+            "Bearer without token",
+            "/me",
+            &[("authorization", "Bearer")],
+            400,
+            Some("invalid_request"),
+        ),
+        transport(
+            "Bearer and spaces",
+            "/me",
+            &[("authorization", "Bearer   ")],
+            400,
+            Some("invalid_request"),
+        ),
+        transport(
+            "two tokens",
+            "/me",
+            &[("authorization", &two)],
+            400,
+            Some("invalid_request"),
+        ),
+        transport(
+            "illegal characters",
+            "/me",
+            &[("authorization", "Bearer a,b")],
+            400,
+            Some("invalid_request"),
+        ),
         transport(
             "'=' inside the token (b64token allows it only at the end)",
             "/me",
@@ -469,11 +616,35 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
             400,
             Some("invalid_request"),
         ),
-        transport("lowercase scheme", "/me", &[("authorization", &lower)], 200, None),
-        transport("uppercase scheme", "/me", &[("authorization", &upper)], 200, None),
-        transport("two spaces after scheme", "/me", &[("authorization", &spaced)], 200, None),
+        transport(
+            "lowercase scheme",
+            "/me",
+            &[("authorization", &lower)],
+            200,
+            None,
+        ),
+        transport(
+            "uppercase scheme",
+            "/me",
+            &[("authorization", &upper)],
+            200,
+            None,
+        ),
+        transport(
+            "two spaces after scheme",
+            "/me",
+            &[("authorization", &spaced)],
+            200,
+            None,
+        ),
         transport("token only in the query", &query, &[], 401, None),
-        transport("token in query and header", &query, &[("authorization", &bearer)], 200, None),
+        transport(
+            "token in query and header",
+            &query,
+            &[("authorization", &bearer)],
+            200,
+            None,
+        ),
     ]);
     out
 }

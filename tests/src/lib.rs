@@ -110,7 +110,7 @@ pub struct TestResponse {
     pub body: String,
 }
 
-fn me_body(sub: Option<&str>, scopes: &[String]) -> Value {
+fn me_body(sub: Option<&str>, scopes: &auth_core::scope::Scopes) -> Value {
     json!({ "sub": sub, "scopes": scopes })
 }
 
@@ -120,7 +120,7 @@ pub fn axum_app(validator: JwtValidator) -> axum::Router {
     use axum::{Json, Router, routing::get};
 
     async fn me(RequireJwt(c): RequireJwt<Value>) -> Json<Value> {
-        Json(me_body(c.sub(), c.scopes.as_slice()))
+        Json(me_body(c.sub(), &c.scopes))
     }
     async fn admin(RequireJwt(c): RequireJwt) -> Json<Value> {
         Json(json!({ "sub": c.sub(), "admin": true }))
@@ -128,11 +128,9 @@ pub fn axum_app(validator: JwtValidator) -> axum::Router {
     async fn optional(c: Option<RequireJwt>) -> Json<Value> {
         Json(json!({ "sub": c.as_ref().and_then(|c| c.sub()) }))
     }
-    let admin_routes = Router::new()
-        .route("/admin", get(admin))
-        .route_layer(
-            RequireJwtLayer::new(validator.clone()).scopes(ScopeRequirement::all(["admin"])),
-        );
+    let admin_routes = Router::new().route("/admin", get(admin)).route_layer(
+        RequireJwtLayer::new(validator.clone()).scopes(ScopeRequirement::all(["admin"])),
+    );
     Router::new()
         .route("/me", get(me))
         .route("/optional", get(optional))
@@ -175,7 +173,7 @@ pub fn actix_config(validator: JwtValidator) -> impl FnOnce(&mut actix_web::web:
     use auth_actix::{OptionalJwt, RequireJwt, RequireJwtMiddleware};
 
     async fn me(RequireJwt(c): RequireJwt<Value>) -> HttpResponse {
-        HttpResponse::Ok().json(me_body(c.sub(), c.scopes.as_slice()))
+        HttpResponse::Ok().json(me_body(c.sub(), &c.scopes))
     }
     async fn admin(RequireJwt(c): RequireJwt) -> HttpResponse {
         HttpResponse::Ok().json(json!({ "sub": c.sub(), "admin": true }))
@@ -232,3 +230,8 @@ where
         body: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -48,8 +48,8 @@ fn check_expected(case: &Case, r: &TestResponse, adapter: &str) -> Result<(), St
         if r.content_type.as_deref() != Some("application/problem+json") {
             return fail("error body is not problem+json".into());
         }
-        let body: serde_json::Value =
-            serde_json::from_str(&r.body).map_err(|e| format!("{}: body not JSON: {e}", case.name))?;
+        let body: serde_json::Value = serde_json::from_str(&r.body)
+            .map_err(|e| format!("{}: body not JSON: {e}", case.name))?;
         for member in ["type", "title", "status", "detail"] {
             if body.get(member).is_none() {
                 return fail(format!("problem body lacks {member}"));
@@ -101,7 +101,11 @@ fn jsonwebtoken_accepts(fx: &Fixture, token: &str) -> bool {
 }
 
 fn bearer_token(case: &Case) -> Option<&str> {
-    let (_, v) = case.request.headers.iter().find(|(k, _)| k == "authorization")?;
+    let (_, v) = case
+        .request
+        .headers
+        .iter()
+        .find(|(k, _)| k == "authorization")?;
     v.strip_prefix("Bearer ")
 }
 
@@ -128,7 +132,10 @@ async fn conformance_table_through_both_adapters() {
             failures.push(e);
         }
         if a != b {
-            failures.push(format!("{}: adapters differ\n  axum  {a:?}\n  actix {b:?}", case.name));
+            failures.push(format!(
+                "{}: adapters differ\n  axum  {a:?}\n  actix {b:?}",
+                case.name
+            ));
         }
         let ours = case.status != 401 && case.status != 400;
         match case.reference {
@@ -156,7 +163,12 @@ async fn conformance_table_through_both_adapters() {
             Reference::NotApplicable => {}
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[actix_web::test]

@@ -82,15 +82,42 @@ fn fix_alg(mut jwk: Value) -> Value {
 
 /// Vectors where our verdict differs from Wycheproof's on purpose: a stricter policy.
 const DELIBERATE: &[(i64, &str)] = &[
-    (346, "key bound to PS256; the token says PS384 (RFC 8725 §3.1: one algorithm per key)"),
-    (350, "key bound to PS256; the token says PS384 (RFC 8725 §3.1: one algorithm per key)"),
-    (357, "the HMAC key is all zero bytes: refused at configuration as a weak secret"),
-    (358, "the HMAC key is all zero bytes: refused at configuration as a weak secret"),
-    (359, "the HMAC key is all zero bytes: refused at configuration as a weak secret"),
-    (376, "the HMAC key is all zero bytes: refused at configuration as a weak secret"),
-    (377, "the HMAC key is all zero bytes: refused at configuration as a weak secret"),
-    (372, "a character outside base64url in the header: non-canonical encodings are refused"),
-    (373, "a character outside base64url in the payload: non-canonical encodings are refused"),
+    (
+        346,
+        "key bound to PS256; the token says PS384 (RFC 8725 §3.1: one algorithm per key)",
+    ),
+    (
+        350,
+        "key bound to PS256; the token says PS384 (RFC 8725 §3.1: one algorithm per key)",
+    ),
+    (
+        357,
+        "the HMAC key is all zero bytes: refused at configuration as a weak secret",
+    ),
+    (
+        358,
+        "the HMAC key is all zero bytes: refused at configuration as a weak secret",
+    ),
+    (
+        359,
+        "the HMAC key is all zero bytes: refused at configuration as a weak secret",
+    ),
+    (
+        376,
+        "the HMAC key is all zero bytes: refused at configuration as a weak secret",
+    ),
+    (
+        377,
+        "the HMAC key is all zero bytes: refused at configuration as a weak secret",
+    ),
+    (
+        372,
+        "a character outside base64url in the header: non-canonical encodings are refused",
+    ),
+    (
+        373,
+        "a character outside base64url in the payload: non-canonical encodings are refused",
+    ),
 ];
 
 #[test]
@@ -129,19 +156,21 @@ fn wycheproof_json_web_signature() {
             if let (Ok(jwk), Ok(header)) = (
                 serde_json::from_value::<jsonwebtoken::jwk::Jwk>(jwk.clone()),
                 jsonwebtoken::decode_header(jws),
+            ) && let (Ok(dk), Some((input, sig))) = (
+                jsonwebtoken::DecodingKey::from_jwk(&jwk),
+                jws.rsplit_once('.'),
             ) {
-                if let (Ok(dk), Some((input, sig))) =
-                    (jsonwebtoken::DecodingKey::from_jwk(&jwk), jws.rsplit_once('.'))
-                {
-                    jsonwebtoken_checked += 1;
-                    let theirs = jsonwebtoken::crypto::verify(sig, input.as_bytes(), &dk, header.alg)
-                        .unwrap_or(false)
-                        && jws.matches('.').count() == 2;
-                    if theirs == ours {
-                        jsonwebtoken_agreed += 1;
-                    } else {
-                        println!("tcId {id} ({}): ours={ours} jsonwebtoken={theirs}", t["comment"]);
-                    }
+                jsonwebtoken_checked += 1;
+                let theirs = jsonwebtoken::crypto::verify(sig, input.as_bytes(), &dk, header.alg)
+                    .unwrap_or(false)
+                    && jws.matches('.').count() == 2;
+                if theirs == ours {
+                    jsonwebtoken_agreed += 1;
+                } else {
+                    println!(
+                        "tcId {id} ({}): ours={ours} jsonwebtoken={theirs}",
+                        t["comment"]
+                    );
                 }
             }
         }
@@ -176,9 +205,15 @@ fn raw_vectors(file: &str, alg: Algorithm) -> usize {
                 continue;
             }
             checked += 1;
-            let ok = key.verify_signature(&hex(t["msg"].as_str().unwrap()), &hex(t["sig"].as_str().unwrap()));
+            let ok = key.verify_signature(
+                &hex(t["msg"].as_str().unwrap()),
+                &hex(t["sig"].as_str().unwrap()),
+            );
             if ok != (t["result"] == "valid") {
-                failures.push(format!("{file} tcId {}: {} ours={ok}", t["tcId"], t["comment"]));
+                failures.push(format!(
+                    "{file} tcId {}: {} ours={ok}",
+                    t["tcId"], t["comment"]
+                ));
             }
         }
     }

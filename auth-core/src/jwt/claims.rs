@@ -1,10 +1,21 @@
-//! Registered claims (RFC 7519 §4.1), scopes, and the application's own claims type.
+//! Registered claims (RFC 7519 §4.1), scopes, and the application's own claims type, read
+//! from the payload in one pass.
+//!
+//! The application's `C` is deserialized through a thin interposer over `serde_json`: every
+//! member name passes through it (duplicates are refused), the registered claims are read,
+//! type-checked and recorded on the way, and their values are replayed to `C` from what was
+//! read. Each byte of the payload is parsed once. No crate offers this: serde's `flatten`
+//! buffers the whole payload, and jsonwebtoken parses it twice.
 
-use std::fmt;
+use std::{borrow::Cow, fmt};
 
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{
+    self, Deserialize, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny,
+    IntoDeserializer, MapAccess, Visitor,
+    value::{BorrowedStrDeserializer, SeqDeserializer, UnitDeserializer},
+};
 
-use super::json::{Value, for_each_member};
+use super::json::{Number, Seen, Str, Value};
 use crate::{
     error::{AuthError, Scheme, TokenError},
     scope::{ScopeRequirement, Scopes},
@@ -49,7 +60,8 @@ pub struct Claims<C = NoClaims> {
     pub registered: RegisteredClaims,
     /// Scopes from `scope` (space-delimited) and `scp` (array or string), both counted.
     pub scopes: Scopes,
-    /// The application's claims, deserialized from the whole payload.
+    /// The application's claims, deserialized from the whole payload (registered claims
+    /// included, so `C` may declare `sub` or `exp` too).
     pub custom: C,
 }
 
@@ -83,132 +95,232 @@ impl<'de> Deserialize<'de> for NoClaims {
     }
 }
 
-/// The registered claims and scopes as read from the payload, before policy checks.
-pub(crate) struct Parsed {
+/// What the interposer recorded about the registered claims.
+#[derive(Default)]
+pub(crate) struct Recorded {
     pub(crate) registered: RegisteredClaims,
     pub(crate) scopes: Scopes,
     /// A registered claim had the wrong JSON type.
     pub(crate) wrong_type: bool,
     /// `aud` was present but an empty array.
     pub(crate) empty_aud: bool,
+    /// The payload was an object (as opposed to another JSON value).
+    object: bool,
+    /// A member name was repeated.
+    duplicate: bool,
 }
 
-impl Parsed {
-    pub(crate) fn parse(payload: &[u8]) -> Result<Parsed, TokenError> {
-        serde_json::from_slice(payload).map_err(|_| TokenError::Claims)
+/// Parse `payload` into the registered claims and `C`, in one pass.
+pub(crate) fn parse<C: DeserializeOwned>(payload: &[u8]) -> Result<(Recorded, C), TokenError> {
+    let mut recorded = Recorded::default();
+    let mut de = serde_json::Deserializer::from_slice(payload);
+    let custom = C::deserialize(Interpose {
+        inner: &mut de,
+        recorded: &mut recorded,
+    });
+    let end = de.end();
+    match custom {
+        _ if recorded.duplicate || !recorded.object => Err(TokenError::Claims),
+        _ if recorded.wrong_type => Err(TokenError::ClaimType),
+        Err(e) if !e.is_data() => Err(TokenError::Claims),
+        Err(_) => Err(TokenError::ClaimsShape),
+        Ok(_) if end.is_err() => Err(TokenError::Claims),
+        Ok(custom) => Ok((recorded, custom)),
     }
 }
 
-fn numeric_date(v: Value<'_>) -> Option<i64> {
-    match v {
+fn numeric_date(n: Number) -> Option<i64> {
+    match n {
+        Number::U64(u) => Some(i64::try_from(u).unwrap_or(i64::MAX)),
+        Number::I64(i) => Some(i),
         // `as` saturates: a huge or negative date stays huge or negative.
-        Value::Number(n) if n.is_finite() => Some(n.trunc() as i64),
-        _ => None,
+        Number::F64(f) if f.is_finite() => Some(f.trunc() as i64),
+        Number::F64(_) => None,
     }
 }
 
-impl<'de> Deserialize<'de> for Parsed {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Parsed;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JWT claims object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                let mut p = Parsed {
-                    registered: RegisteredClaims::default(),
-                    scopes: Scopes::default(),
-                    wrong_type: false,
-                    empty_aud: false,
+impl Recorded {
+    /// Record a registered claim's value.
+    fn record(&mut self, name: &str, value: &Value<'_>) {
+        let r = &mut self.registered;
+        match name {
+            "iss" | "sub" | "jti" => {
+                let slot = match name {
+                    "iss" => &mut r.iss,
+                    "sub" => &mut r.sub,
+                    _ => &mut r.jti,
                 };
-                for_each_member(map, |name, map| {
-                    let r = &mut p.registered;
-                    match name {
-                        "iss" | "sub" | "jti" => {
-                            let slot = match name {
-                                "iss" => &mut r.iss,
-                                "sub" => &mut r.sub,
-                                _ => &mut r.jti,
-                            };
-                            match map.next_value::<Value<'de>>()? {
-                                Value::Str(s) => *slot = Some(s.into_owned()),
-                                _ => p.wrong_type = true,
-                            }
-                        }
-                        "exp" | "nbf" | "iat" => {
-                            let slot = match name {
-                                "exp" => &mut r.exp,
-                                "nbf" => &mut r.nbf,
-                                _ => &mut r.iat,
-                            };
-                            match numeric_date(map.next_value::<Value<'de>>()?) {
-                                Some(n) => *slot = Some(n),
-                                None => p.wrong_type = true,
-                            }
-                        }
-                        "aud" => match map.next_value::<Value<'de>>()? {
-                            Value::Str(s) => r.aud = vec![s.into_owned()],
-                            Value::Strings(v) if v.is_empty() => p.empty_aud = true,
-                            Value::Strings(v) => {
-                                r.aud = v.into_iter().map(|s| s.into_owned()).collect();
-                            }
-                            _ => p.wrong_type = true,
-                        },
-                        "scope" => match map.next_value::<Value<'de>>()? {
-                            Value::Str(s) => p.scopes.extend_delimited(&s),
-                            _ => p.wrong_type = true,
-                        },
-                        "scp" => match map.next_value::<Value<'de>>()? {
-                            Value::Str(s) => p.scopes.extend_delimited(&s),
-                            Value::Strings(v) => {
-                                for s in v {
-                                    p.scopes.push(s.into_owned());
-                                }
-                            }
-                            _ => p.wrong_type = true,
-                        },
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                    Ok(())
-                })?;
-                Ok(p)
+                match value {
+                    Value::Str(s) => *slot = Some(s.as_ref().to_owned()),
+                    _ => self.wrong_type = true,
+                }
             }
+            "exp" | "nbf" | "iat" => {
+                let slot = match name {
+                    "exp" => &mut r.exp,
+                    "nbf" => &mut r.nbf,
+                    _ => &mut r.iat,
+                };
+                match value {
+                    Value::Number(n) => match numeric_date(*n) {
+                        Some(d) => *slot = Some(d),
+                        None => self.wrong_type = true,
+                    },
+                    _ => self.wrong_type = true,
+                }
+            }
+            "aud" => match value {
+                Value::Str(s) => r.aud = vec![s.as_ref().to_owned()],
+                Value::Strings(v) if v.is_empty() => self.empty_aud = true,
+                Value::Strings(v) => r.aud = v.iter().map(|s| s.as_ref().to_owned()).collect(),
+                _ => self.wrong_type = true,
+            },
+            "scope" => match value {
+                Value::Str(s) => self.scopes.extend_delimited(s),
+                _ => self.wrong_type = true,
+            },
+            "scp" => match value {
+                Value::Str(s) => self.scopes.extend_delimited(s),
+                Value::Strings(v) => v.iter().for_each(|s| self.scopes.push(s)),
+                _ => self.wrong_type = true,
+            },
+            _ => {}
         }
-        d.deserialize_map(V)
     }
 }
 
+fn is_registered(name: &str) -> bool {
+    matches!(
+        name,
+        "iss" | "sub" | "aud" | "exp" | "nbf" | "iat" | "jti" | "scope" | "scp"
+    )
+}
+
+/// The deserializer `C` sees: the payload, always read as an object.
+struct Interpose<'a, 'r, 'de> {
+    inner: &'a mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
+    recorded: &'r mut Recorded,
+}
+
+impl<'de> Deserializer<'de> for Interpose<'_, '_, 'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.inner.deserialize_map(InterposeVisitor {
+            visitor,
+            recorded: self.recorded,
+        })
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+struct InterposeVisitor<'r, V> {
+    visitor: V,
+    recorded: &'r mut Recorded,
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for InterposeVisitor<'_, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JWT claims object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.recorded.object = true;
+        self.visitor.visit_map(InterposeMap {
+            inner: map,
+            recorded: self.recorded,
+            seen: Seen::new(),
+            replay: None,
+        })
+    }
+}
+
+struct InterposeMap<'r, 'de, A> {
+    inner: A,
+    recorded: &'r mut Recorded,
+    seen: Seen<'de>,
+    /// The value of the current member when it was a registered claim, already read.
+    replay: Option<Value<'de>>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for InterposeMap<'_, 'de, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        let Some(Str(name)) = self.inner.next_key::<Str<'de>>()? else {
+            return Ok(None);
+        };
+        if !self.seen.insert(name.clone()) {
+            self.recorded.duplicate = true;
+            return Err(de::Error::custom("duplicate member"));
+        }
+        self.replay = None;
+        if is_registered(&name) {
+            let value = self.inner.next_value::<Value<'de>>()?;
+            self.recorded.record(&name, &value);
+            self.replay = Some(value);
+        }
+        match name {
+            Cow::Borrowed(b) => seed.deserialize(BorrowedStrDeserializer::new(b)),
+            Cow::Owned(o) => seed.deserialize(o.into_deserializer()),
+        }
+        .map(Some)
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<S::Value, Self::Error> {
+        match self.replay.take() {
+            None => self.inner.next_value_seed(seed),
+            Some(Value::Str(Cow::Borrowed(s))) => seed.deserialize(BorrowedStrDeserializer::new(s)),
+            Some(Value::Str(Cow::Owned(s))) => seed.deserialize(s.into_deserializer()),
+            Some(Value::Number(Number::U64(n))) => seed.deserialize(n.into_deserializer()),
+            Some(Value::Number(Number::I64(n))) => seed.deserialize(n.into_deserializer()),
+            Some(Value::Number(Number::F64(n))) => seed.deserialize(n.into_deserializer()),
+            Some(Value::Strings(v)) => seed.deserialize(SeqDeserializer::new(v.into_iter())),
+            // A registered claim of another type: the token is refused whatever `C` does.
+            Some(Value::Other) => seed.deserialize(UnitDeserializer::new()),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
-    fn parse(j: &str) -> Result<Parsed, TokenError> {
-        Parsed::parse(j.as_bytes())
+    fn parse_none(j: &str) -> Result<Recorded, TokenError> {
+        parse::<NoClaims>(j.as_bytes()).map(|(r, _)| r)
     }
 
     #[test]
     fn reads_registered_claims_and_scopes() {
-        let p = parse(
+        let r = parse_none(
             r#"{"iss":"i","sub":"s","aud":["a","b"],"exp":10.9,"nbf":1,"iat":2,"jti":"j",
                 "scope":"read write","scp":["admin","read"],"extra":{"exp":"x"}}"#,
         )
         .ok();
-        let p = p.as_ref();
-        assert_eq!(p.map(|p| p.registered.exp), Some(Some(10)));
-        assert_eq!(p.map(|p| p.registered.aud.len()), Some(2));
-        assert_eq!(
-            p.map(|p| p.scopes.as_slice().to_vec()),
-            Some(vec!["read".to_owned(), "write".into(), "admin".into()])
-        );
-        assert!(p.is_some_and(|p| !p.wrong_type));
+        let r = r.as_ref();
+        assert_eq!(r.map(|r| r.registered.exp), Some(Some(10)));
+        assert_eq!(r.map(|r| r.registered.aud.len()), Some(2));
+        assert_eq!(r.map(|r| r.scopes.as_str()), Some("read write admin"));
+        assert!(r.is_some_and(|r| !r.wrong_type));
     }
 
     #[test]
-    fn wrong_types_are_flagged_not_ignored() {
+    fn wrong_types_are_refused_not_ignored() {
         for j in [
             r#"{"exp":"9999999999"}"#,
             r#"{"nbf":"x"}"#,
@@ -219,18 +331,80 @@ mod tests {
             r#"{"exp":true}"#,
             r#"{"scope":["a"]}"#,
         ] {
-            assert!(parse(j).is_ok_and(|p| p.wrong_type), "{j}");
+            assert_eq!(parse_none(j).err(), Some(TokenError::ClaimType), "{j}");
         }
-        assert!(parse(r#"{"aud":[]}"#).is_ok_and(|p| p.empty_aud));
+        assert!(parse_none(r#"{"aud":[]}"#).is_ok_and(|r| r.empty_aud));
     }
 
     #[test]
     fn duplicates_and_non_objects_are_refused() {
-        assert!(parse(r#"{"sub":"a","sub":"b"}"#).is_err());
-        assert!(parse(r#"{"x":1,"x":1}"#).is_err());
-        assert!(parse(r#"["sub"]"#).is_err());
-        assert!(parse(r#"{"sub":"a"} trailing"#).is_err());
-        assert!(parse("").is_err());
+        for j in [
+            r#"{"sub":"a","sub":"b"}"#,
+            r#"{"x":1,"x":1}"#,
+            r#"{"x":1,"\u0078":1}"#,
+            r#"["sub"]"#,
+            r#""sub""#,
+            r#"{"sub":"a"} trailing"#,
+            "",
+            "{",
+        ] {
+            assert_eq!(parse_none(j).err(), Some(TokenError::Claims), "{j}");
+        }
+    }
+
+    #[test]
+    fn the_app_type_sees_every_member_including_registered_ones() {
+        #[derive(serde::Deserialize)]
+        struct App {
+            sub: String,
+            exp: u64,
+            aud: Vec<String>,
+            name: String,
+            nested: BTreeMap<String, u8>,
+        }
+        let (r, app) = parse::<App>(
+            br#"{"sub":"s","exp":99,"aud":["x"],"name":"Ada","nested":{"a":1},"scope":"r"}"#,
+        )
+        .map_err(|e| e.to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (app.sub.as_str(), app.exp, app.name.as_str()),
+            ("s", 99, "Ada")
+        );
+        assert_eq!(app.aud, ["x"]);
+        assert_eq!(app.nested.get("a"), Some(&1));
+        assert_eq!(r.registered.sub.as_deref(), Some("s"));
+        assert_eq!(r.scopes.as_str(), "r");
+    }
+
+    #[test]
+    fn a_shape_mismatch_is_claims_shape() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct App {
+            name: String,
+        }
+        assert_eq!(
+            parse::<App>(br#"{"sub":"s"}"#).err().map(|e| e.to_string()),
+            Some(TokenError::ClaimsShape.to_string())
+        );
+        assert_eq!(
+            parse::<App>(br#"{"name":1}"#).err().map(|e| e.to_string()),
+            Some(TokenError::ClaimsShape.to_string())
+        );
+    }
+
+    #[test]
+    fn a_json_map_type_gets_every_claim() {
+        let (_, map) = parse::<serde_json::Map<String, serde_json::Value>>(
+            br#"{"sub":"s","exp":1.5,"aud":["a"],"x":[1,{"y":null}]}"#,
+        )
+        .map_err(|e| e.to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            serde_json::Value::Object(map),
+            serde_json::json!({"sub":"s","exp":1.5,"aud":["a"],"x":[1,{"y":null}]})
+        );
     }
 
     #[test]

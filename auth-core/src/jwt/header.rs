@@ -86,7 +86,6 @@ impl<'de> Deserialize<'de> for Header<'de> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,10 +109,22 @@ mod tests {
     fn wrong_types_and_key_references() {
         let check = |j: &[u8]| Header::parse(j).and_then(|h| h.check());
         assert_eq!(check(br#"{"alg":1}"#), Err(TokenError::Header));
-        assert_eq!(check(br#"{"alg":"HS256","kid":[]}"#), Err(TokenError::Header));
-        assert_eq!(check(br#"{"alg":"HS256","jku":"https://x"}"#), Err(TokenError::ForbiddenHeader));
-        assert_eq!(check(br#"{"alg":"HS256","jwk":{}}"#), Err(TokenError::ForbiddenHeader));
-        assert_eq!(check(br#"{"alg":"HS256","crit":[]}"#), Err(TokenError::Critical));
+        assert_eq!(
+            check(br#"{"alg":"HS256","kid":[]}"#),
+            Err(TokenError::Header)
+        );
+        assert_eq!(
+            check(br#"{"alg":"HS256","jku":"https://x"}"#),
+            Err(TokenError::ForbiddenHeader)
+        );
+        assert_eq!(
+            check(br#"{"alg":"HS256","jwk":{}}"#),
+            Err(TokenError::ForbiddenHeader)
+        );
+        assert_eq!(
+            check(br#"{"alg":"HS256","crit":[]}"#),
+            Err(TokenError::Critical)
+        );
         assert!(Header::parse(b"[1]").is_err());
         assert!(Header::parse(b"{} x").is_err());
     }

@@ -49,7 +49,10 @@ pub struct SigningKey {
 }
 
 enum Signer {
-    Hmac { key: hmac::Key, secret: Vec<u8> },
+    Hmac {
+        key: Box<hmac::Key>,
+        secret: Vec<u8>,
+    },
     Rsa(rsa::KeyPair),
     Ec(EcdsaKeyPair),
     Ed(Ed25519KeyPair),
@@ -93,7 +96,7 @@ impl SigningKey {
             alg,
             kid: None,
             signer: Signer::Hmac {
-                key: hmac::Key::new(hmac_alg, secret),
+                key: Box::new(hmac::Key::new(hmac_alg, secret)),
                 secret: secret.to_vec(),
             },
         })
@@ -112,7 +115,9 @@ impl SigningKey {
                 rand::fill(&mut secret).map_err(|_| failed)?;
                 return SigningKey::hmac(alg, secret);
             }
-            Family::Rsa => Signer::Rsa(rsa::KeyPair::generate(KeySize::Rsa2048).map_err(|_| failed)?),
+            Family::Rsa => {
+                Signer::Rsa(rsa::KeyPair::generate(KeySize::Rsa2048).map_err(|_| failed)?)
+            }
             Family::Ec => {
                 let ec = ec_signing(alg).ok_or(ConfigError::UnknownAlgorithm)?;
                 Signer::Ec(EcdsaKeyPair::generate(ec).map_err(|_| failed)?)
@@ -157,7 +162,10 @@ impl SigningKey {
     }
 
     /// A private key in PEM (`PRIVATE KEY`, PKCS#8).
-    pub fn from_pkcs8_pem(alg: Algorithm, pem: impl AsRef<[u8]>) -> Result<SigningKey, ConfigError> {
+    pub fn from_pkcs8_pem(
+        alg: Algorithm,
+        pem: impl AsRef<[u8]>,
+    ) -> Result<SigningKey, ConfigError> {
         let parsed = pem::parse(pem.as_ref()).map_err(|_| ConfigError::InvalidKey {
             alg: alg.as_str(),
             reason: "not a PEM document",
@@ -406,7 +414,13 @@ mod tests {
 
     #[test]
     fn public_jwk_round_trips() -> Result<(), Box<dyn std::error::Error>> {
-        for alg in [Algorithm::RS256, Algorithm::PS384, Algorithm::ES256, Algorithm::ES512, Algorithm::EdDSA] {
+        for alg in [
+            Algorithm::RS256,
+            Algorithm::PS384,
+            Algorithm::ES256,
+            Algorithm::ES512,
+            Algorithm::EdDSA,
+        ] {
             let key = SigningKey::generate(alg)?.with_kid("k");
             let jwk = key.public_jwk().ok_or("no jwk")?;
             let v = JwtValidator::builder()
@@ -420,14 +434,21 @@ mod tests {
             )?;
             assert!(v.verify(&token).is_ok(), "{alg}");
         }
-        assert!(SigningKey::generate(Algorithm::HS256)?.public_jwk().is_none());
+        assert!(
+            SigningKey::generate(Algorithm::HS256)?
+                .public_jwk()
+                .is_none()
+        );
         Ok(())
     }
 
     #[test]
     fn custom_claims_must_be_an_object() -> Result<(), Box<dyn std::error::Error>> {
         let issuer = JwtIssuer::new(SigningKey::generate(Algorithm::HS256)?, "i", "a");
-        assert_eq!(issuer.issue("s", &[], &[1, 2]).err(), Some(IssueError::Claims));
+        assert_eq!(
+            issuer.issue("s", &[], &[1, 2]).err(),
+            Some(IssueError::Claims)
+        );
         Ok(())
     }
 }

@@ -36,9 +36,17 @@ impl<'de> Deserialize<'de> for Str<'de> {
     }
 }
 
+/// A JSON number, in the form the parser gave it (so it can be replayed unchanged).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Number {
+    U64(u64),
+    I64(i64),
+    F64(f64),
+}
+
 /// Any JSON value, classified by type; strings are kept, containers are skipped.
 pub(crate) enum Value<'a> {
-    Number(f64),
+    Number(Number),
     Str(Cow<'a, str>),
     /// An array whose members are all strings.
     Strings(Vec<Cow<'a, str>>),
@@ -55,13 +63,13 @@ impl<'de> Deserialize<'de> for Value<'de> {
                 f.write_str("a JSON value")
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Value::Number(v as f64))
+                Ok(Value::Number(Number::U64(v)))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Value::Number(v as f64))
+                Ok(Value::Number(Number::I64(v)))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(Value::Number(v))
+                Ok(Value::Number(Number::F64(v)))
             }
             fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
                 Ok(Value::Other)
@@ -104,23 +112,37 @@ impl<'de> Deserialize<'de> for Value<'de> {
 }
 
 /// Member names seen so far in one object; a repeat is a duplicate.
+///
+/// Names borrowed from the input live in a fixed array on the stack (no allocation for the
+/// usual token); names with escapes, or beyond the array, go to a vector.
 pub(crate) struct Seen<'a> {
-    names: Vec<Cow<'a, str>>,
+    borrowed: [&'a str; 32],
+    len: usize,
+    owned: Vec<String>,
 }
 
 impl<'a> Seen<'a> {
     pub(crate) fn new() -> Self {
         Seen {
-            names: Vec::with_capacity(16),
+            borrowed: [""; 32],
+            len: 0,
+            owned: Vec::new(),
         }
     }
 
     /// Record `name`; false when it was seen before.
-    pub(crate) fn insert(&mut self, name: &Cow<'a, str>) -> bool {
-        if self.names.iter().any(|n| n == name) {
+    pub(crate) fn insert(&mut self, name: Cow<'a, str>) -> bool {
+        let s: &str = &name;
+        if self.borrowed[..self.len].contains(&s) || self.owned.iter().any(|o| o == s) {
             return false;
         }
-        self.names.push(name.clone());
+        match name {
+            Cow::Borrowed(b) if self.len < self.borrowed.len() => {
+                self.borrowed[self.len] = b;
+                self.len += 1;
+            }
+            other => self.owned.push(other.into_owned()),
+        }
         true
     }
 }
@@ -134,10 +156,30 @@ where
 {
     let mut seen = Seen::new();
     while let Some(Str(name)) = map.next_key::<Str<'de>>()? {
-        if !seen.insert(&name) {
+        if !seen.insert(name.clone()) {
             return Err(de::Error::custom("duplicate member"));
         }
         on_member(&name, &mut map)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seen_detects_repeats_borrowed_owned_and_beyond_the_array() {
+        let mut seen = Seen::new();
+        let names: Vec<String> = (0..40).map(|i| format!("n{i}")).collect();
+        for n in &names {
+            assert!(seen.insert(Cow::Borrowed(n)));
+        }
+        for n in &names {
+            assert!(!seen.insert(Cow::Borrowed(n)), "{n}");
+            assert!(!seen.insert(Cow::Owned(n.clone())), "{n}");
+        }
+        assert!(seen.insert(Cow::Owned("escaped".into())));
+        assert!(!seen.insert(Cow::Borrowed("escaped")));
+    }
 }

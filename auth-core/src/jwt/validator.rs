@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 
 use super::{
     algorithm::Algorithm,
-    claims::{Claims, Parsed, RegisteredClaims},
+    claims::{self, Claims, NoClaims, Recorded, RegisteredClaims},
     header::Header,
     key::JwtKey,
 };
@@ -32,6 +32,9 @@ use crate::{
 /// Decoded header and signature are read into stack buffers of this size: enough for any
 /// real header and for an RSA-8192 signature. Anything larger is refused.
 const SEGMENT_BUF: usize = 1024;
+
+/// Payloads up to this size are decoded on the stack; larger ones on the heap.
+const PAYLOAD_BUF: usize = 2048;
 
 /// A registered claim that can be made mandatory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -158,25 +161,23 @@ impl VerifiedJwt {
 
     /// The claims with the application's type `C`, keeping this value.
     pub fn claims<C: DeserializeOwned>(&self) -> Result<Claims<C>, TokenError> {
+        let (_, custom) = claims::parse::<C>(&self.payload)?;
         Ok(Claims {
             registered: self.registered.clone(),
             scopes: self.scopes.clone(),
-            custom: custom_claims(&self.payload)?,
+            custom,
         })
     }
 
     /// The claims with the application's type `C`.
     pub fn into_claims<C: DeserializeOwned>(self) -> Result<Claims<C>, TokenError> {
+        let (_, custom) = claims::parse::<C>(&self.payload)?;
         Ok(Claims {
-            custom: custom_claims(&self.payload)?,
+            custom,
             registered: self.registered,
             scopes: self.scopes,
         })
     }
-}
-
-fn custom_claims<C: DeserializeOwned>(payload: &[u8]) -> Result<C, TokenError> {
-    serde_json::from_slice(payload).map_err(|_| TokenError::ClaimsShape)
 }
 
 fn now() -> i64 {
@@ -204,20 +205,45 @@ impl JwtValidator {
         JwtValidatorBuilder::default()
     }
 
-    /// Verify `token` now: signature, then claims.
+    /// Verify `token` now (signature, then claims) and keep its payload, for reading claims
+    /// later ([`VerifiedJwt::claims`]). To get typed claims at once, use
+    /// [`verify_claims`](Self::verify_claims), which reads the payload only once.
     pub fn verify(&self, token: &str) -> Result<VerifiedJwt, TokenError> {
         self.verify_at(token, now())
     }
 
-    /// Verify `token` as if the time were `now` (seconds since the epoch).
+    /// [`verify`](Self::verify) as if the time were `now` (seconds since the epoch).
     pub fn verify_at(&self, token: &str, now: i64) -> Result<VerifiedJwt, TokenError> {
         let payload = self.verify_jws(token)?;
-        let parsed = Parsed::parse(&payload)?;
-        self.check_claims(&parsed, now)?;
+        let (recorded, NoClaims) = claims::parse::<NoClaims>(&payload)?;
+        self.check_claims(&recorded, now)?;
         Ok(VerifiedJwt {
-            registered: parsed.registered,
-            scopes: parsed.scopes,
+            registered: recorded.registered,
+            scopes: recorded.scopes,
             payload,
+        })
+    }
+
+    /// Verify `token` now and read its claims, with the application's type `C`, in one pass
+    /// over the payload.
+    pub fn verify_claims<C: DeserializeOwned>(&self, token: &str) -> Result<Claims<C>, TokenError> {
+        self.verify_claims_at(token, now())
+    }
+
+    /// [`verify_claims`](Self::verify_claims) as if the time were `now`.
+    pub fn verify_claims_at<C: DeserializeOwned>(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<Claims<C>, TokenError> {
+        self.with_payload(token, |payload| {
+            let (recorded, custom) = claims::parse::<C>(payload)?;
+            self.check_claims(&recorded, now)?;
+            Ok(Claims {
+                registered: recorded.registered,
+                scopes: recorded.scopes,
+                custom,
+            })
         })
     }
 
@@ -225,6 +251,16 @@ impl JwtValidator {
     /// decoded payload, which need not be JSON. No claim is checked: use
     /// [`verify`](Self::verify) for JWTs.
     pub fn verify_jws(&self, token: &str) -> Result<Vec<u8>, TokenError> {
+        self.with_payload(token, |payload| Ok(payload.to_vec()))
+    }
+
+    /// Verify the JWS layer, then hand the decoded payload to `f` (from a stack buffer when
+    /// it is small).
+    fn with_payload<T>(
+        &self,
+        token: &str,
+        f: impl FnOnce(&[u8]) -> Result<T, TokenError>,
+    ) -> Result<T, TokenError> {
         let inner = &*self.inner;
         if token.len() > inner.max_len {
             return Err(TokenError::TooLarge);
@@ -274,12 +310,22 @@ impl JwtValidator {
             return Err(TokenError::Signature);
         }
 
-        URL_SAFE_NO_PAD
-            .decode(payload_b64)
-            .map_err(|_| TokenError::Base64)
+        // The signature is good: only now is the payload decoded and parsed.
+        if base64::decoded_len_estimate(payload_b64.len()) <= PAYLOAD_BUF {
+            let mut buf = [0u8; PAYLOAD_BUF];
+            let len = URL_SAFE_NO_PAD
+                .decode_slice(payload_b64, &mut buf)
+                .map_err(|_| TokenError::Base64)?;
+            f(&buf[..len])
+        } else {
+            let payload = URL_SAFE_NO_PAD
+                .decode(payload_b64)
+                .map_err(|_| TokenError::Base64)?;
+            f(&payload)
+        }
     }
 
-    fn check_claims(&self, parsed: &Parsed, now: i64) -> Result<(), TokenError> {
+    fn check_claims(&self, parsed: &Recorded, now: i64) -> Result<(), TokenError> {
         let inner = &*self.inner;
         let c = &parsed.registered;
         if parsed.wrong_type {
@@ -295,10 +341,14 @@ impl JwtValidator {
             None if inner.require_exp => return Err(TokenError::MissingClaim),
             _ => {}
         }
-        if c.nbf.is_some_and(|nbf| now.saturating_add(inner.leeway) < nbf) {
+        if c.nbf
+            .is_some_and(|nbf| now.saturating_add(inner.leeway) < nbf)
+        {
             return Err(TokenError::NotYetValid);
         }
-        if c.iat.is_some_and(|iat| now.saturating_add(inner.leeway) < iat) {
+        if c.iat
+            .is_some_and(|iat| now.saturating_add(inner.leeway) < iat)
+        {
             return Err(TokenError::IssuedInFuture);
         }
         if !inner.issuers.is_empty() {
@@ -325,14 +375,41 @@ impl JwtValidator {
         Ok(())
     }
 
-    /// Read the bearer token from `req` through the configured sources and verify it.
+    /// Read the bearer token from `req` through the configured sources and verify it,
+    /// keeping the payload ([`VerifiedJwt`]): what a layer that guards a route group needs.
     ///
     /// `Ok(None)` when the request carries no token.
     pub fn authenticate<R: RequestView>(&self, req: &R) -> Result<Option<VerifiedJwt>, AuthError> {
-        match find_bearer(req, &self.inner.sources)? {
-            None => Ok(None),
-            Some(token) => self.verify(token).map(Some).map_err(AuthError::InvalidToken),
-        }
+        self.authenticate_with(req, |token| self.verify(token))
+    }
+
+    /// Read the bearer token from `req` and verify it into typed claims, in one pass: what
+    /// an extractor needs.
+    ///
+    /// `Ok(None)` when the request carries no token.
+    pub fn authenticate_claims<C: DeserializeOwned, R: RequestView>(
+        &self,
+        req: &R,
+    ) -> Result<Option<Claims<C>>, AuthError> {
+        self.authenticate_with(req, |token| self.verify_claims(token))
+    }
+
+    fn authenticate_with<R: RequestView, T>(
+        &self,
+        req: &R,
+        verify: impl FnOnce(&str) -> Result<T, TokenError>,
+    ) -> Result<Option<T>, AuthError> {
+        let Some(bearer) = find_bearer(req, &self.inner.sources)? else {
+            return Ok(None);
+        };
+        verify(bearer.token).map(Some).map_err(|e| {
+            // A token that fails to verify may be a malformed header (400) rather than a bad
+            // token (401); the grammar check runs only now, off the hot path.
+            match bearer.grammar_error() {
+                Some(grammar) => AuthError::InvalidRequest(Scheme::Bearer, grammar),
+                None => AuthError::InvalidToken(e),
+            }
+        })
     }
 
     /// Like [`authenticate`](Self::authenticate), but a missing token is an error, and the
@@ -594,9 +671,15 @@ mod tests {
     #[test]
     fn accepts_a_valid_token() -> Result<(), ConfigError> {
         let v = validator()?;
-        let t = hs256(H, r#"{"iss":"iss","aud":"aud","sub":"u","exp":2000,"scope":"a b"}"#);
+        let t = hs256(
+            H,
+            r#"{"iss":"iss","aud":"aud","sub":"u","exp":2000,"scope":"a b"}"#,
+        );
         let ok = v.verify_at(&t, 1000);
-        assert_eq!(ok.as_ref().map(|j| j.registered().sub.as_deref()), Ok(Some("u")));
+        assert_eq!(
+            ok.as_ref().map(|j| j.registered().sub.as_deref()),
+            Ok(Some("u"))
+        );
         assert!(ok.is_ok_and(|j| j.scopes().contains("b")));
         Ok(())
     }
@@ -606,17 +689,26 @@ mod tests {
         let v = validator()?;
         let t = |c: &str| hs256(H, &format!(r#"{{"iss":"iss","aud":"aud",{c}}}"#));
         assert_eq!(v.verify_at(&t(r#""exp":1000"#), 1059).err(), None);
-        assert_eq!(v.verify_at(&t(r#""exp":1000"#), 1060).err(), Some(TokenError::Expired));
+        assert_eq!(
+            v.verify_at(&t(r#""exp":1000"#), 1060).err(),
+            Some(TokenError::Expired)
+        );
         assert_eq!(
             v.verify_at(&t(r#""exp":5000,"nbf":1061"#), 1000).err(),
             Some(TokenError::NotYetValid)
         );
-        assert_eq!(v.verify_at(&t(r#""exp":5000,"nbf":1060"#), 1000).err(), None);
+        assert_eq!(
+            v.verify_at(&t(r#""exp":5000,"nbf":1060"#), 1000).err(),
+            None
+        );
         assert_eq!(
             v.verify_at(&t(r#""exp":5000,"iat":1061"#), 1000).err(),
             Some(TokenError::IssuedInFuture)
         );
-        assert_eq!(v.verify_at(&t(r#""sub":"x""#), 1000).err(), Some(TokenError::MissingClaim));
+        assert_eq!(
+            v.verify_at(&t(r#""sub":"x""#), 1000).err(),
+            Some(TokenError::MissingClaim)
+        );
         Ok(())
     }
 
@@ -633,7 +725,8 @@ mod tests {
             Some(TokenError::Issuer)
         );
         assert_eq!(
-            v.verify_at(&t(r#""iss":"iss","aud":["x","aud"]"#), 1000).err(),
+            v.verify_at(&t(r#""iss":"iss","aud":["x","aud"]"#), 1000)
+                .err(),
             None
         );
         assert_eq!(
@@ -664,10 +757,22 @@ mod tests {
             .require_typ("at+jwt")
             .build()?;
         let c = r#"{"exp":5000}"#;
-        assert!(v.verify_at(&hs256(r#"{"alg":"HS256","typ":"at+JWT"}"#, c), 0).is_ok());
-        assert!(v.verify_at(&hs256(r#"{"alg":"HS256","typ":"application/at+jwt"}"#, c), 0).is_ok());
+        assert!(
+            v.verify_at(&hs256(r#"{"alg":"HS256","typ":"at+JWT"}"#, c), 0)
+                .is_ok()
+        );
+        assert!(
+            v.verify_at(
+                &hs256(r#"{"alg":"HS256","typ":"application/at+jwt"}"#, c),
+                0
+            )
+            .is_ok()
+        );
         assert_eq!(v.verify_at(&hs256(H, c), 0).err(), Some(TokenError::Type));
-        assert_eq!(v.verify_at(&hs256(r#"{"alg":"HS256"}"#, c), 0).err(), Some(TokenError::Type));
+        assert_eq!(
+            v.verify_at(&hs256(r#"{"alg":"HS256"}"#, c), 0).err(),
+            Some(TokenError::Type)
+        );
         Ok(())
     }
 
@@ -676,22 +781,34 @@ mod tests {
         let v = validator()?;
         assert_eq!(v.verify("a.b").err(), Some(TokenError::Malformed));
         assert_eq!(v.verify("a.b.c.d").err(), Some(TokenError::Malformed));
-        assert_eq!(v.verify(&".".repeat(5000)).err(), Some(TokenError::Malformed));
-        assert_eq!(v.verify(&"a".repeat(9000)).err(), Some(TokenError::TooLarge));
+        assert_eq!(
+            v.verify(&".".repeat(5000)).err(),
+            Some(TokenError::Malformed)
+        );
+        assert_eq!(
+            v.verify(&"a".repeat(9000)).err(),
+            Some(TokenError::TooLarge)
+        );
         assert_eq!(v.verify("").err(), Some(TokenError::Malformed));
         Ok(())
     }
 
     #[test]
     fn build_errors() -> Result<(), ConfigError> {
-        assert!(matches!(JwtValidator::builder().build(), Err(ConfigError::NoKeys)));
+        assert!(matches!(
+            JwtValidator::builder().build(),
+            Err(ConfigError::NoKeys)
+        ));
         let key = || JwtKey::hmac(Algorithm::HS256, SECRET);
         assert!(matches!(
             JwtValidator::builder().key(key()?).algorithms([]).build(),
             Err(ConfigError::NoAlgorithms)
         ));
         assert!(matches!(
-            JwtValidator::builder().key(key()?).algorithms([Algorithm::RS256]).build(),
+            JwtValidator::builder()
+                .key(key()?)
+                .algorithms([Algorithm::RS256])
+                .build(),
             Err(ConfigError::KeyAlgorithmNotAllowed("HS256"))
         ));
         assert!(matches!(
@@ -699,7 +816,10 @@ mod tests {
             Err(ConfigError::ZeroTokenLimit)
         ));
         assert!(matches!(
-            JwtValidator::builder().key(key()?).token_sources([]).build(),
+            JwtValidator::builder()
+                .key(key()?)
+                .token_sources([])
+                .build(),
             Err(ConfigError::BadSourceName)
         ));
         Ok(())

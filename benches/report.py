@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Turn the criterion estimates of `cargo bench -p auth-benches --bench jwt` into the
+ratio table of BENCHMARKS.md.
+
+For each algorithm and framework: added = (route with RequireJwt) - (same route bare);
+ratio = added / (jsonwebtoken::decode of the same token). All figures come from one run.
+Usage: benches/report.py [CRITERION_DIR]   (default: $CARGO_TARGET_DIR/criterion or target/criterion)
+"""
+import json
+import os
+import sys
+
+TARGETS = {"HS256": 0.7, "RS256": 0.9, "ES256": 0.9, "EdDSA": 0.9}
+
+
+def estimate(root, group, bench):
+    path = os.path.join(root, group, bench, "new", "estimates.json")
+    with open(path) as f:
+        data = json.load(f)
+    return data["median"]["point_estimate"]  # nanoseconds
+
+
+def main():
+    default = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "criterion")
+    root = sys.argv[1] if len(sys.argv) > 1 else default
+    rows = []
+    ok = True
+    for alg, target in TARGETS.items():
+        group = f"jwt_{alg}"
+        decode = estimate(root, group, "jsonwebtoken_decode")
+        core = estimate(root, group, "core_verify")
+        for fw in ("axum", "actix"):
+            bare = estimate(root, group, f"{fw}_bare")
+            guarded = estimate(root, group, f"{fw}_require_jwt")
+            added = guarded - bare
+            ratio = added / decode
+            ok &= ratio <= target
+            rows.append(
+                f"| {alg} | {fw} | {bare / 1000:.2f} | {guarded / 1000:.2f} | {added / 1000:.2f} "
+                f"| {decode / 1000:.2f} | **{ratio:.2f}** | ≤ {target} | {core / 1000:.2f} |"
+            )
+    print("| alg | framework | bare route µs | with `RequireJwt` µs | added µs "
+          "| `jsonwebtoken::decode` µs | added ÷ decode | target | core verify µs |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    print()
+    print("All targets met." if ok else "Some targets NOT met.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+//! SECURITY.md item 9: no token appears in the logs, at any level, for any case of the table.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+};
+
+use auth_core::request::StaticRequest;
+use auth_tests::{Fixture, cases::cases};
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn no_token_reaches_the_logs() {
+    let fx = Fixture::new();
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let table = cases(&fx);
+    tracing::subscriber::with_default(subscriber, || {
+        for case in &table {
+            let mut req = StaticRequest::new();
+            for (k, v) in &case.request.headers {
+                req = req.header(k, v.as_bytes());
+            }
+            if let Some((_, q)) = case.request.uri.split_once('?') {
+                req = req.query_string(q);
+            }
+            if let Err(e) = fx.validator.authenticate(&req) {
+                let _ = fx.validator.reject(&e);
+            }
+        }
+    });
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("request rejected"),
+        "the capture saw no rejection: {logs}"
+    );
+    for case in &table {
+        let Some(token) = &case.token else { continue };
+        for piece in token.split('.').filter(|p| p.len() >= 8) {
+            assert!(
+                !logs.contains(piece),
+                "{}: a token piece is in the logs",
+                case.name
+            );
+        }
+    }
+}
