@@ -1,6 +1,6 @@
 //! The demo app on actix-web (see DEMO.md): `cargo run -p examples --bin actix-demo`.
 
-use std::process::ExitCode;
+use std::{io::Write, process::ExitCode};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use auth_actix::{RequireJwt, RequireJwtMiddleware};
@@ -63,7 +63,8 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("{}", demo.banner("actix-demo", bound));
+    // Not println!: a closed stdout must not stop the server.
+    let _ = writeln!(std::io::stdout(), "{}", demo.banner("actix-demo", bound));
     match server.run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

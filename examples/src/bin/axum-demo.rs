@@ -1,6 +1,6 @@
 //! The demo app on axum (see DEMO.md): `cargo run -p examples --bin axum-demo`.
 
-use std::process::ExitCode;
+use std::{io::Write, process::ExitCode};
 
 use auth_axum::{RequireJwt, RequireJwtLayer};
 use auth_core::jwt::JwtValidator;
@@ -50,7 +50,8 @@ async fn main() -> ExitCode {
         }
     };
     let bound = listener.local_addr().unwrap_or(demo.addr);
-    println!("{}", demo.banner("axum-demo", bound));
+    // Not println!: a closed stdout must not stop the server.
+    let _ = writeln!(std::io::stdout(), "{}", demo.banner("axum-demo", bound));
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
