@@ -63,6 +63,8 @@ pub struct Fixture {
     pub validator: JwtValidator,
     /// jsonwebtoken's key.
     pub jwt_key: jsonwebtoken::DecodingKey,
+    /// The signing key, for the primitive-only baseline.
+    pub key: TestKey,
     /// jsonwebtoken's validation, with the same policy.
     pub jwt_validation: jsonwebtoken::Validation,
 }
@@ -118,6 +120,7 @@ impl Fixture {
         jwt_validation.set_audience(&[AUDIENCE]);
         jwt_validation.validate_nbf = true;
         Fixture {
+            key,
             alg,
             authorization: format!("Bearer {token}"),
             token,
@@ -125,6 +128,11 @@ impl Fixture {
             jwt_key,
             jwt_validation,
         }
+    }
+
+    /// The verification key alone.
+    pub fn verifying_key(&self) -> auth_core::jwt::JwtKey {
+        self.key.verifying_key()
     }
 
     /// The baseline: a full `jsonwebtoken::decode` of the token into all ten claims.

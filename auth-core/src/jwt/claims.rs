@@ -15,33 +15,14 @@ use serde::de::{
     value::{BorrowedStrDeserializer, SeqDeserializer, UnitDeserializer},
 };
 
-use super::json::{Number, Seen, Str, Value};
+use super::{
+    json::{Number, Seen, Str, Value},
+    registered::{DateClaim, RegisteredClaims, StrClaim},
+};
 use crate::{
     error::{AuthError, Scheme, TokenError},
     scope::{ScopeRequirement, Scopes},
 };
-
-/// The registered claims of a verified token.
-///
-/// NumericDate values are whole seconds since the epoch (a fractional value is truncated).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub struct RegisteredClaims {
-    /// `iss`: the issuer.
-    pub iss: Option<String>,
-    /// `sub`: the subject.
-    pub sub: Option<String>,
-    /// `aud`: the audiences (a single string becomes a one-element list).
-    pub aud: Vec<String>,
-    /// `exp`: expiry time.
-    pub exp: Option<i64>,
-    /// `nbf`: not-before time.
-    pub nbf: Option<i64>,
-    /// `iat`: issue time.
-    pub iat: Option<i64>,
-    /// `jti`: the token id.
-    pub jti: Option<String>,
-}
 
 /// Verified claims: the registered ones, the scopes, and the application's own `C`.
 ///
@@ -68,7 +49,7 @@ pub struct Claims<C = NoClaims> {
 impl<C> Claims<C> {
     /// The subject (`sub`).
     pub fn sub(&self) -> Option<&str> {
-        self.registered.sub.as_deref()
+        self.registered.sub()
     }
 
     /// Whether the token's scopes meet `requirement`; 403 `insufficient_scope` if not.
@@ -145,34 +126,34 @@ impl Recorded {
         let r = &mut self.registered;
         match name {
             "iss" | "sub" | "jti" => {
-                let slot = match name {
-                    "iss" => &mut r.iss,
-                    "sub" => &mut r.sub,
-                    _ => &mut r.jti,
+                let which = match name {
+                    "iss" => StrClaim::Iss,
+                    "sub" => StrClaim::Sub,
+                    _ => StrClaim::Jti,
                 };
                 match value {
-                    Value::Str(s) => *slot = Some(s.as_ref().to_owned()),
+                    Value::Str(s) => r.set_str(which, s),
                     _ => self.wrong_type = true,
                 }
             }
             "exp" | "nbf" | "iat" => {
-                let slot = match name {
-                    "exp" => &mut r.exp,
-                    "nbf" => &mut r.nbf,
-                    _ => &mut r.iat,
+                let which = match name {
+                    "exp" => DateClaim::Exp,
+                    "nbf" => DateClaim::Nbf,
+                    _ => DateClaim::Iat,
                 };
                 match value {
                     Value::Number(n) => match numeric_date(*n) {
-                        Some(d) => *slot = Some(d),
+                        Some(d) => r.set_date(which, d),
                         None => self.wrong_type = true,
                     },
                     _ => self.wrong_type = true,
                 }
             }
             "aud" => match value {
-                Value::Str(s) => r.aud = vec![s.as_ref().to_owned()],
+                Value::Str(s) => r.set_aud([s.as_ref()]),
                 Value::Strings(v) if v.is_empty() => self.empty_aud = true,
-                Value::Strings(v) => r.aud = v.iter().map(|s| s.as_ref().to_owned()).collect(),
+                Value::Strings(v) => r.set_aud(v.iter().map(|s| s.as_ref())),
                 _ => self.wrong_type = true,
             },
             "scope" => match value {
@@ -233,24 +214,25 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for InterposeVisitor<'_, V> {
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         self.recorded.object = true;
+        let mut seen = Seen::new();
         self.visitor.visit_map(InterposeMap {
             inner: map,
             recorded: self.recorded,
-            seen: Seen::new(),
+            seen: &mut seen,
             replay: None,
         })
     }
 }
 
-struct InterposeMap<'r, 'de, A> {
+struct InterposeMap<'r, 's, 'de, A> {
     inner: A,
     recorded: &'r mut Recorded,
-    seen: Seen<'de>,
+    seen: &'s mut Seen<'de>,
     /// The value of the current member when it was a registered claim, already read.
     replay: Option<Value<'de>>,
 }
 
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for InterposeMap<'_, 'de, A> {
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for InterposeMap<'_, '_, 'de, A> {
     type Error = A::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -313,8 +295,8 @@ mod tests {
         )
         .ok();
         let r = r.as_ref();
-        assert_eq!(r.map(|r| r.registered.exp), Some(Some(10)));
-        assert_eq!(r.map(|r| r.registered.aud.len()), Some(2));
+        assert_eq!(r.map(|r| r.registered.exp()), Some(Some(10)));
+        assert_eq!(r.map(|r| r.registered.aud().count()), Some(2));
         assert_eq!(r.map(|r| r.scopes.as_str()), Some("read write admin"));
         assert!(r.is_some_and(|r| !r.wrong_type));
     }
@@ -373,7 +355,7 @@ mod tests {
         );
         assert_eq!(app.aud, ["x"]);
         assert_eq!(app.nested.get("a"), Some(&1));
-        assert_eq!(r.registered.sub.as_deref(), Some("s"));
+        assert_eq!(r.registered.sub(), Some("s"));
         assert_eq!(r.scopes.as_str(), "r");
     }
 

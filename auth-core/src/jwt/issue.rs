@@ -311,7 +311,7 @@ pub fn sign_compact(header: &[u8], payload: &[u8], key: &SigningKey) -> Result<S
 /// let issuer = JwtIssuer::new(key, "me", "my-api");
 /// let token = issuer.issue("user-1", &["read"], &serde_json::json!({"name": "Ada"}))?;
 /// let jwt = validator.verify(&token)?;
-/// assert_eq!(jwt.registered().sub.as_deref(), Some("user-1"));
+/// assert_eq!(jwt.registered().sub(), Some("user-1"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
@@ -406,7 +406,7 @@ mod tests {
                 .build()?;
             let token = JwtIssuer::new(key, "i", "a").issue("s", &["x"], &())?;
             let jwt = v.verify(&token)?;
-            assert_eq!(jwt.registered().sub.as_deref(), Some("s"), "{alg}");
+            assert_eq!(jwt.registered().sub(), Some("s"), "{alg}");
             assert!(jwt.scopes().contains("x"));
         }
         Ok(())

@@ -7,12 +7,14 @@ mod header;
 mod issue;
 mod json;
 mod key;
+mod registered;
 mod validator;
 
 pub use algorithm::Algorithm;
-pub use claims::{Claims, NoClaims, RegisteredClaims};
+pub use claims::{Claims, NoClaims};
 pub use issue::{IssueError, JwtIssuer, SigningKey, sign_compact};
 pub use key::{JwtKey, keys_from_jwks, keys_from_jwks_file};
+pub use registered::RegisteredClaims;
 pub use validator::{
     JwtValidator, JwtValidatorBuilder, RegisteredClaim, VerifiedJwt, check_scopes,
 };

@@ -18,9 +18,10 @@ use serde::de::DeserializeOwned;
 
 use super::{
     algorithm::Algorithm,
-    claims::{self, Claims, NoClaims, Recorded, RegisteredClaims},
+    claims::{self, Claims, NoClaims, Recorded},
     header::Header,
     key::JwtKey,
+    registered::RegisteredClaims,
 };
 use crate::{
     credential::{TokenSource, find_bearer},
@@ -29,12 +30,12 @@ use crate::{
     scope::{ScopeRequirement, Scopes},
 };
 
-/// Decoded header and signature are read into stack buffers of this size: enough for any
-/// real header and for an RSA-8192 signature. Anything larger is refused.
-const SEGMENT_BUF: usize = 1024;
-
-/// Payloads up to this size are decoded on the stack; larger ones on the heap.
-const PAYLOAD_BUF: usize = 2048;
+/// Segments are decoded into stack buffers of these sizes when they fit (the usual case:
+/// a typical header, an RSA-4096 signature, a payload of a few dozen claims), and onto the
+/// heap when they do not.
+const HEADER_BUF: usize = 256;
+const SIGNATURE_BUF: usize = 512;
+const PAYLOAD_BUF: usize = 1024;
 
 /// A registered claim that can be made mandatory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,13 +60,13 @@ pub enum RegisteredClaim {
 impl RegisteredClaim {
     fn present(self, c: &RegisteredClaims) -> bool {
         match self {
-            RegisteredClaim::Iss => c.iss.is_some(),
-            RegisteredClaim::Sub => c.sub.is_some(),
-            RegisteredClaim::Aud => !c.aud.is_empty(),
-            RegisteredClaim::Exp => c.exp.is_some(),
-            RegisteredClaim::Nbf => c.nbf.is_some(),
-            RegisteredClaim::Iat => c.iat.is_some(),
-            RegisteredClaim::Jti => c.jti.is_some(),
+            RegisteredClaim::Iss => c.iss().is_some(),
+            RegisteredClaim::Sub => c.sub().is_some(),
+            RegisteredClaim::Aud => !c.aud_is_empty(),
+            RegisteredClaim::Exp => c.exp().is_some(),
+            RegisteredClaim::Nbf => c.nbf().is_some(),
+            RegisteredClaim::Iat => c.iat().is_some(),
+            RegisteredClaim::Jti => c.jti().is_some(),
         }
     }
 }
@@ -275,54 +276,41 @@ impl JwtValidator {
             return Err(TokenError::Malformed);
         }
 
-        let mut header_buf = [0u8; SEGMENT_BUF];
-        let header_len = decode_into(header_b64, &mut header_buf).ok_or(TokenError::Base64)?;
-        let header = Header::parse(&header_buf[..header_len])?;
-        header.check()?;
-        let alg = header
-            .alg
-            .as_deref()
-            .and_then(Algorithm::from_name)
-            .filter(|a| inner.algorithms.contains(a))
-            .ok_or(TokenError::Algorithm)?;
-        if !inner.typ.is_empty() {
-            let typ = header.typ.as_deref().ok_or(TokenError::Type)?;
-            if !inner.typ.iter().any(|t| same_typ(t, typ)) {
-                return Err(TokenError::Type);
+        with_decoded::<HEADER_BUF, T>(header_b64, |header| {
+            let header = Header::parse(header)?;
+            header.check()?;
+            let alg = header
+                .alg
+                .as_deref()
+                .and_then(Algorithm::from_name)
+                .filter(|a| inner.algorithms.contains(a))
+                .ok_or(TokenError::Algorithm)?;
+            if !inner.typ.is_empty() {
+                let typ = header.typ.as_deref().ok_or(TokenError::Type)?;
+                if !inner.typ.iter().any(|t| same_typ(t, typ)) {
+                    return Err(TokenError::Type);
+                }
             }
-        }
-
-        let mut sig_buf = [0u8; SEGMENT_BUF];
-        let sig_len = decode_into(sig_b64, &mut sig_buf).ok_or(TokenError::Base64)?;
-        let signature = &sig_buf[..sig_len];
-        let signing_input = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
-
-        let kid = header.kid.as_deref();
-        let mut candidates = inner
-            .keys
-            .iter()
-            .filter(|k| k.algorithm() == alg && (kid.is_none() || k.kid() == kid))
-            .peekable();
-        if candidates.peek().is_none() {
-            return Err(TokenError::UnknownKey);
-        }
-        if !candidates.any(|k| k.verify_signature(signing_input, signature)) {
-            return Err(TokenError::Signature);
-        }
-
-        // The signature is good: only now is the payload decoded and parsed.
-        if base64::decoded_len_estimate(payload_b64.len()) <= PAYLOAD_BUF {
-            let mut buf = [0u8; PAYLOAD_BUF];
-            let len = URL_SAFE_NO_PAD
-                .decode_slice(payload_b64, &mut buf)
-                .map_err(|_| TokenError::Base64)?;
-            f(&buf[..len])
-        } else {
-            let payload = URL_SAFE_NO_PAD
-                .decode(payload_b64)
-                .map_err(|_| TokenError::Base64)?;
-            f(&payload)
-        }
+            let kid = header.kid.as_deref();
+            let mut candidates = inner
+                .keys
+                .iter()
+                .filter(|k| k.algorithm() == alg && (kid.is_none() || k.kid() == kid))
+                .peekable();
+            if candidates.peek().is_none() {
+                return Err(TokenError::UnknownKey);
+            }
+            let signing_input = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
+            with_decoded::<SIGNATURE_BUF, ()>(sig_b64, |signature| {
+                if candidates.any(|k| k.verify_signature(signing_input, signature)) {
+                    Ok(())
+                } else {
+                    Err(TokenError::Signature)
+                }
+            })?;
+            // The signature is good: only now is the payload decoded and parsed.
+            with_decoded::<PAYLOAD_BUF, T>(payload_b64, f)
+        })
     }
 
     fn check_claims(&self, parsed: &Recorded, now: i64) -> Result<(), TokenError> {
@@ -334,38 +322,38 @@ impl JwtValidator {
         if parsed.empty_aud {
             return Err(TokenError::Audience);
         }
-        match c.exp {
+        match c.exp() {
             Some(exp) if now >= exp.saturating_add(inner.leeway) => {
                 return Err(TokenError::Expired);
             }
             None if inner.require_exp => return Err(TokenError::MissingClaim),
             _ => {}
         }
-        if c.nbf
+        if c.nbf()
             .is_some_and(|nbf| now.saturating_add(inner.leeway) < nbf)
         {
             return Err(TokenError::NotYetValid);
         }
-        if c.iat
+        if c.iat()
             .is_some_and(|iat| now.saturating_add(inner.leeway) < iat)
         {
             return Err(TokenError::IssuedInFuture);
         }
         if !inner.issuers.is_empty() {
-            let iss = c.iss.as_deref().ok_or(TokenError::MissingClaim)?;
+            let iss = c.iss().ok_or(TokenError::MissingClaim)?;
             if !inner.issuers.iter().any(|i| i == iss) {
                 return Err(TokenError::Issuer);
             }
         }
         if inner.audiences.is_empty() {
-            if !c.aud.is_empty() {
+            if !c.aud_is_empty() {
                 return Err(TokenError::Audience);
             }
         } else {
-            if c.aud.is_empty() {
+            if c.aud_is_empty() {
                 return Err(TokenError::MissingClaim);
             }
-            if !c.aud.iter().any(|a| inner.audiences.contains(a)) {
+            if !c.aud().any(|a| inner.audiences.iter().any(|x| x == a)) {
                 return Err(TokenError::Audience);
             }
         }
@@ -447,12 +435,24 @@ pub fn check_scopes(jwt: &VerifiedJwt, scopes: Option<&ScopeRequirement>) -> Res
     }
 }
 
-/// Decode canonical unpadded base64url into `buf`; `None` when invalid or too large.
-fn decode_into(b64: &str, buf: &mut [u8; SEGMENT_BUF]) -> Option<usize> {
-    if base64::decoded_len_estimate(b64.len()) > SEGMENT_BUF {
-        return None;
+/// Decode canonical unpadded base64url and hand the bytes to `f`: from a stack buffer of
+/// `N` bytes when they fit, from the heap when they do not.
+fn with_decoded<const N: usize, T>(
+    b64: &str,
+    f: impl FnOnce(&[u8]) -> Result<T, TokenError>,
+) -> Result<T, TokenError> {
+    if base64::decoded_len_estimate(b64.len()) <= N {
+        let mut buf = [0u8; N];
+        let len = URL_SAFE_NO_PAD
+            .decode_slice(b64, &mut buf)
+            .map_err(|_| TokenError::Base64)?;
+        f(&buf[..len])
+    } else {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(b64)
+            .map_err(|_| TokenError::Base64)?;
+        f(&bytes)
     }
-    URL_SAFE_NO_PAD.decode_slice(b64, buf).ok()
 }
 
 /// Configures a [`JwtValidator`]; see its documentation for the rules.
@@ -676,10 +676,7 @@ mod tests {
             r#"{"iss":"iss","aud":"aud","sub":"u","exp":2000,"scope":"a b"}"#,
         );
         let ok = v.verify_at(&t, 1000);
-        assert_eq!(
-            ok.as_ref().map(|j| j.registered().sub.as_deref()),
-            Ok(Some("u"))
-        );
+        assert_eq!(ok.as_ref().map(|j| j.registered().sub()), Ok(Some("u")));
         assert!(ok.is_ok_and(|j| j.scopes().contains("b")));
         Ok(())
     }
