@@ -27,6 +27,12 @@ impl Scopes {
 
     /// Add the names of a space-delimited `scope` string.
     pub fn extend_delimited(&mut self, scope: &str) {
+        // The usual case, on every request: a well-formed `scope` claim (single spaces, no
+        // repeats) into empty scopes is copied as it is.
+        if self.0.is_empty() && is_normal(scope) {
+            self.0.push_str(scope);
+            return;
+        }
         self.0.reserve(scope.len());
         for s in scope.split(' ') {
             self.push(s);
@@ -67,6 +73,19 @@ impl Scopes {
     pub fn satisfies(&self, requirement: &ScopeRequirement) -> bool {
         requirement.is_met_by(self)
     }
+}
+
+/// Single spaces between non-empty names, none repeated.
+fn is_normal(scope: &str) -> bool {
+    if scope.is_empty() || scope.starts_with(' ') || scope.ends_with(' ') || scope.contains("  ") {
+        return false;
+    }
+    let mut names = scope.split(' ');
+    let mut rest = names.clone();
+    names.all(|n| {
+        rest.next();
+        !rest.clone().any(|m| m == n)
+    })
 }
 
 impl fmt::Debug for Scopes {
@@ -157,6 +176,21 @@ mod tests {
             serde_json::to_string(&s).unwrap_or_default(),
             r#"["read","write"]"#
         );
+    }
+
+    #[test]
+    fn well_formed_scope_strings_are_copied_and_others_normalised() {
+        for (input, want) in [
+            ("a b c", "a b c"),
+            ("a b a", "a b"),
+            (" a  b ", "a b"),
+            ("", ""),
+            ("a", "a"),
+        ] {
+            let mut s = Scopes::default();
+            s.extend_delimited(input);
+            assert_eq!(s.as_str(), want, "{input:?}");
+        }
     }
 
     #[test]

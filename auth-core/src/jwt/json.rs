@@ -113,18 +113,31 @@ impl<'de> Deserialize<'de> for Value<'de> {
 
 /// Member names seen so far in one object; a repeat is a duplicate.
 ///
-/// Names borrowed from the input live in a fixed array on the stack (no allocation for the
-/// usual token); names with escapes, or beyond the array, go to a vector.
+/// Names borrowed from the input live in a fixed array on the stack, each with a cheap
+/// fingerprint compared first (no allocation and few string comparisons for the usual
+/// token); names with escapes, or beyond the array, go to a vector.
 pub(crate) struct Seen<'a> {
-    borrowed: [&'a str; 32],
+    fingerprints: [u64; 32],
+    names: [&'a str; 32],
     len: usize,
     owned: Vec<String>,
+}
+
+/// Length and up to the first eight bytes: distinct for almost all claim names.
+fn fingerprint(s: &str) -> u64 {
+    let b = s.as_bytes();
+    let mut head = [0u8; 8];
+    let n = b.len().min(7);
+    head[..n].copy_from_slice(&b[..n]);
+    head[7] = b.len() as u8;
+    u64::from_le_bytes(head) ^ ((b.len() as u64) << 56)
 }
 
 impl<'a> Seen<'a> {
     pub(crate) fn new() -> Self {
         Seen {
-            borrowed: [""; 32],
+            fingerprints: [0; 32],
+            names: [""; 32],
             len: 0,
             owned: Vec::new(),
         }
@@ -133,12 +146,18 @@ impl<'a> Seen<'a> {
     /// Record `name`; false when it was seen before.
     pub(crate) fn insert(&mut self, name: Cow<'a, str>) -> bool {
         let s: &str = &name;
-        if self.borrowed[..self.len].contains(&s) || self.owned.iter().any(|o| o == s) {
+        let fp = fingerprint(s);
+        let seen_inline = self.fingerprints[..self.len]
+            .iter()
+            .zip(&self.names[..self.len])
+            .any(|(f, n)| *f == fp && *n == s);
+        if seen_inline || self.owned.iter().any(|o| o == s) {
             return false;
         }
         match name {
-            Cow::Borrowed(b) if self.len < self.borrowed.len() => {
-                self.borrowed[self.len] = b;
+            Cow::Borrowed(b) if self.len < self.names.len() => {
+                self.fingerprints[self.len] = fp;
+                self.names[self.len] = b;
                 self.len += 1;
             }
             other => self.owned.push(other.into_owned()),
