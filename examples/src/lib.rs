@@ -6,10 +6,14 @@ use std::net::SocketAddr;
 
 use auth_core::{
     error::ConfigError,
-    jwt::{Algorithm, Claims, JwtIssuer, JwtKey, JwtValidator, RegisteredClaim, SigningKey},
-    scope::ScopeRequirement,
+    jwt::{
+        Algorithm, Claims, JwtIssuer, JwtKey, JwtValidator, RegisteredClaim, RegisteredClaims,
+        SigningKey,
+    },
+    scope::{ScopeRequirement, Scopes},
 };
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 /// The realm named in every challenge.
 pub const REALM: &str = "auth-demo";
@@ -173,13 +177,31 @@ pub fn health_body() -> Value {
     json!({ "status": "ok" })
 }
 
-/// The body of `GET /api/me`: the validated claims, with `scopes` as an array.
-pub fn me_body(claims: Claims<Map<String, Value>>) -> Value {
-    let mut body = claims.custom;
-    body.remove("scope");
-    body.remove("scp");
-    body.insert("scopes".into(), json!(claims.scopes));
-    Value::Object(body)
+/// The demo's own claims, beside the registered ones.
+#[derive(Debug, Deserialize)]
+pub struct DemoClaims {
+    /// The identity provider a signed-in user came from, if any.
+    pub idp: Option<String>,
+}
+
+/// The body of `GET /api/me`: the validated claims (`iss`, `sub`, `aud`, `exp`, `nbf`,
+/// `iat`, `jti` when present), `scopes` as an array, and `idp` when present.
+#[derive(Debug, Serialize)]
+pub struct MeBody<'a> {
+    #[serde(flatten)]
+    registered: &'a RegisteredClaims,
+    scopes: &'a Scopes,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idp: Option<&'a str>,
+}
+
+/// The body of `GET /api/me` for `claims`.
+pub fn me_body(claims: &Claims<DemoClaims>) -> MeBody<'_> {
+    MeBody {
+        registered: &claims.registered,
+        scopes: &claims.scopes,
+        idp: claims.custom.idp.as_deref(),
+    }
 }
 
 /// The body of `GET /api/admin`.

@@ -5,15 +5,14 @@ use std::{io::Write, process::ExitCode};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use auth_actix::{RequireJwt, RequireJwtMiddleware};
 use auth_core::jwt::JwtValidator;
-use examples::{Demo, admin_body, admin_scope, health_body, me_body};
-use serde_json::{Map, Value};
+use examples::{Demo, DemoClaims, admin_body, admin_scope, health_body, me_body};
 
 async fn health() -> HttpResponse {
     HttpResponse::Ok().json(health_body())
 }
 
-async fn me(RequireJwt(claims): RequireJwt<Map<String, Value>>) -> HttpResponse {
-    HttpResponse::Ok().json(me_body(claims))
+async fn me(RequireJwt(claims): RequireJwt<DemoClaims>) -> HttpResponse {
+    HttpResponse::Ok().json(me_body(&claims))
 }
 
 async fn admin(RequireJwt(claims): RequireJwt) -> HttpResponse {

@@ -4,16 +4,20 @@ use std::{io::Write, process::ExitCode};
 
 use auth_axum::{RequireJwt, RequireJwtLayer};
 use auth_core::jwt::JwtValidator;
-use axum::{Json, Router, routing::get};
-use examples::{Demo, admin_body, admin_scope, health_body, me_body};
-use serde_json::{Map, Value};
+use axum::{
+    Json, Router,
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use examples::{Demo, DemoClaims, admin_body, admin_scope, health_body, me_body};
+use serde_json::Value;
 
 async fn health() -> Json<Value> {
     Json(health_body())
 }
 
-async fn me(RequireJwt(claims): RequireJwt<Map<String, Value>>) -> Json<Value> {
-    Json(me_body(claims))
+async fn me(RequireJwt(claims): RequireJwt<DemoClaims>) -> Response {
+    Json(me_body(&claims)).into_response()
 }
 
 async fn admin(RequireJwt(claims): RequireJwt) -> Json<Value> {
