@@ -58,6 +58,35 @@ fn tamper(token: &str, seg: usize) -> String {
     parts.join(".")
 }
 
+fn base64_decode(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .unwrap_or_default()
+}
+
+/// DER-encode a fixed-width ECDSA signature `R‖S` as `SEQUENCE { INTEGER r, INTEGER s }`.
+fn der_ecdsa(raw: &[u8]) -> Vec<u8> {
+    fn integer(bytes: &[u8]) -> Vec<u8> {
+        let start = bytes
+            .iter()
+            .position(|&b| b != 0)
+            .unwrap_or(bytes.len() - 1);
+        let mut v = bytes[start..].to_vec();
+        if v[0] & 0x80 != 0 {
+            v.insert(0, 0);
+        }
+        let mut out = vec![0x02, v.len() as u8];
+        out.extend(v);
+        out
+    }
+    let (r, s) = raw.split_at(raw.len() / 2);
+    let body = [integer(r), integer(s)].concat();
+    let mut out = vec![0x30, body.len() as u8];
+    out.extend(body);
+    out
+}
+
 /// Build the table.
 pub fn cases(fx: &Fixture) -> Vec<Case> {
     let mut out = Vec::new();
@@ -304,6 +333,24 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
         "ES256 all-zero signature (psychic signature)",
         "/me",
         format!("{signing_input}.{}", b64url([0u8; 64])),
+        401,
+        Agrees,
+    );
+    token_case(
+        "ES256 signature in DER form instead of R||S",
+        "/me",
+        {
+            let (_, sig) = good.rsplit_once('.').unwrap_or_default();
+            let raw = base64_decode(sig);
+            format!("{signing_input}.{}", b64url(der_ecdsa(&raw)))
+        },
+        401,
+        Agrees,
+    );
+    token_case(
+        "HS256 signed with an empty secret",
+        "/me",
+        valid(&fx.hs).sign_hs256_with(b""),
         401,
         Agrees,
     );

@@ -114,6 +114,10 @@ async fn conformance_table_through_both_adapters() {
     let fx = Fixture::new();
     let table = cases(&fx);
     assert!(table.len() >= 40, "the table has {} cases", table.len());
+    println!(
+        "conformance table: {} cases through axum and actix-web",
+        table.len()
+    );
 
     let axum = axum_app(fx.validator.clone());
     let actix = actix_web::test::init_service(
