@@ -77,15 +77,10 @@ fn verify<C: DeserializeOwned>(
     req: &HttpRequest,
 ) -> Result<(Option<Claims<C>>, JwtValidator), AuthRejection> {
     let validator = validator(req)?;
-    let reject = |e: AuthError| AuthRejection(validator.reject(&e));
-    let existing = req.extensions().get::<Arc<VerifiedJwt>>().cloned();
-    let claims = match existing {
-        // A middleware verified the token already: only the claims type remains to be read.
-        Some(jwt) => jwt.claims().map(Some).map_err(|e| reject(e.into()))?,
-        None => validator
-            .authenticate_claims(&ActixView(req))
-            .map_err(reject)?,
-    };
+    let verified = req.extensions().get::<Arc<VerifiedJwt>>().cloned();
+    let claims = validator
+        .extract(&ActixView(req), verified.as_deref())
+        .map_err(AuthRejection)?;
     Ok((claims, validator))
 }
 

@@ -11,7 +11,7 @@ use actix_web::{
     dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
 };
 use auth_core::{
-    jwt::{JwtValidator, VerifiedJwt, check_scopes},
+    jwt::{JwtGuard, JwtValidator, VerifiedJwt},
     scope::ScopeRequirement,
 };
 use futures_util::future::LocalBoxFuture;
@@ -41,23 +41,28 @@ use crate::{rejection::AuthRejection, view::ActixView};
 /// ```
 #[derive(Debug, Clone)]
 pub struct RequireJwtMiddleware {
-    validator: JwtValidator,
-    scopes: Option<Arc<ScopeRequirement>>,
+    guard: JwtGuard,
 }
 
 impl RequireJwtMiddleware {
     /// Require a valid token checked by `validator`.
     pub fn new(validator: JwtValidator) -> Self {
         RequireJwtMiddleware {
-            validator,
-            scopes: None,
+            guard: JwtGuard::new(validator),
         }
     }
 
     /// Also require scopes; a valid token without them gets 403 `insufficient_scope`.
-    pub fn scopes(mut self, requirement: ScopeRequirement) -> Self {
-        self.scopes = Some(Arc::new(requirement));
-        self
+    pub fn scopes(self, requirement: ScopeRequirement) -> Self {
+        RequireJwtMiddleware {
+            guard: self.guard.scopes(requirement),
+        }
+    }
+}
+
+impl From<JwtGuard> for RequireJwtMiddleware {
+    fn from(guard: JwtGuard) -> Self {
+        RequireJwtMiddleware { guard }
     }
 }
 
@@ -75,8 +80,7 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(RequireJwtMiddlewareService {
             service,
-            validator: self.validator.clone(),
-            scopes: self.scopes.clone(),
+            guard: self.guard.clone(),
         }))
     }
 }
@@ -85,8 +89,7 @@ where
 #[derive(Debug)]
 pub struct RequireJwtMiddlewareService<S> {
     service: S,
-    validator: JwtValidator,
-    scopes: Option<Arc<ScopeRequirement>>,
+    guard: JwtGuard,
 }
 
 impl<S, B> Service<ServiceRequest> for RequireJwtMiddlewareService<S>
@@ -101,17 +104,11 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let scopes = self.scopes.as_deref();
-        let existing = req.extensions().get::<Arc<VerifiedJwt>>().cloned();
-        let verified = match existing {
-            // An outer middleware verified the token already: only the scopes remain.
-            Some(jwt) => check_scopes(&jwt, scopes).map(|()| None),
-            None => self
-                .validator
-                .require(&ActixView(req.request()), scopes)
-                .map(Some),
-        };
-        match verified {
+        let verified = req.extensions().get::<Arc<VerifiedJwt>>().cloned();
+        match self
+            .guard
+            .check(&ActixView(req.request()), verified.as_deref())
+        {
             Ok(jwt) => {
                 if let Some(jwt) = jwt {
                     req.extensions_mut().insert(Arc::new(jwt));
@@ -119,8 +116,8 @@ where
                 let future = self.service.call(req);
                 Box::pin(async move { future.await.map(ServiceResponse::map_into_left_body) })
             }
-            Err(e) => {
-                let response = AuthRejection(self.validator.reject(&e)).error_response();
+            Err(rejection) => {
+                let response = AuthRejection(rejection).error_response();
                 let response = req.into_response(response).map_into_right_body();
                 Box::pin(ready(Ok(response)))
             }

@@ -58,14 +58,10 @@ fn verify<C: DeserializeOwned>(
     parts: &Parts,
     validator: &JwtValidator,
 ) -> Result<Option<Claims<C>>, AuthRejection> {
-    let reject = |e: AuthError| AuthRejection(validator.reject(&e));
-    match parts.extensions.get::<Arc<VerifiedJwt>>() {
-        // A layer verified the token already: only the claims type remains to be read.
-        Some(jwt) => jwt.claims().map(Some).map_err(|e| reject(e.into())),
-        None => validator
-            .authenticate_claims(&HttpView::from_parts(parts))
-            .map_err(reject),
-    }
+    let verified = parts.extensions.get::<Arc<VerifiedJwt>>().map(Arc::as_ref);
+    validator
+        .extract(&HttpView::from_parts(parts), verified)
+        .map_err(AuthRejection)
 }
 
 impl<S, C> FromRequestParts<S> for RequireJwt<C>

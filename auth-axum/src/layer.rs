@@ -8,7 +8,7 @@ use std::{
 };
 
 use auth_core::{
-    jwt::{JwtValidator, VerifiedJwt, check_scopes},
+    jwt::{JwtGuard, JwtValidator, VerifiedJwt},
     scope::ScopeRequirement,
 };
 use axum_core::response::{IntoResponse, Response};
@@ -45,23 +45,28 @@ use crate::{rejection::AuthRejection, view::HttpView};
 /// ```
 #[derive(Debug, Clone)]
 pub struct RequireJwtLayer {
-    validator: JwtValidator,
-    scopes: Option<Arc<ScopeRequirement>>,
+    guard: JwtGuard,
 }
 
 impl RequireJwtLayer {
     /// Require a valid token checked by `validator`.
     pub fn new(validator: JwtValidator) -> Self {
         RequireJwtLayer {
-            validator,
-            scopes: None,
+            guard: JwtGuard::new(validator),
         }
     }
 
     /// Also require scopes; a valid token without them gets 403 `insufficient_scope`.
-    pub fn scopes(mut self, requirement: ScopeRequirement) -> Self {
-        self.scopes = Some(Arc::new(requirement));
-        self
+    pub fn scopes(self, requirement: ScopeRequirement) -> Self {
+        RequireJwtLayer {
+            guard: self.guard.scopes(requirement),
+        }
+    }
+}
+
+impl From<JwtGuard> for RequireJwtLayer {
+    fn from(guard: JwtGuard) -> Self {
+        RequireJwtLayer { guard }
     }
 }
 
@@ -71,8 +76,7 @@ impl<S> Layer<S> for RequireJwtLayer {
     fn layer(&self, inner: S) -> Self::Service {
         RequireJwtService {
             inner,
-            validator: self.validator.clone(),
-            scopes: self.scopes.clone(),
+            guard: self.guard.clone(),
         }
     }
 }
@@ -81,8 +85,7 @@ impl<S> Layer<S> for RequireJwtLayer {
 #[derive(Debug, Clone)]
 pub struct RequireJwtService<S> {
     inner: S,
-    validator: JwtValidator,
-    scopes: Option<Arc<ScopeRequirement>>,
+    guard: JwtGuard,
 }
 
 impl<S, B> Service<Request<B>> for RequireJwtService<S>
@@ -98,16 +101,8 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        let scopes = self.scopes.as_deref();
-        let verified = match req.extensions().get::<Arc<VerifiedJwt>>() {
-            // An outer layer verified the token already: only the scopes remain.
-            Some(jwt) => check_scopes(jwt, scopes).map(|()| None),
-            None => self
-                .validator
-                .require(&HttpView::from_request(&req), scopes)
-                .map(Some),
-        };
-        match verified {
+        let verified = req.extensions().get::<Arc<VerifiedJwt>>().map(Arc::as_ref);
+        match self.guard.check(&HttpView::from_request(&req), verified) {
             Ok(jwt) => {
                 if let Some(jwt) = jwt {
                     req.extensions_mut().insert(Arc::new(jwt));
@@ -121,9 +116,9 @@ where
                     },
                 }
             }
-            Err(e) => ResponseFuture {
+            Err(rejection) => ResponseFuture {
                 kind: Kind::Rejected {
-                    response: Some(AuthRejection(self.validator.reject(&e)).into_response()),
+                    response: Some(AuthRejection(rejection).into_response()),
                 },
             },
         }

@@ -3,6 +3,7 @@
 
 mod algorithm;
 mod claims;
+mod guard;
 mod header;
 mod issue;
 mod json;
@@ -12,6 +13,7 @@ mod validator;
 
 pub use algorithm::Algorithm;
 pub use claims::{Claims, NoClaims};
+pub use guard::JwtGuard;
 pub use issue::{IssueError, JwtIssuer, SigningKey, sign_compact};
 pub use key::{JwtKey, keys_from_jwks, keys_from_jwks_file};
 pub use registered::RegisteredClaims;

@@ -1,0 +1,89 @@
+//! `JwtGuard`: the policy of a layer or middleware that guards a group of routes.
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use super::{Claims, JwtValidator, VerifiedJwt, check_scopes};
+use crate::{
+    error::{AuthError, Rejection},
+    request::RequestView,
+    scope::ScopeRequirement,
+};
+
+/// A valid token is required, and optionally scopes. Adapters wrap it as a tower layer
+/// (`auth-axum`) or actix-web middleware (`auth-actix`); the decision is made here.
+///
+/// ```
+/// use auth_core::{jwt::{Algorithm, JwtGuard, JwtKey, JwtValidator}, request::StaticRequest,
+///     scope::ScopeRequirement};
+///
+/// let validator = JwtValidator::builder()
+///     .key(JwtKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?)
+///     .realm("api")
+///     .build()?;
+/// let guard = JwtGuard::new(validator).scopes(ScopeRequirement::all(["admin"]));
+/// let rejection = guard.check(&StaticRequest::new(), None).unwrap_err();
+/// assert_eq!(rejection.status, 401);
+/// # Ok::<(), auth_core::error::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct JwtGuard {
+    validator: JwtValidator,
+    scopes: Option<Arc<ScopeRequirement>>,
+}
+
+impl JwtGuard {
+    /// Require a valid token checked by `validator`.
+    pub fn new(validator: JwtValidator) -> Self {
+        JwtGuard {
+            validator,
+            scopes: None,
+        }
+    }
+
+    /// Also require scopes; a valid token without them gets 403 `insufficient_scope`.
+    pub fn scopes(mut self, requirement: ScopeRequirement) -> Self {
+        self.scopes = Some(Arc::new(requirement));
+        self
+    }
+
+    /// The validator.
+    pub fn validator(&self) -> &JwtValidator {
+        &self.validator
+    }
+
+    /// Admit or reject `req`. `verified` is the token an outer guard already verified, if
+    /// any: then only the scopes are checked. On success, the newly verified token (to be
+    /// stored with the request for inner guards and extractors), or `None` if `verified`
+    /// was reused.
+    pub fn check<R: RequestView>(
+        &self,
+        req: &R,
+        verified: Option<&VerifiedJwt>,
+    ) -> Result<Option<VerifiedJwt>, Rejection> {
+        let scopes = self.scopes.as_deref();
+        match verified {
+            Some(jwt) => check_scopes(jwt, scopes).map(|()| None),
+            None => self.validator.require(req, scopes).map(Some),
+        }
+        .map_err(|e| self.validator.reject(&e))
+    }
+}
+
+impl JwtValidator {
+    /// What an extractor does: the claims of the token a guard already verified
+    /// (`verified`), or else of the request's own token, read in one pass. `Ok(None)` when
+    /// there is no token; errors come rendered.
+    pub fn extract<C: DeserializeOwned, R: RequestView>(
+        &self,
+        req: &R,
+        verified: Option<&VerifiedJwt>,
+    ) -> Result<Option<Claims<C>>, Rejection> {
+        match verified {
+            Some(jwt) => jwt.claims().map(Some).map_err(AuthError::from),
+            None => self.authenticate_claims(req),
+        }
+        .map_err(|e| self.reject(&e))
+    }
+}
