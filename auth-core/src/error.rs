@@ -123,6 +123,37 @@ pub enum TokenError {
     ClaimsShape,
 }
 
+/// Why an API key was refused (401 `invalid_key`). Callers get one answer for all of
+/// these; the reason goes only to the logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// Not the shape `<prefix>_<body><checksum>`.
+    #[error("malformed key")]
+    Malformed,
+    /// The checksum does not match.
+    #[error("key checksum mismatch")]
+    Checksum,
+    /// A prefix this deployment does not accept (a test key on a live deployment).
+    #[error("key prefix not accepted here")]
+    Prefix,
+    /// No such key in the store.
+    #[error("unknown key")]
+    Unknown,
+    /// The key was revoked.
+    #[error("revoked key")]
+    Revoked,
+    /// The key has expired.
+    #[error("expired key")]
+    Expired,
+    /// More than one key was presented.
+    #[error("more than one key presented")]
+    Duplicate,
+    /// The credential is larger than any key.
+    #[error("oversized key")]
+    TooLarge,
+}
+
 /// Why a configuration was refused at start-up.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -199,6 +230,12 @@ pub enum AuthError {
     /// The credential is valid but lacks a scope (403 `insufficient_scope`).
     #[error("the credential lacks a required scope")]
     InsufficientScope(Scheme, ScopeRequirement),
+    /// The API key was refused (401 `invalid_key`).
+    #[error("invalid API key: {0}")]
+    InvalidKey(KeyError),
+    /// A credential store could not be reached (503).
+    #[error("credential store unavailable")]
+    Unavailable,
     /// The server is misconfigured (500); the text is for the operator, not the client.
     #[error("server misconfiguration: {0}")]
     Misconfigured(&'static str),
@@ -214,9 +251,12 @@ impl AuthError {
     /// The HTTP status code for this error.
     pub fn status(&self) -> u16 {
         match self {
-            AuthError::MissingCredential(_) | AuthError::InvalidToken(_) => 401,
+            AuthError::MissingCredential(_)
+            | AuthError::InvalidToken(_)
+            | AuthError::InvalidKey(_) => 401,
             AuthError::InvalidRequest(..) => 400,
             AuthError::InsufficientScope(..) => 403,
+            AuthError::Unavailable => 503,
             AuthError::Misconfigured(_) => 500,
         }
     }
@@ -225,9 +265,12 @@ impl AuthError {
     /// `insufficient_scope`).
     pub fn code(&self) -> Option<&'static str> {
         match self {
-            AuthError::MissingCredential(_) | AuthError::Misconfigured(_) => None,
+            AuthError::MissingCredential(_)
+            | AuthError::Misconfigured(_)
+            | AuthError::Unavailable => None,
             AuthError::InvalidRequest(..) => Some("invalid_request"),
             AuthError::InvalidToken(_) => Some("invalid_token"),
+            AuthError::InvalidKey(_) => Some("invalid_key"),
             AuthError::InsufficientScope(..) => Some("insufficient_scope"),
         }
     }
@@ -238,7 +281,8 @@ impl AuthError {
             | AuthError::InvalidRequest(s, _)
             | AuthError::InsufficientScope(s, _) => Some(*s),
             AuthError::InvalidToken(_) => Some(Scheme::Bearer),
-            AuthError::Misconfigured(_) => None,
+            AuthError::InvalidKey(_) => Some(Scheme::ApiKey),
+            AuthError::Misconfigured(_) | AuthError::Unavailable => None,
         }
     }
 
@@ -252,6 +296,9 @@ impl AuthError {
                 1 => "the credential lacks the required scope".into(),
                 _ => "the credential lacks the required scopes".into(),
             },
+            // One answer for every reason: the caller learns nothing about which keys exist.
+            AuthError::InvalidKey(_) => "the API key is not valid".into(),
+            AuthError::Unavailable => "the credential store is unavailable; retry later".into(),
             AuthError::Misconfigured(_) => "the server is not configured correctly".into(),
         }
     }
@@ -275,6 +322,7 @@ impl AuthError {
                 params.push(("error", "insufficient_scope".to_owned()));
                 params.push(("scope", req.scopes().join(" ")));
             }
+            AuthError::InvalidKey(_) => params.push(("error", "invalid_key".to_owned())),
             _ => {}
         }
         let mut out = String::from(scheme.as_str());
@@ -298,7 +346,8 @@ impl AuthError {
     fn problem_type(&self) -> &'static str {
         match self {
             AuthError::MissingCredential(_) => "https://www.rfc-editor.org/rfc/rfc6750#section-3",
-            AuthError::Misconfigured(_) => "about:blank",
+            AuthError::Misconfigured(_) | AuthError::Unavailable => "about:blank",
+            AuthError::InvalidKey(_) => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.2",
             _ => "https://www.rfc-editor.org/rfc/rfc6750#section-3.1",
         }
     }
@@ -309,6 +358,8 @@ impl AuthError {
             AuthError::InvalidRequest(..) => "Invalid request",
             AuthError::InvalidToken(_) => "Invalid token",
             AuthError::InsufficientScope(..) => "Insufficient scope",
+            AuthError::InvalidKey(_) => "Invalid API key",
+            AuthError::Unavailable => "Service Unavailable",
             AuthError::Misconfigured(_) => "Internal Server Error",
         }
     }
@@ -482,6 +533,18 @@ mod tests {
         assert_eq!(
             e.challenge(Some("r")).as_deref(),
             Some(r#"Bearer realm="r", error="insufficient_scope", scope="a b""#)
+        );
+    }
+
+    #[test]
+    fn invalid_key_is_one_answer_for_all_reasons() {
+        let a = problem_json(&AuthError::InvalidKey(KeyError::Unknown), Some("r"));
+        let b = problem_json(&AuthError::InvalidKey(KeyError::Revoked), Some("r"));
+        assert_eq!(a, b);
+        assert_eq!(a.status, 401);
+        assert_eq!(
+            a.www_authenticate.as_deref(),
+            Some(r#"ApiKey realm="r", error="invalid_key""#)
         );
     }
 

@@ -46,6 +46,7 @@
 //! - [`jwt`]: validation, keys, claims, issuing.
 //! - [`scope`]: scopes and scope requirements.
 
+pub mod apikey;
 pub mod credential;
 pub mod error;
 pub mod jwt;

@@ -1,0 +1,343 @@
+//! The key file (JSON, hashes and metadata only), written atomically, and a store that
+//! serves it and picks up changes without a restart.
+
+use std::{
+    fs,
+    io::Write,
+    path::{Path, PathBuf},
+    sync::{Arc, Weak},
+    time::{Duration, SystemTime},
+};
+
+use arc_swap::ArcSwap;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    hash::KeyHash,
+    record::ApiKeyRecord,
+    store::{ApiKeyStore, Index, StoreError, StoredKey, index_of},
+};
+
+/// The on-disk format: `{"version": 1, "keys": [records]}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyFile {
+    /// Format version (1).
+    pub version: u32,
+    /// The records.
+    pub keys: Vec<ApiKeyRecord>,
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> StoreError {
+    StoreError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+impl KeyFile {
+    /// An empty key file.
+    pub fn new() -> Self {
+        KeyFile {
+            version: 1,
+            keys: Vec::new(),
+        }
+    }
+
+    /// Read `path`.
+    pub fn load(path: &Path) -> Result<KeyFile, StoreError> {
+        let text = fs::read_to_string(path).map_err(|e| io_error(path, e))?;
+        let file: KeyFile = serde_json::from_str(&text).map_err(|e| StoreError::Format {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        if file.version != 1 {
+            return Err(StoreError::Format {
+                path: path.display().to_string(),
+                reason: format!("unsupported version {}", file.version),
+            });
+        }
+        Ok(file)
+    }
+
+    /// Read `path`, or an empty key file if it does not exist.
+    pub fn load_or_new(path: &Path) -> Result<KeyFile, StoreError> {
+        match fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(KeyFile::new()),
+            _ => KeyFile::load(path),
+        }
+    }
+
+    /// Write to `path` atomically: a temporary file in the same folder, flushed to disk,
+    /// then renamed over the old one. A crash leaves the old file or the new one, never a
+    /// torn one.
+    pub fn save(&self, path: &Path) -> Result<(), StoreError> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "keys.json".into());
+        let tmp = dir.join(format!(".{name}.{}.tmp", super::key::random_id("w")));
+        let json = serde_json::to_vec_pretty(self).map_err(|e| StoreError::Format {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let write = || -> std::io::Result<()> {
+            let mut options = fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut f = options.open(&tmp)?;
+            f.write_all(&json)?;
+            f.write_all(b"\n")?;
+            f.sync_all()?;
+            fs::rename(&tmp, path)?;
+            // Make the rename itself durable.
+            if let Ok(d) = fs::File::open(&dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        };
+        write().map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            io_error(path, e)
+        })
+    }
+}
+
+/// Serves a key file; with [`watch`](FileStore::watch), a change to the file (a new key, a
+/// revocation) takes effect within the poll interval, without a restart.
+///
+/// A file that turns unreadable or malformed leaves the last good keys in force, and the
+/// problem is logged once until the file is fixed.
+#[derive(Debug)]
+pub struct FileStore {
+    path: PathBuf,
+    index: Arc<ArcSwap<Index>>,
+}
+
+/// The change marker of a file: modification time and length.
+fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    let m = fs::metadata(path).ok()?;
+    Some((m.modified().ok()?, m.len()))
+}
+
+impl FileStore {
+    /// Load `path` (it must exist and be a key file).
+    pub fn open(path: impl Into<PathBuf>) -> Result<FileStore, StoreError> {
+        let path = path.into();
+        let file = KeyFile::load(&path)?;
+        Ok(FileStore {
+            index: Arc::new(ArcSwap::from_pointee(index_of(file.keys, None))),
+            path,
+        })
+    }
+
+    /// Poll the file every `interval` on a background thread and reload it when it
+    /// changes. The thread ends when the store is dropped.
+    pub fn watch(self, interval: Duration) -> Self {
+        let weak: Weak<ArcSwap<Index>> = Arc::downgrade(&self.index);
+        let path = self.path.clone();
+        let spawned = std::thread::Builder::new()
+            .name("auth-keys-watch".into())
+            .spawn(move || watch_loop(path, weak, interval));
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot start the key file watcher; changes need a restart");
+        }
+        self
+    }
+
+    /// Reload the file now.
+    pub fn reload(&self) -> Result<(), StoreError> {
+        reload(&self.path, &self.index)
+    }
+
+    /// The path served.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The records currently served.
+    pub fn records(&self) -> Vec<ApiKeyRecord> {
+        self.index
+            .load()
+            .values()
+            .map(|s| s.record().clone())
+            .collect()
+    }
+}
+
+fn reload(path: &Path, index: &ArcSwap<Index>) -> Result<(), StoreError> {
+    let file = KeyFile::load(path)?;
+    let current = index.load();
+    index.store(Arc::new(index_of(file.keys, Some(&current))));
+    Ok(())
+}
+
+fn watch_loop(path: PathBuf, index: Weak<ArcSwap<Index>>, interval: Duration) {
+    let mut last = stamp(&path);
+    let mut failing = false;
+    loop {
+        std::thread::sleep(interval);
+        let Some(index) = index.upgrade() else {
+            return;
+        };
+        let now = stamp(&path);
+        if now == last && !failing {
+            continue;
+        }
+        last = now;
+        match reload(&path, &index) {
+            Ok(()) => {
+                if failing {
+                    tracing::info!(path = %path.display(), "key file readable again");
+                }
+                failing = false;
+                tracing::debug!(path = %path.display(), "key file reloaded");
+            }
+            Err(e) => {
+                if !failing {
+                    tracing::warn!(error = %e, "key file reload failed; keeping the last good keys");
+                }
+                failing = true;
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ApiKeyStore for FileStore {
+    async fn find(&self, hash: &KeyHash) -> Result<Option<Arc<StoredKey>>, StoreError> {
+        Ok(self.index.load().get(hash).cloned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        apikey::{ApiKey, KeyHasher},
+        scope::Scopes,
+    };
+
+    fn record(key: &ApiKey, id: &str) -> ApiKeyRecord {
+        ApiKeyRecord {
+            id: id.into(),
+            name: "svc".into(),
+            prefix: key.prefix().into(),
+            start: key.start().into(),
+            hash: KeyHasher::sha256().hash(key),
+            scopes: Scopes::new(["a"]),
+            created: 1,
+            expires: None,
+            revoked: None,
+        }
+    }
+
+    #[test]
+    fn save_then_load_round_trips_and_leaves_no_temporary_file()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("keys.json");
+        let key = ApiKey::generate("t")?;
+        let file = KeyFile {
+            version: 1,
+            keys: vec![record(&key, "k_1")],
+        };
+        file.save(&path)?;
+        assert_eq!(KeyFile::load(&path)?, file);
+        let names: Vec<_> = fs::read_dir(dir.path())?.collect();
+        assert_eq!(names.len(), 1);
+        let text = fs::read_to_string(&path)?;
+        assert!(!text.contains(key.expose_secret()));
+        Ok(())
+    }
+
+    #[test]
+    fn a_crash_before_the_rename_leaves_the_old_file_intact()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("keys.json");
+        let key = ApiKey::generate("t")?;
+        let old = KeyFile {
+            version: 1,
+            keys: vec![record(&key, "k_old")],
+        };
+        old.save(&path)?;
+        // What a crash mid-write leaves behind: a partial temporary file, no rename.
+        fs::write(
+            dir.path().join(".keys.json.w_crash.tmp"),
+            b"{\"version\":1,\"ke",
+        )?;
+        assert_eq!(KeyFile::load(&path)?, old);
+        // The next save still succeeds.
+        let new = KeyFile::new();
+        new.save(&path)?;
+        assert_eq!(KeyFile::load(&path)?, new);
+        Ok(())
+    }
+
+    #[test]
+    fn readers_never_see_a_torn_file() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("keys.json");
+        let keys: Vec<ApiKey> = (0..50)
+            .map(|_| ApiKey::generate("t"))
+            .collect::<Result<_, _>>()?;
+        KeyFile::new().save(&path)?;
+        let reader_path = path.clone();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let reader = std::thread::spawn(move || {
+            let mut reads = 0;
+            while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+                KeyFile::load(&reader_path).map_err(|e| e.to_string())?;
+                reads += 1;
+            }
+            Ok::<_, String>(reads)
+        });
+        for (i, key) in keys.iter().enumerate() {
+            let file = KeyFile {
+                version: 1,
+                keys: keys[..=i].iter().map(|k| record(k, "k")).collect(),
+            };
+            file.save(&path)?;
+            let _ = key;
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let reads = reader.join().map_err(|_| "reader panicked")??;
+        assert!(reads > 0);
+        Ok(())
+    }
+
+    #[test]
+    fn watched_store_picks_up_a_revocation() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("keys.json");
+        let key = ApiKey::generate("t")?;
+        let mut file = KeyFile {
+            version: 1,
+            keys: vec![record(&key, "k_1")],
+        };
+        file.save(&path)?;
+        let store = FileStore::open(&path)?.watch(Duration::from_millis(20));
+        let hash = KeyHasher::sha256().hash(&key);
+        let rt = tokio::runtime::Builder::new_current_thread().build()?;
+        let find = || rt.block_on(store.find(&hash)).map_err(|e| e.to_string());
+        assert!(find()?.is_some_and(|s| s.record().revoked.is_none()));
+        file.keys[0].revoked = Some(5);
+        file.save(&path)?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while find()?.is_some_and(|s| s.record().revoked.is_none()) {
+            assert!(std::time::Instant::now() < deadline, "revocation not seen");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // A broken file keeps the last good keys.
+        fs::write(&path, b"not json")?;
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(find()?.is_some());
+        Ok(())
+    }
+}

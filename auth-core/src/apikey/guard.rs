@@ -1,0 +1,53 @@
+//! `ApiKeyGuard`: the policy of a layer or middleware that guards routes with API keys.
+
+use std::sync::Arc;
+
+use super::{ApiKey, ApiKeyValidator, VerifiedKey};
+use crate::{error::Rejection, request::RequestView, scope::ScopeRequirement};
+
+/// A valid API key is required, and optionally scopes. Adapters wrap it as a tower layer or
+/// actix-web middleware; the decision is made here, in two steps because the store lookup
+/// is asynchronous and the request may not be held across it: [`read`](Self::read) the key
+/// from the request, then [`check`](Self::check) it.
+#[derive(Debug, Clone)]
+pub struct ApiKeyGuard {
+    validator: ApiKeyValidator,
+    scopes: Option<Arc<ScopeRequirement>>,
+}
+
+impl ApiKeyGuard {
+    /// Require a valid key checked by `validator`.
+    pub fn new(validator: ApiKeyValidator) -> Self {
+        ApiKeyGuard {
+            validator,
+            scopes: None,
+        }
+    }
+
+    /// Also require scopes; a valid key without them gets 403 `insufficient_scope`.
+    pub fn scopes(mut self, requirement: ScopeRequirement) -> Self {
+        self.scopes = Some(Arc::new(requirement));
+        self
+    }
+
+    /// The validator.
+    pub fn validator(&self) -> &ApiKeyValidator {
+        &self.validator
+    }
+
+    /// Read the key from the request (no store lookup).
+    pub fn read<R: RequestView>(&self, req: &R) -> Result<Option<ApiKey>, Rejection> {
+        self.validator
+            .credential(req)
+            .map_err(|e| self.validator.reject(&e))
+    }
+
+    /// Check what [`read`](Self::read) found: a missing key, a key unknown to the store, or
+    /// one without the scopes is rejected.
+    pub async fn check(&self, key: Option<ApiKey>) -> Result<VerifiedKey, Rejection> {
+        self.validator
+            .require(key, self.scopes.as_deref())
+            .await
+            .map_err(|e| self.validator.reject(&e))
+    }
+}

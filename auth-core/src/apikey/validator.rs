@@ -1,0 +1,325 @@
+//! `ApiKeyValidator`: read a key from a request, check it offline, look it up by hash.
+
+use std::{
+    fmt,
+    sync::Arc,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use super::{
+    hash::KeyHasher,
+    key::{ApiKey, KeyFormatError},
+    store::ApiKeyStore,
+};
+use crate::{
+    credential::{TokenSource, single_header, split_authorization},
+    error::{
+        AuthError, ConfigError, InvalidRequest, KeyError, Rejection, RenderRejection, Renderer,
+        Scheme,
+    },
+    request::RequestView,
+    scope::{ScopeRequirement, Scopes},
+};
+
+/// A key that passed every check: its public id, name, prefix and scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedKey {
+    /// The key's public id (safe to log).
+    pub id: String,
+    /// Who or what the key is for.
+    pub name: String,
+    /// The key's prefix.
+    pub prefix: String,
+    /// Granted scopes.
+    pub scopes: Scopes,
+}
+
+/// Checks API keys against a store.
+///
+/// ```
+/// use std::sync::Arc;
+/// use auth_core::{apikey::{ApiKeyValidator, MemoryStore}, request::StaticRequest};
+///
+/// let store = Arc::new(MemoryStore::new());
+/// let validator = ApiKeyValidator::builder(store.clone()).realm("api").build()?;
+/// let (key, record) = validator.mint("demo", "billing", ["stats:read"], None)?;
+/// store.insert(record);
+///
+/// let req = StaticRequest::new().header("x-api-key", key.expose_secret());
+/// let rt = tokio::runtime::Builder::new_current_thread().build()?;
+/// let verified = rt.block_on(validator.authenticate(&req))?.expect("a key was sent");
+/// assert_eq!(verified.name, "billing");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Security
+///
+/// - Shape and checksum are checked before any store lookup: garbage and typos never
+///   reach the store.
+/// - Unknown, malformed, revoked and expired keys get one answer (401 `invalid_key`); the
+///   reason goes to a `tracing` event only.
+/// - The store holds SHA-256 (or peppered HMAC-SHA256) hashes; the hash found is compared
+///   with the computed one in constant time.
+/// - Keys are read from the configured header (default `X-API-Key`), optionally from
+///   `Authorization: ApiKey <key>`, never from the query string.
+#[derive(Clone)]
+pub struct ApiKeyValidator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn ApiKeyStore>,
+    hasher: KeyHasher,
+    header: String,
+    authorization: bool,
+    prefixes: Vec<String>,
+    renderer: Renderer,
+}
+
+impl fmt::Debug for ApiKeyValidator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiKeyValidator")
+            .field("store", &self.inner.store)
+            .field("hasher", &self.inner.hasher)
+            .field("header", &self.inner.header)
+            .field("authorization", &self.inner.authorization)
+            .field("prefixes", &self.inner.prefixes)
+            .finish()
+    }
+}
+
+/// The longest credential looked at; anything longer is refused unread.
+const MAX_KEY_LEN: usize =
+    super::key::MAX_PREFIX_LEN + 1 + super::key::BODY_LEN + super::key::CHECKSUM_LEN;
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl ApiKeyValidator {
+    /// Start configuring a validator over `store`.
+    pub fn builder(store: Arc<dyn ApiKeyStore>) -> ApiKeyValidatorBuilder {
+        ApiKeyValidatorBuilder {
+            store,
+            hasher: KeyHasher::sha256(),
+            header: "x-api-key".into(),
+            authorization: false,
+            prefixes: Vec::new(),
+            realm: None,
+            renderer: None,
+        }
+    }
+
+    /// Make a new key and the record to store for it (hashed with this validator's hasher).
+    /// The key is shown once; only the record is kept.
+    pub fn mint<I, S>(
+        &self,
+        prefix: &str,
+        name: &str,
+        scopes: I,
+        expires: Option<i64>,
+    ) -> Result<(ApiKey, super::ApiKeyRecord), KeyFormatError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        super::mint(&self.inner.hasher, prefix, name, scopes, now(), expires)
+    }
+
+    /// Read the key from `req`, without any store lookup: `Ok(None)` when there is none;
+    /// an error for a malformed one.
+    pub fn credential<R: RequestView>(&self, req: &R) -> Result<Option<ApiKey>, AuthError> {
+        let invalid = |e| AuthError::InvalidKey(e);
+        let from_header =
+            single_header(req, &self.inner.header).map_err(|_| invalid(KeyError::Duplicate))?;
+        let from_authorization = if self.inner.authorization {
+            match single_header(req, "authorization") {
+                Ok(Some(v)) => split_authorization(v, "ApiKey")
+                    .map_err(|e| AuthError::InvalidRequest(Scheme::ApiKey, e))?
+                    .map(str::as_bytes),
+                Ok(None) => None,
+                Err(e) => return Err(AuthError::InvalidRequest(Scheme::ApiKey, e)),
+            }
+        } else {
+            None
+        };
+        let raw = match (from_header, from_authorization) {
+            (None, None) => return Ok(None),
+            (Some(_), Some(_)) => {
+                return Err(AuthError::InvalidRequest(
+                    Scheme::ApiKey,
+                    InvalidRequest::MultipleCredentials,
+                ));
+            }
+            (Some(v), None) | (None, Some(v)) => v,
+        };
+        if raw.len() > MAX_KEY_LEN {
+            return Err(invalid(KeyError::TooLarge));
+        }
+        let text = std::str::from_utf8(raw).map_err(|_| invalid(KeyError::Malformed))?;
+        let key = ApiKey::parse(text.trim()).map_err(|e| match e {
+            KeyFormatError::Checksum => invalid(KeyError::Checksum),
+            _ => invalid(KeyError::Malformed),
+        })?;
+        if !self.inner.prefixes.is_empty() && !self.inner.prefixes.iter().any(|p| p == key.prefix())
+        {
+            return Err(invalid(KeyError::Prefix));
+        }
+        Ok(Some(key))
+    }
+
+    /// Look a well-formed key up and check it can be used now.
+    pub async fn verify(&self, key: &ApiKey) -> Result<VerifiedKey, AuthError> {
+        let hash = self.inner.hasher.hash(key);
+        let stored = self
+            .inner
+            .store
+            .find(&hash)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "API key store lookup failed");
+                AuthError::Unavailable
+            })?
+            .ok_or(AuthError::InvalidKey(KeyError::Unknown))?;
+        let record = stored.record();
+        if !record.hash.ct_eq(&hash) {
+            return Err(AuthError::InvalidKey(KeyError::Unknown));
+        }
+        let now = now();
+        match record.unusable_at(now) {
+            Some("revoked") => {
+                tracing::info!(key_id = %record.id, "revoked API key presented");
+                return Err(AuthError::InvalidKey(KeyError::Revoked));
+            }
+            Some(_) => {
+                tracing::info!(key_id = %record.id, "expired API key presented");
+                return Err(AuthError::InvalidKey(KeyError::Expired));
+            }
+            None => {}
+        }
+        stored.touch(now);
+        Ok(VerifiedKey {
+            id: record.id.clone(),
+            name: record.name.clone(),
+            prefix: record.prefix.clone(),
+            scopes: record.scopes.clone(),
+        })
+    }
+
+    /// Read and verify the key of `req`; `Ok(None)` when the request carries none.
+    pub async fn authenticate<R: RequestView>(
+        &self,
+        req: &R,
+    ) -> Result<Option<VerifiedKey>, AuthError> {
+        match self.credential(req)? {
+            None => Ok(None),
+            Some(key) => self.verify(&key).await.map(Some),
+        }
+    }
+
+    /// A verified key with `scopes`, or the error to answer with. `key` is what
+    /// [`credential`](Self::credential) found.
+    pub async fn require(
+        &self,
+        key: Option<ApiKey>,
+        scopes: Option<&ScopeRequirement>,
+    ) -> Result<VerifiedKey, AuthError> {
+        let key = key.ok_or(AuthError::MissingCredential(Scheme::ApiKey))?;
+        let verified = self.verify(&key).await?;
+        match scopes {
+            Some(req) if !verified.scopes.satisfies(req) => {
+                Err(AuthError::InsufficientScope(Scheme::ApiKey, req.clone()))
+            }
+            _ => Ok(verified),
+        }
+    }
+
+    /// Render `error` with this validator's realm and renderer.
+    pub fn reject(&self, error: &AuthError) -> Rejection {
+        self.inner.renderer.render(error)
+    }
+}
+
+/// Configures an [`ApiKeyValidator`].
+pub struct ApiKeyValidatorBuilder {
+    store: Arc<dyn ApiKeyStore>,
+    hasher: KeyHasher,
+    header: String,
+    authorization: bool,
+    prefixes: Vec<String>,
+    realm: Option<String>,
+    renderer: Option<Box<dyn FnOnce(Renderer) -> Renderer + Send>>,
+}
+
+impl fmt::Debug for ApiKeyValidatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiKeyValidatorBuilder")
+            .field("header", &self.header)
+            .field("prefixes", &self.prefixes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ApiKeyValidatorBuilder {
+    /// The header that carries the key (default `X-API-Key`).
+    pub fn header(mut self, name: &str) -> Self {
+        self.header = name.to_ascii_lowercase();
+        self
+    }
+
+    /// Also accept `Authorization: ApiKey <key>`.
+    pub fn allow_authorization_header(mut self) -> Self {
+        self.authorization = true;
+        self
+    }
+
+    /// Accept only keys with this prefix (call again for several): a test key is then
+    /// refused by a live deployment and vice versa.
+    pub fn prefix(mut self, prefix: &str) -> Self {
+        self.prefixes.push(prefix.to_owned());
+        self
+    }
+
+    /// Hash keys with HMAC-SHA256 under `pepper` (the store's records must have been made
+    /// with the same pepper); `None` if the pepper is shorter than 32 bytes.
+    pub fn pepper(mut self, pepper: &[u8]) -> Option<Self> {
+        self.hasher = KeyHasher::with_pepper(pepper)?;
+        Some(self)
+    }
+
+    /// The realm named in `WWW-Authenticate` challenges.
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = Some(realm.into());
+        self
+    }
+
+    /// Render rejections with a custom hook instead of problem+json.
+    pub fn renderer(mut self, renderer: impl RenderRejection) -> Self {
+        self.renderer = Some(Box::new(move |r: Renderer| r.with_custom(renderer)));
+        self
+    }
+
+    /// Build the validator; refuses a header name that cannot be one.
+    pub fn build(self) -> Result<ApiKeyValidator, ConfigError> {
+        if !TokenSource::Header(self.header.clone()).is_valid() {
+            return Err(ConfigError::BadSourceName);
+        }
+        let mut renderer = Renderer::new(self.realm.as_deref());
+        if let Some(custom) = self.renderer {
+            renderer = custom(renderer);
+        }
+        Ok(ApiKeyValidator {
+            inner: Arc::new(Inner {
+                store: self.store,
+                hasher: self.hasher,
+                header: self.header,
+                authorization: self.authorization,
+                prefixes: self.prefixes,
+                renderer,
+            }),
+        })
+    }
+}
