@@ -57,26 +57,29 @@ impl<C> Deref for RequireJwt<C> {
 #[derive(Debug, Clone)]
 pub struct OptionalJwt<C = NoClaims>(pub Option<Claims<C>>);
 
-/// The validator registered in `app_data`, or a 500 rejection.
-pub(crate) fn validator(req: &HttpRequest) -> Result<JwtValidator, AuthRejection> {
-    if let Some(v) = req.app_data::<JwtValidator>() {
+/// A validator (or any shared config) registered in `app_data`, as `T` or as
+/// `web::Data<T>`, or a 500 rejection: a missing validator is a server bug, not the
+/// client's fault.
+pub(crate) fn registered<T: Clone + 'static>(req: &HttpRequest) -> Result<T, AuthRejection> {
+    if let Some(v) = req.app_data::<T>() {
         return Ok(v.clone());
     }
-    if let Some(v) = req.app_data::<web::Data<JwtValidator>>() {
+    if let Some(v) = req.app_data::<web::Data<T>>() {
         return Ok(v.get_ref().clone());
     }
     tracing::error!(
-        "RequireJwt used but no JwtValidator is registered: add .app_data(validator) to the App"
+        missing = std::any::type_name::<T>(),
+        "an extractor needs a validator that is not registered: add .app_data(validator) to the App"
     );
     Err(AuthRejection(Renderer::default().render(
-        &AuthError::Misconfigured("no JwtValidator in app_data"),
+        &AuthError::Misconfigured("validator missing from app_data"),
     )))
 }
 
 fn verify<C: DeserializeOwned>(
     req: &HttpRequest,
 ) -> Result<(Option<Claims<C>>, JwtValidator), AuthRejection> {
-    let validator = validator(req)?;
+    let validator = registered::<JwtValidator>(req)?;
     let verified = req.extensions().get::<Arc<VerifiedJwt>>().cloned();
     let claims = validator
         .extract(&ActixView(req), verified.as_deref())

@@ -24,14 +24,18 @@
 //!   rejection; [`OptionalJwt<C>`] for optional tokens (not actix's `Option<T>`, which
 //!   hides invalid tokens).
 //! - [`RequireJwtMiddleware`]: middleware for a whole scope, with optional scopes.
+//! - [`ApiKey`], [`OptionalApiKey`]: a verified API key (id, name, scopes);
+//!   [`RequireApiKeyMiddleware`] guards a scope with keys and scopes.
 //! - [`AuthRejection`]: the response; status, `WWW-Authenticate` and body come from the core
 //!   unchanged, so actix-web and axum answer identically.
 
+mod apikey;
 mod extract;
 mod middleware;
 mod rejection;
 mod view;
 
+pub use apikey::{ApiKey, OptionalApiKey, RequireApiKeyMiddleware, RequireApiKeyMiddlewareService};
 pub use extract::{OptionalJwt, RequireJwt};
 pub use middleware::{RequireJwtMiddleware, RequireJwtMiddlewareService};
 pub use rejection::AuthRejection;

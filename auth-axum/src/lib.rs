@@ -23,6 +23,8 @@
 //! - [`RequireJwt<C>`]: verified [`Claims<C>`](auth_core::jwt::Claims), or a 400/401
 //!   rejection; `Option<RequireJwt<C>>` and [`OptionalJwt<C>`] for optional tokens.
 //! - [`RequireJwtLayer`]: a tower layer for a whole route group, with optional scopes.
+//! - [`ApiKey`]: a verified API key (id, name, scopes); [`RequireApiKeyLayer`] guards a route
+//!   group with keys and scopes.
 //! - [`AuthRejection`]: the response; status, `WWW-Authenticate` and body come from the core
 //!   unchanged, so axum and actix-web answer identically.
 //!
@@ -30,11 +32,13 @@
 //! state: use [`JwtValidator`](auth_core::jwt::JwtValidator) as the state, or a state struct
 //! that derives `FromRef`.
 
+mod apikey;
 mod extract;
 mod layer;
 mod rejection;
 mod view;
 
+pub use apikey::{ApiKey, ApiKeyResponseFuture, RequireApiKeyLayer, RequireApiKeyService};
 pub use extract::{OptionalJwt, RequireJwt};
 pub use layer::{RequireJwtLayer, RequireJwtService, ResponseFuture};
 pub use rejection::AuthRejection;

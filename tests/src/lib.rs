@@ -13,6 +13,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 pub mod cases;
+pub mod keys;
 
 use auth_core::{
     jwt::{Algorithm, JwtValidator},

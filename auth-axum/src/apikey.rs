@@ -1,0 +1,203 @@
+//! API keys in axum: the `ApiKey` extractor and `RequireApiKeyLayer`.
+
+use std::{
+    future::Future,
+    ops::Deref,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use auth_core::{
+    apikey::{ApiKeyGuard, ApiKeyValidator, VerifiedKey},
+    error::{AuthError, Scheme},
+    scope::ScopeRequirement,
+};
+use axum_core::{
+    extract::{FromRef, FromRequestParts, OptionalFromRequestParts},
+    response::{IntoResponse, Response},
+};
+use http::{Request, request::Parts};
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::{rejection::AuthRejection, view::HttpView};
+
+/// A verified API key: its id, name and scopes, or the caller gets 401 `invalid_key`.
+///
+/// The validator comes from the router state through [`FromRef`]. Behind a
+/// [`RequireApiKeyLayer`] the layer's verification is reused. `Option<ApiKey>` gives `None`
+/// when no key was sent and still rejects a bad one.
+///
+/// ```
+/// use auth_axum::ApiKey;
+/// use auth_core::apikey::ApiKeyValidator;
+/// use axum::{Router, routing::get};
+///
+/// async fn stats(key: ApiKey) -> String {
+///     format!("hello {} ({})", key.name, key.id)
+/// }
+///
+/// fn app(keys: ApiKeyValidator) -> Router {
+///     Router::new().route("/internal/stats", get(stats)).with_state(keys)
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ApiKey(pub VerifiedKey);
+
+impl Deref for ApiKey {
+    type Target = VerifiedKey;
+
+    fn deref(&self) -> &VerifiedKey {
+        &self.0
+    }
+}
+
+async fn verify(
+    parts: &Parts,
+    validator: &ApiKeyValidator,
+) -> Result<Option<ApiKey>, AuthRejection> {
+    if let Some(verified) = parts.extensions.get::<Arc<VerifiedKey>>() {
+        return Ok(Some(ApiKey(VerifiedKey::clone(verified))));
+    }
+    let reject = |e: AuthError| AuthRejection(validator.reject(&e));
+    match validator
+        .credential(&HttpView::from_parts(parts))
+        .map_err(reject)?
+    {
+        None => Ok(None),
+        Some(key) => validator
+            .verify(&key)
+            .await
+            .map(|v| Some(ApiKey(v)))
+            .map_err(reject),
+    }
+}
+
+impl<S> FromRequestParts<S> for ApiKey
+where
+    ApiKeyValidator: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let validator = ApiKeyValidator::from_ref(state);
+        verify(parts, &validator).await?.ok_or_else(|| {
+            AuthRejection(validator.reject(&AuthError::MissingCredential(Scheme::ApiKey)))
+        })
+    }
+}
+
+impl<S> OptionalFromRequestParts<S> for ApiKey
+where
+    ApiKeyValidator: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let validator = ApiKeyValidator::from_ref(state);
+        verify(parts, &validator).await
+    }
+}
+
+/// A tower layer that admits only requests with a valid API key (and the scopes).
+///
+/// ```
+/// use auth_axum::{ApiKey, RequireApiKeyLayer};
+/// use auth_core::{apikey::ApiKeyValidator, scope::ScopeRequirement};
+/// use axum::{Router, routing::get};
+///
+/// fn internal(keys: ApiKeyValidator) -> Router {
+///     Router::new()
+///         .route("/internal/stats", get(|key: ApiKey| async move { key.id.clone() }))
+///         .route_layer(RequireApiKeyLayer::new(keys.clone()).scopes(ScopeRequirement::all(["stats:read"])))
+///         .with_state(keys)
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct RequireApiKeyLayer {
+    guard: ApiKeyGuard,
+}
+
+impl RequireApiKeyLayer {
+    /// Require a valid key checked by `validator`.
+    pub fn new(validator: ApiKeyValidator) -> Self {
+        RequireApiKeyLayer {
+            guard: ApiKeyGuard::new(validator),
+        }
+    }
+
+    /// Also require scopes; a valid key without them gets 403 `insufficient_scope`.
+    pub fn scopes(self, requirement: ScopeRequirement) -> Self {
+        RequireApiKeyLayer {
+            guard: self.guard.scopes(requirement),
+        }
+    }
+}
+
+impl<S> Layer<S> for RequireApiKeyLayer {
+    type Service = RequireApiKeyService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequireApiKeyService {
+            inner,
+            guard: self.guard.clone(),
+        }
+    }
+}
+
+/// The service made by [`RequireApiKeyLayer`].
+#[derive(Debug, Clone)]
+pub struct RequireApiKeyService<S> {
+    inner: S,
+    guard: ApiKeyGuard,
+}
+
+/// The response future of [`RequireApiKeyService`]: boxed, because it awaits the key store
+/// before it calls the inner service.
+pub type ApiKeyResponseFuture<E> = Pin<Box<dyn Future<Output = Result<Response, E>> + Send>>;
+
+impl<S, B> Service<Request<B>> for RequireApiKeyService<S>
+where
+    S: Service<Request<B>, Response = Response> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = ApiKeyResponseFuture<S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        let key = match self.guard.read(&HttpView::from_request(&req)) {
+            Ok(key) => key,
+            Err(rejection) => {
+                return Box::pin(std::future::ready(Ok(
+                    AuthRejection(rejection).into_response()
+                )));
+            }
+        };
+        let guard = self.guard.clone();
+        // Call the service that was polled ready, leave a fresh clone in its place.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            match guard.check(key).await {
+                Ok(verified) => {
+                    req.extensions_mut().insert(Arc::new(verified));
+                    inner.call(req).await
+                }
+                Err(rejection) => Ok(AuthRejection(rejection).into_response()),
+            }
+        })
+    }
+}
