@@ -2,9 +2,10 @@
 //! validator and issuer built from it, the start-up banner and the response bodies.
 //! The two binaries only wire these into their framework (see DEMO.md).
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use auth_core::{
+    apikey::{ApiKey, ApiKeyValidator, FileStore, MemoryStore, VerifiedKey},
     error::ConfigError,
     jwt::{
         Algorithm, Claims, JwtIssuer, JwtKey, JwtValidator, RegisteredClaim, RegisteredClaims,
@@ -23,6 +24,14 @@ pub fn admin_scope() -> ScopeRequirement {
     ScopeRequirement::all(["admin"])
 }
 
+/// The scope `/internal/stats` requires.
+pub fn stats_scope() -> ScopeRequirement {
+    ScopeRequirement::all(["stats:read"])
+}
+
+/// How often a key file is checked for changes: a revoked key stops working within this.
+pub const KEY_FILE_POLL: Duration = Duration::from_secs(2);
+
 /// The demo's configuration and the security objects built from it.
 #[derive(Debug)]
 pub struct Demo {
@@ -36,6 +45,19 @@ pub struct Demo {
     pub issuer: JwtIssuer,
     /// Whether the HS256 secret was generated for this run.
     pub secret_generated: bool,
+    /// Validates API keys on `/internal/*`.
+    pub keys: ApiKeyValidator,
+    /// Where the keys come from: a file, or one key generated for this run (shown once).
+    pub key_source: KeySource,
+}
+
+/// Where the demo's API keys come from.
+#[derive(Debug)]
+pub enum KeySource {
+    /// `DEMO_API_KEYS_FILE`, reloaded when it changes.
+    File(PathBuf),
+    /// One key generated at start, with scope `stats:read`.
+    Generated(ApiKey),
 }
 
 /// A start-up failure: names the variable and what is wrong with it.
@@ -62,7 +84,6 @@ fn var(name: &str) -> Result<Option<String>, StartError> {
 
 /// Variables of features this version does not have yet: refuse rather than ignore them.
 const NOT_YET: &[&str] = &[
-    "DEMO_API_KEYS_FILE",
     "DEMO_OIDC_ISSUER",
     "DEMO_OIDC_CLIENT_ID",
     "DEMO_OIDC_CLIENT_SECRET",
@@ -79,8 +100,8 @@ impl Demo {
         for name in NOT_YET {
             if var(name)?.is_some() {
                 return Err(StartError(format!(
-                    "{name}: this version of the demo does not support it yet (API keys and \
-                     sign-in arrive in later releases); unset it"
+                    "{name}: this version of the demo does not support it yet (sign-in arrives \
+                     in a later release); unset it"
                 )));
             }
         }
@@ -124,16 +145,23 @@ impl Demo {
             .build()
             .map_err(|e| StartError(format!("JWT validator: {e}")))?;
         let issuer = JwtIssuer::new(signing, jwt_issuer, audience);
+        let (keys, key_source) = api_keys()?;
         Ok(Demo {
             addr,
             public_url,
             validator,
             issuer,
             secret_generated,
+            keys,
+            key_source,
         })
     }
 
     /// The start-up banner, for the address actually bound.
+    ///
+    /// # Security
+    ///
+    /// A generated API key is printed here, once; it is never stored in plaintext.
     pub fn banner(&self, program: &str, bound: SocketAddr) -> String {
         let base = self
             .public_url
@@ -168,8 +196,58 @@ impl Demo {
             }
             _ => out.push_str("(could not mint development tokens)\n"),
         }
+        match &self.key_source {
+            KeySource::File(path) => out.push_str(&format!(
+                "\nAPI keys: from {} (reloaded within {} s of a change)\n",
+                path.display(),
+                KEY_FILE_POLL.as_secs()
+            )),
+            KeySource::Generated(key) => {
+                out.push_str(&format!(
+                    "\nAPI key for this run (scope stats:read; shown once, stored only as a hash):\n  {}\n",
+                    key.expose_secret()
+                ));
+                out.push_str(&format!(
+                    "  curl -s -H 'X-API-Key: {}' {base}/internal/stats\n",
+                    key.expose_secret()
+                ));
+            }
+        }
         out
     }
+}
+
+/// The API-key validator: over `DEMO_API_KEYS_FILE` when set, else over one generated key.
+fn api_keys() -> Result<(ApiKeyValidator, KeySource), StartError> {
+    let build = |store: Arc<dyn auth_core::apikey::ApiKeyStore>| {
+        ApiKeyValidator::builder(store)
+            .realm(REALM)
+            .build()
+            .map_err(|e| StartError(format!("API keys: {e}")))
+    };
+    match var("DEMO_API_KEYS_FILE")? {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            let store = FileStore::open(&path)
+                .map_err(|e| StartError(format!("DEMO_API_KEYS_FILE: {e}")))?
+                .watch(KEY_FILE_POLL);
+            Ok((build(Arc::new(store))?, KeySource::File(path)))
+        }
+        None => {
+            let store = Arc::new(MemoryStore::new());
+            let validator = build(store.clone())?;
+            let (key, record) = validator
+                .mint("demo", "demo-generated", ["stats:read"], None)
+                .map_err(|e| StartError(format!("API keys: {e}")))?;
+            store.insert(record);
+            Ok((validator, KeySource::Generated(key)))
+        }
+    }
+}
+
+/// The body of `GET /internal/stats`: who called.
+pub fn stats_body(key: &VerifiedKey) -> Value {
+    json!({ "key_id": key.id, "name": key.name, "scopes": key.scopes })
 }
 
 /// The body of `GET /health`.

@@ -21,6 +21,7 @@ const SECRET: &str = "smoke-test-secret-for-the-demo-0123456789";
 struct Server {
     child: Child,
     base: String,
+    banner: Vec<String>,
 }
 
 impl Drop for Server {
@@ -31,24 +32,47 @@ impl Drop for Server {
 }
 
 fn start(bin: &str) -> Server {
-    let mut child = Command::new(bin)
+    start_with(bin, &[])
+}
+
+fn start_with(bin: &str, env: &[(&str, &str)]) -> Server {
+    let mut command = Command::new(bin);
+    command
         .env("DEMO_ADDR", "127.0.0.1:0")
         .env("DEMO_JWT_SECRET", SECRET)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn demo");
+        .stderr(Stdio::inherit());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().expect("spawn demo");
     let stdout = child.stdout.take().expect("stdout");
-    let mut first = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first)
-        .expect("banner");
-    let base = first
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in banner line {first:?}"))
+    let mut reader = BufReader::new(stdout);
+    // The banner is one write: read it up to its last line (the API-key lines).
+    let mut banner = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).expect("banner") == 0 {
+            break;
+        }
+        let done = line.contains("/internal/stats") || line.starts_with("API keys: from");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    // Keep draining the pipe so the server never writes to a closed one.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    let base = banner
+        .first()
+        .and_then(|l| l.split_whitespace().find(|w| w.starts_with("http://")))
+        .unwrap_or_else(|| panic!("no address in banner {banner:?}"))
         .to_owned();
-    Server { child, base }
+    Server {
+        child,
+        base,
+        banner,
+    }
 }
 
 #[derive(Debug, PartialEq)]
@@ -252,4 +276,147 @@ fn a_bad_address_stops_the_start() {
         .expect("run demo");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("DEMO_ADDR"));
+}
+
+fn cli(args: &[&str]) -> String {
+    use clap::Parser;
+    let mut out = Vec::new();
+    let cli =
+        auth_cli::Cli::try_parse_from(std::iter::once("auth-keys").chain(args.iter().copied()))
+            .expect("arguments");
+    auth_cli::run(cli, &mut out).expect("auth-keys");
+    String::from_utf8(out).expect("utf-8").trim().to_owned()
+}
+
+#[tokio::test]
+async fn keys_from_the_tool_guard_internal_stats_and_a_revocation_needs_no_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("keys.json");
+    let store_s = store.to_str().expect("path");
+    let reader = cli(&[
+        "new",
+        "--store",
+        store_s,
+        "--name",
+        "reader",
+        "--scope",
+        "stats:read",
+    ]);
+    let other = cli(&[
+        "new", "--store", store_s, "--name", "other", "--scope", "other",
+    ]);
+    let file = std::fs::read_to_string(&store).expect("store");
+    assert!(
+        !file.contains(&reader) && !file.contains(&other),
+        "a plaintext key is in the store"
+    );
+    let listed = cli(&["list", "--store", store_s]);
+    assert_eq!(listed.lines().count(), 2);
+    assert!(!listed.contains(&reader[10..]), "list shows a key");
+    let reader_id = listed
+        .lines()
+        .find(|l| l.contains("\treader\t"))
+        .and_then(|l| l.split('\t').next())
+        .expect("reader id")
+        .to_owned();
+
+    let env = [("DEMO_API_KEYS_FILE", store_s)];
+    let servers = [
+        start_with(env!("CARGO_BIN_EXE_axum-demo"), &env),
+        start_with(env!("CARGO_BIN_EXE_actix-demo"), &env),
+    ];
+    let client = reqwest::Client::new();
+    let mut answers = Vec::new();
+    for server in &servers {
+        let url = format!("{}/internal/stats", server.base);
+        let none = get(&client, &url, &[]).await;
+        assert_eq!(
+            (none.status, none.challenge.as_deref()),
+            (401, Some(r#"ApiKey realm="auth-demo""#))
+        );
+        let ok = get(&client, &url, &[("x-api-key", &reader)]).await;
+        assert_eq!(ok.status, 200, "{ok:?}");
+        assert_eq!(ok.body["key_id"], reader_id.as_str());
+        let scope = get(&client, &url, &[("x-api-key", &other)]).await;
+        assert_eq!(scope.status, 403);
+        assert_eq!(
+            scope.challenge.as_deref(),
+            Some(r#"ApiKey realm="auth-demo", error="insufficient_scope", scope="stats:read""#)
+        );
+        let garbage = get(&client, &url, &[("x-api-key", "not-a-key")]).await;
+        assert_eq!(
+            (garbage.status, garbage.challenge.as_deref()),
+            (
+                401,
+                Some(r#"ApiKey realm="auth-demo", error="invalid_key""#)
+            )
+        );
+        answers.push(vec![none, ok, scope, garbage]);
+    }
+    assert_eq!(answers[0], answers[1], "the demos differ");
+
+    cli(&["revoke", "--store", store_s, &reader_id]);
+    for server in &servers {
+        let url = format!("{}/internal/stats", server.base);
+        let deadline = std::time::Instant::now() + Duration::from_secs(8);
+        loop {
+            let a = get(&client, &url, &[("x-api-key", &reader)]).await;
+            if a.status == 401 {
+                assert_eq!(
+                    a.challenge.as_deref(),
+                    Some(r#"ApiKey realm="auth-demo", error="invalid_key""#)
+                );
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the revoked key still works"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn without_a_key_file_the_demo_makes_one_key_and_shows_it_once() {
+    for bin in [
+        env!("CARGO_BIN_EXE_axum-demo"),
+        env!("CARGO_BIN_EXE_actix-demo"),
+    ] {
+        let server = start(bin);
+        let key = server
+            .banner
+            .iter()
+            .skip_while(|l| !l.starts_with("API key for this run"))
+            .nth(1)
+            .map(|l| l.trim().to_owned())
+            .expect("a generated key in the banner");
+        let client = reqwest::Client::new();
+        let a = get(
+            &client,
+            &format!("{}/internal/stats", server.base),
+            &[("x-api-key", &key)],
+        )
+        .await;
+        assert_eq!(a.status, 200, "{a:?}");
+        assert_eq!(a.body["name"], "demo-generated");
+    }
+}
+
+#[test]
+fn an_unreadable_key_file_stops_the_start() {
+    for bin in [
+        env!("CARGO_BIN_EXE_axum-demo"),
+        env!("CARGO_BIN_EXE_actix-demo"),
+    ] {
+        let out = Command::new(bin)
+            .env("DEMO_ADDR", "127.0.0.1:0")
+            .env("DEMO_API_KEYS_FILE", "/nonexistent/keys.json")
+            .output()
+            .expect("run demo");
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("DEMO_API_KEYS_FILE"), "{err}");
+    }
 }

@@ -3,9 +3,11 @@
 use std::{io::Write, process::ExitCode};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use auth_actix::{RequireJwt, RequireJwtMiddleware};
-use auth_core::jwt::JwtValidator;
-use examples::{Demo, DemoClaims, admin_body, admin_scope, health_body, me_body};
+use auth_actix::{ApiKey, RequireApiKeyMiddleware, RequireJwt, RequireJwtMiddleware};
+use auth_core::{apikey::ApiKeyValidator, jwt::JwtValidator};
+use examples::{
+    Demo, DemoClaims, admin_body, admin_scope, health_body, me_body, stats_body, stats_scope,
+};
 
 async fn health() -> HttpResponse {
     HttpResponse::Ok().json(health_body())
@@ -19,17 +21,30 @@ async fn admin(RequireJwt(claims): RequireJwt) -> HttpResponse {
     HttpResponse::Ok().json(admin_body(&claims))
 }
 
+async fn stats(key: ApiKey) -> HttpResponse {
+    HttpResponse::Ok().json(stats_body(&key))
+}
+
 /// The app: public health check, `/api/me` for any valid token, `/api/admin` behind
-/// middleware that requires the `admin` scope.
-fn configure(validator: JwtValidator) -> impl FnOnce(&mut web::ServiceConfig) {
+/// middleware that requires the `admin` scope, `/internal/stats` behind API-key middleware.
+fn configure(
+    validator: JwtValidator,
+    keys: ApiKeyValidator,
+) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(validator.clone())
+            .app_data(keys.clone())
             .route("/health", web::get().to(health))
             .route("/api/me", web::get().to(me))
             .service(
                 web::resource("/api/admin")
                     .wrap(RequireJwtMiddleware::new(validator).scopes(admin_scope()))
                     .route(web::get().to(admin)),
+            )
+            .service(
+                web::resource("/internal/stats")
+                    .wrap(RequireApiKeyMiddleware::new(keys).scopes(stats_scope()))
+                    .route(web::get().to(stats)),
             );
     }
 }
@@ -52,9 +67,11 @@ async fn main() -> ExitCode {
     };
     let bound = listener.local_addr().unwrap_or(demo.addr);
     let validator = demo.validator.clone();
-    let server = HttpServer::new(move || App::new().configure(configure(validator.clone())))
-        .workers(2)
-        .listen(listener);
+    let keys = demo.keys.clone();
+    let server =
+        HttpServer::new(move || App::new().configure(configure(validator.clone(), keys.clone())))
+            .workers(2)
+            .listen(listener);
     let server = match server {
         Ok(s) => s,
         Err(e) => {

@@ -2,14 +2,17 @@
 
 use std::{io::Write, process::ExitCode};
 
-use auth_axum::{RequireJwt, RequireJwtLayer};
-use auth_core::jwt::JwtValidator;
+use auth_axum::{ApiKey, RequireApiKeyLayer, RequireJwt, RequireJwtLayer};
+use auth_core::{apikey::ApiKeyValidator, jwt::JwtValidator};
+use axum::extract::FromRef;
 use axum::{
     Json, Router,
     response::{IntoResponse, Response},
     routing::get,
 };
-use examples::{Demo, DemoClaims, admin_body, admin_scope, health_body, me_body};
+use examples::{
+    Demo, DemoClaims, admin_body, admin_scope, health_body, me_body, stats_body, stats_scope,
+};
 use serde_json::Value;
 
 async fn health() -> Json<Value> {
@@ -24,17 +27,44 @@ async fn admin(RequireJwt(claims): RequireJwt) -> Json<Value> {
     Json(admin_body(&claims))
 }
 
+async fn stats(key: ApiKey) -> Json<Value> {
+    Json(stats_body(&key))
+}
+
+/// The state: what the extractors find through `FromRef`.
+#[derive(Clone)]
+struct AppState {
+    jwt: JwtValidator,
+    keys: ApiKeyValidator,
+}
+
+impl FromRef<AppState> for JwtValidator {
+    fn from_ref(state: &AppState) -> Self {
+        state.jwt.clone()
+    }
+}
+
+impl FromRef<AppState> for ApiKeyValidator {
+    fn from_ref(state: &AppState) -> Self {
+        state.keys.clone()
+    }
+}
+
 /// The app: public health check, `/api/me` for any valid token, `/api/admin` behind a
-/// layer that requires the `admin` scope.
-fn app(validator: JwtValidator) -> Router {
+/// layer that requires the `admin` scope, `/internal/stats` behind an API-key layer.
+fn app(state: AppState) -> Router {
     let admin_routes = Router::new()
         .route("/api/admin", get(admin))
-        .route_layer(RequireJwtLayer::new(validator.clone()).scopes(admin_scope()));
+        .route_layer(RequireJwtLayer::new(state.jwt.clone()).scopes(admin_scope()));
+    let internal = Router::new()
+        .route("/internal/stats", get(stats))
+        .route_layer(RequireApiKeyLayer::new(state.keys.clone()).scopes(stats_scope()));
     Router::new()
         .route("/health", get(health))
         .route("/api/me", get(me))
         .merge(admin_routes)
-        .with_state(validator)
+        .merge(internal)
+        .with_state(state)
 }
 
 #[tokio::main]
@@ -59,7 +89,11 @@ async fn main() -> ExitCode {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    match axum::serve(listener, app(demo.validator))
+    let state = AppState {
+        jwt: demo.validator.clone(),
+        keys: demo.keys.clone(),
+    };
+    match axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await
     {

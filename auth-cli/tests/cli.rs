@@ -1,0 +1,115 @@
+//! The `auth-keys` binary, run as a user would.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::process::{Command, Output};
+
+use auth_core::apikey::{ApiKey, KeyFile};
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_auth-keys"))
+        .args(args)
+        .output()
+        .expect("run auth-keys")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn new_list_rotate_revoke() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("keys.json");
+    let s = store.to_str().unwrap();
+
+    let out = run(&[
+        "new",
+        "--store",
+        s,
+        "--name",
+        "billing",
+        "--scope",
+        "stats:read",
+        "--expires-in",
+        "30d",
+        "--prefix",
+        "acme",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "stdout holds the key alone: {stdout}"
+    );
+    let key = stdout.trim().to_owned();
+    let parsed = ApiKey::parse(&key).expect("a well-formed key");
+    assert_eq!(parsed.prefix(), "acme");
+    assert!(!text(&out.stderr).contains(&key), "the key is on stderr");
+    let file_text = std::fs::read_to_string(&store).unwrap();
+    assert!(!file_text.contains(&key), "the key is in the store file");
+    let file = KeyFile::load(&store).unwrap();
+    let record = &file.keys[0];
+    assert_eq!(record.name, "billing");
+    assert!(record.expires.is_some());
+    assert!(
+        record
+            .hash
+            .ct_eq(&auth_core::apikey::KeyHasher::sha256().hash(&parsed))
+    );
+
+    let list = run(&["list", "--store", s]);
+    assert!(list.status.success());
+    let listed = text(&list.stdout);
+    assert!(listed.starts_with(&record.id), "{listed}");
+    assert!(!listed.contains(&key[9..]), "list shows the key");
+    assert!(
+        !listed.contains(&record.hash.to_hex()),
+        "list shows the whole hash"
+    );
+
+    let rotate = run(&["rotate", "--store", s, &record.id, "--overlap", "7d"]);
+    assert!(rotate.status.success(), "{}", text(&rotate.stderr));
+    let new_key = text(&rotate.stdout).trim().to_owned();
+    assert!(ApiKey::parse(&new_key).is_ok());
+    let file = KeyFile::load(&store).unwrap();
+    assert_eq!(file.keys.len(), 2);
+    let old = &file.keys[0];
+    let until = old.expires.unwrap();
+    assert!(
+        until <= record.created + 7 * 86_400 + 5,
+        "the old key outlives the overlap"
+    );
+    assert_eq!(file.keys[1].scopes, old.scopes);
+
+    let revoke = run(&["revoke", "--store", s, &old.id]);
+    assert!(revoke.status.success());
+    let file = KeyFile::load(&store).unwrap();
+    assert!(file.keys[0].revoked.is_some());
+    assert!(file.keys[1].revoked.is_none());
+    assert!(text(&run(&["list", "--store", s]).stdout).contains("revoked"));
+}
+
+#[test]
+fn errors_are_one_clear_line_and_a_failure_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("keys.json");
+    let s = store.to_str().unwrap();
+    for args in [
+        vec!["list", "--store", s],
+        vec!["revoke", "--store", s, "k_nope"],
+        vec!["new", "--store", s, "--name", "x", "--expires-in", "soon"],
+        vec!["new", "--store", s, "--name", "x", "--prefix", "Bad Prefix"],
+    ] {
+        let out = run(&args);
+        assert!(!out.status.success(), "{args:?}");
+        assert_eq!(
+            text(&out.stderr).lines().count(),
+            1,
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
