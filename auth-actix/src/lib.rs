@@ -26,17 +26,21 @@
 //! - [`RequireJwtMiddleware`]: middleware for a whole scope, with optional scopes.
 //! - [`ApiKey`], [`OptionalApiKey`]: a verified API key (id, name, scopes);
 //!   [`RequireApiKeyMiddleware`] guards a scope with keys and scopes.
+//! - [`Principal<C>`]: a route that takes a bearer token *or* an API key (a user or a
+//!   service), neither guard rejecting the other.
 //! - [`AuthRejection`]: the response; status, `WWW-Authenticate` and body come from the core
 //!   unchanged, so actix-web and axum answer identically.
 
 mod apikey;
 mod extract;
 mod middleware;
+mod principal;
 mod rejection;
 mod view;
 
 pub use apikey::{ApiKey, OptionalApiKey, RequireApiKeyMiddleware, RequireApiKeyMiddlewareService};
 pub use extract::{OptionalJwt, RequireJwt};
 pub use middleware::{RequireJwtMiddleware, RequireJwtMiddlewareService};
+pub use principal::Principal;
 pub use rejection::AuthRejection;
 pub use view::ActixView;

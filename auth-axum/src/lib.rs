@@ -25,6 +25,8 @@
 //! - [`RequireJwtLayer`]: a tower layer for a whole route group, with optional scopes.
 //! - [`ApiKey`]: a verified API key (id, name, scopes); [`RequireApiKeyLayer`] guards a route
 //!   group with keys and scopes.
+//! - [`Principal<C>`]: a route that takes a bearer token *or* an API key (a user or a
+//!   service), neither guard rejecting the other.
 //! - [`AuthRejection`]: the response; status, `WWW-Authenticate` and body come from the core
 //!   unchanged, so axum and actix-web answer identically.
 //!
@@ -35,11 +37,13 @@
 mod apikey;
 mod extract;
 mod layer;
+mod principal;
 mod rejection;
 mod view;
 
 pub use apikey::{ApiKey, ApiKeyResponseFuture, RequireApiKeyLayer, RequireApiKeyService};
 pub use extract::{OptionalJwt, RequireJwt};
 pub use layer::{RequireJwtLayer, RequireJwtService, ResponseFuture};
+pub use principal::Principal;
 pub use rejection::AuthRejection;
 pub use view::HttpView;

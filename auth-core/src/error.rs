@@ -221,6 +221,10 @@ pub enum AuthError {
     /// No credential was presented (401, challenge without `error`).
     #[error("no credential was presented")]
     MissingCredential(Scheme),
+    /// No credential was presented to a route that takes a bearer token or an API key (401,
+    /// both challenges).
+    #[error("no credential was presented")]
+    MissingEither,
     /// The credential was malformed (400 `invalid_request`).
     #[error("{1}")]
     InvalidRequest(Scheme, InvalidRequest),
@@ -252,6 +256,7 @@ impl AuthError {
     pub fn status(&self) -> u16 {
         match self {
             AuthError::MissingCredential(_)
+            | AuthError::MissingEither
             | AuthError::InvalidToken(_)
             | AuthError::InvalidKey(_) => 401,
             AuthError::InvalidRequest(..) => 400,
@@ -266,6 +271,7 @@ impl AuthError {
     pub fn code(&self) -> Option<&'static str> {
         match self {
             AuthError::MissingCredential(_)
+            | AuthError::MissingEither
             | AuthError::Misconfigured(_)
             | AuthError::Unavailable => None,
             AuthError::InvalidRequest(..) => Some("invalid_request"),
@@ -282,6 +288,7 @@ impl AuthError {
             | AuthError::InsufficientScope(s, _) => Some(*s),
             AuthError::InvalidToken(_) => Some(Scheme::Bearer),
             AuthError::InvalidKey(_) => Some(Scheme::ApiKey),
+            AuthError::MissingEither => Some(Scheme::Bearer),
             AuthError::Misconfigured(_) | AuthError::Unavailable => None,
         }
     }
@@ -289,7 +296,9 @@ impl AuthError {
     /// A fixed, client-safe description; it never contains client input.
     pub fn description(&self) -> String {
         match self {
-            AuthError::MissingCredential(_) => "no credential was presented".into(),
+            AuthError::MissingCredential(_) | AuthError::MissingEither => {
+                "no credential was presented".into()
+            }
             AuthError::InvalidRequest(_, r) => r.to_string(),
             AuthError::InvalidToken(t) => t.to_string(),
             AuthError::InsufficientScope(_, req) => match req.scopes().len() {
@@ -308,6 +317,11 @@ impl AuthError {
     /// `Bearer realm="x"` for a missing credential (no `error`, RFC 6750 §3),
     /// `error`/`error_description` for 400 and 401, `error`/`scope` for 403.
     pub fn challenge(&self, realm: Option<&str>) -> Option<String> {
+        if let AuthError::MissingEither = self {
+            let bearer = AuthError::MissingCredential(Scheme::Bearer).challenge(realm)?;
+            let key = AuthError::MissingCredential(Scheme::ApiKey).challenge(realm)?;
+            return Some(format!("{bearer}, {key}"));
+        }
         let scheme = self.scheme()?;
         let mut params: Vec<(&str, String)> = Vec::with_capacity(3);
         if let Some(realm) = realm {
@@ -345,7 +359,9 @@ impl AuthError {
 
     fn problem_type(&self) -> &'static str {
         match self {
-            AuthError::MissingCredential(_) => "https://www.rfc-editor.org/rfc/rfc6750#section-3",
+            AuthError::MissingCredential(_) | AuthError::MissingEither => {
+                "https://www.rfc-editor.org/rfc/rfc6750#section-3"
+            }
             AuthError::Misconfigured(_) | AuthError::Unavailable => "about:blank",
             AuthError::InvalidKey(_) => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.2",
             _ => "https://www.rfc-editor.org/rfc/rfc6750#section-3.1",
@@ -354,7 +370,7 @@ impl AuthError {
 
     fn title(&self) -> &'static str {
         match self {
-            AuthError::MissingCredential(_) => "Authentication required",
+            AuthError::MissingCredential(_) | AuthError::MissingEither => "Authentication required",
             AuthError::InvalidRequest(..) => "Invalid request",
             AuthError::InvalidToken(_) => "Invalid token",
             AuthError::InsufficientScope(..) => "Insufficient scope",
@@ -545,6 +561,14 @@ mod tests {
         assert_eq!(
             a.www_authenticate.as_deref(),
             Some(r#"ApiKey realm="r", error="invalid_key""#)
+        );
+    }
+
+    #[test]
+    fn either_challenge_offers_both_schemes() {
+        assert_eq!(
+            AuthError::MissingEither.challenge(Some("r")).as_deref(),
+            Some(r#"Bearer realm="r", ApiKey realm="r""#)
         );
     }
 

@@ -50,6 +50,7 @@ pub mod apikey;
 pub mod credential;
 pub mod error;
 pub mod jwt;
+pub mod principal;
 pub mod request;
 pub mod scope;
 #[cfg(feature = "test-util")]

@@ -208,6 +208,10 @@ impl Demo {
                     key.expose_secret()
                 ));
                 out.push_str(&format!(
+                    "  curl -s -H 'X-API-Key: {}' {base}/api/whoami    # a token works too\n",
+                    key.expose_secret()
+                ));
+                out.push_str(&format!(
                     "  curl -s -H 'X-API-Key: {}' {base}/internal/stats\n",
                     key.expose_secret()
                 ));
@@ -248,6 +252,18 @@ fn api_keys() -> Result<(ApiKeyValidator, KeySource), StartError> {
 /// The body of `GET /internal/stats`: who called.
 pub fn stats_body(key: &VerifiedKey) -> Value {
     json!({ "key_id": key.id, "name": key.name, "scopes": key.scopes })
+}
+
+/// The body of `GET /api/whoami`, the route that takes a token or an API key.
+pub fn whoami_body(caller: &auth_core::principal::Principal) -> Value {
+    match caller {
+        auth_core::principal::Principal::User(claims) => {
+            json!({ "kind": "user", "sub": claims.sub(), "scopes": claims.scopes })
+        }
+        auth_core::principal::Principal::Service(key) => {
+            json!({ "kind": "service", "key_id": key.id, "name": key.name, "scopes": key.scopes })
+        }
+    }
 }
 
 /// The body of `GET /health`.

@@ -236,6 +236,19 @@ async fn run_cases(base: &str, t: &Tokens) -> Vec<Answer> {
     );
     answers.push(a);
 
+    let a = get(
+        &client,
+        &url("/api/whoami"),
+        &[("authorization", &bearer(&t.user))],
+    )
+    .await;
+    assert_eq!(a.status, 200, "{a:?}");
+    assert_eq!(
+        (&a.body["kind"], &a.body["sub"]),
+        (&serde_json::json!("user"), &serde_json::json!("alice"))
+    );
+    answers.push(a);
+
     answers
 }
 
@@ -351,7 +364,21 @@ async fn keys_from_the_tool_guard_internal_stats_and_a_revocation_needs_no_resta
                 Some(r#"ApiKey realm="auth-demo", error="invalid_key""#)
             )
         );
-        answers.push(vec![none, ok, scope, garbage]);
+        let whoami = format!("{}/api/whoami", server.base);
+        let service = get(&client, &whoami, &[("x-api-key", &reader)]).await;
+        assert_eq!(
+            (service.status, &service.body["kind"]),
+            (200, &serde_json::json!("service"))
+        );
+        let nobody = get(&client, &whoami, &[]).await;
+        assert_eq!(
+            (nobody.status, nobody.challenge.as_deref()),
+            (
+                401,
+                Some(r#"Bearer realm="auth-demo", ApiKey realm="auth-demo""#)
+            )
+        );
+        answers.push(vec![none, ok, scope, garbage, service, nobody]);
     }
     assert_eq!(answers[0], answers[1], "the demos differ");
 

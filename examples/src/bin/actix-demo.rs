@@ -3,10 +3,11 @@
 use std::{io::Write, process::ExitCode};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use auth_actix::{ApiKey, RequireApiKeyMiddleware, RequireJwt, RequireJwtMiddleware};
+use auth_actix::{ApiKey, Principal, RequireApiKeyMiddleware, RequireJwt, RequireJwtMiddleware};
 use auth_core::{apikey::ApiKeyValidator, jwt::JwtValidator};
 use examples::{
     Demo, DemoClaims, admin_body, admin_scope, health_body, me_body, stats_body, stats_scope,
+    whoami_body,
 };
 
 async fn health() -> HttpResponse {
@@ -19,6 +20,10 @@ async fn me(RequireJwt(claims): RequireJwt<DemoClaims>) -> HttpResponse {
 
 async fn admin(RequireJwt(claims): RequireJwt) -> HttpResponse {
     HttpResponse::Ok().json(admin_body(&claims))
+}
+
+async fn whoami(Principal(caller): Principal) -> HttpResponse {
+    HttpResponse::Ok().json(whoami_body(&caller))
 }
 
 async fn stats(key: ApiKey) -> HttpResponse {
@@ -36,6 +41,7 @@ fn configure(
             .app_data(keys.clone())
             .route("/health", web::get().to(health))
             .route("/api/me", web::get().to(me))
+            .route("/api/whoami", web::get().to(whoami))
             .service(
                 web::resource("/api/admin")
                     .wrap(RequireJwtMiddleware::new(validator).scopes(admin_scope()))

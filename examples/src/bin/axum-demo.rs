@@ -2,7 +2,7 @@
 
 use std::{io::Write, process::ExitCode};
 
-use auth_axum::{ApiKey, RequireApiKeyLayer, RequireJwt, RequireJwtLayer};
+use auth_axum::{ApiKey, Principal, RequireApiKeyLayer, RequireJwt, RequireJwtLayer};
 use auth_core::{apikey::ApiKeyValidator, jwt::JwtValidator};
 use axum::extract::FromRef;
 use axum::{
@@ -12,6 +12,7 @@ use axum::{
 };
 use examples::{
     Demo, DemoClaims, admin_body, admin_scope, health_body, me_body, stats_body, stats_scope,
+    whoami_body,
 };
 use serde_json::Value;
 
@@ -25,6 +26,10 @@ async fn me(RequireJwt(claims): RequireJwt<DemoClaims>) -> Response {
 
 async fn admin(RequireJwt(claims): RequireJwt) -> Json<Value> {
     Json(admin_body(&claims))
+}
+
+async fn whoami(Principal(caller): Principal) -> Json<Value> {
+    Json(whoami_body(&caller))
 }
 
 async fn stats(key: ApiKey) -> Json<Value> {
@@ -62,6 +67,7 @@ fn app(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/api/me", get(me))
+        .route("/api/whoami", get(whoami))
         .merge(admin_routes)
         .merge(internal)
         .with_state(state)
