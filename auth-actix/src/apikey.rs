@@ -4,7 +4,6 @@ use std::{
     future::{Ready, ready},
     ops::Deref,
     rc::Rc,
-    sync::Arc,
 };
 
 use actix_web::{
@@ -32,7 +31,7 @@ use crate::{extract::registered, rejection::AuthRejection, view::ActixView};
 ///
 /// #[get("/internal/stats")]
 /// async fn stats(key: ApiKey) -> HttpResponse {
-///     HttpResponse::Ok().body(format!("hello {} ({})", key.name, key.id))
+///     HttpResponse::Ok().body(format!("hello {} ({})", key.name(), key.id()))
 /// }
 /// ```
 #[derive(Debug, Clone)]
@@ -54,8 +53,8 @@ pub struct OptionalApiKey(pub Option<VerifiedKey>);
 fn lookup(
     req: &HttpRequest,
 ) -> LocalBoxFuture<'static, Result<Option<VerifiedKey>, AuthRejection>> {
-    if let Some(verified) = req.extensions().get::<Arc<VerifiedKey>>() {
-        let verified = VerifiedKey::clone(verified);
+    if let Some(verified) = req.extensions().get::<VerifiedKey>() {
+        let verified = verified.clone();
         return Box::pin(ready(Ok(Some(verified))));
     }
     let validator = match registered::<ApiKeyValidator>(req) {
@@ -194,7 +193,7 @@ where
         Box::pin(async move {
             match guard.check(key).await {
                 Ok(verified) => {
-                    req.extensions_mut().insert(Arc::new(verified));
+                    req.extensions_mut().insert(verified);
                     service
                         .call(req)
                         .await

@@ -18,7 +18,7 @@ use crate::{extract::registered, rejection::AuthRejection, view::ActixView};
 /// async fn whoami(Principal(caller): Principal) -> HttpResponse {
 ///     match caller {
 ///         Caller::User(claims) => HttpResponse::Ok().body(format!("user {:?}", claims.sub())),
-///         Caller::Service(key) => HttpResponse::Ok().body(format!("service {}", key.name)),
+///         Caller::Service(key) => HttpResponse::Ok().body(format!("service {}", key.name())),
 ///     }
 /// }
 /// ```

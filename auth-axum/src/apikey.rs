@@ -4,7 +4,6 @@ use std::{
     future::Future,
     ops::Deref,
     pin::Pin,
-    sync::Arc,
     task::{Context, Poll},
 };
 
@@ -35,7 +34,7 @@ use crate::{rejection::AuthRejection, view::HttpView};
 /// use axum::{Router, routing::get};
 ///
 /// async fn stats(key: ApiKey) -> String {
-///     format!("hello {} ({})", key.name, key.id)
+///     format!("hello {} ({})", key.name(), key.id())
 /// }
 ///
 /// fn app(keys: ApiKeyValidator) -> Router {
@@ -57,8 +56,8 @@ async fn verify(
     parts: &Parts,
     validator: &ApiKeyValidator,
 ) -> Result<Option<ApiKey>, AuthRejection> {
-    if let Some(verified) = parts.extensions.get::<Arc<VerifiedKey>>() {
-        return Ok(Some(ApiKey(VerifiedKey::clone(verified))));
+    if let Some(verified) = parts.extensions.get::<VerifiedKey>() {
+        return Ok(Some(ApiKey(verified.clone())));
     }
     let reject = |e: AuthError| AuthRejection(validator.reject(&e));
     match validator
@@ -114,7 +113,7 @@ where
 ///
 /// fn internal(keys: ApiKeyValidator) -> Router {
 ///     Router::new()
-///         .route("/internal/stats", get(|key: ApiKey| async move { key.id.clone() }))
+///         .route("/internal/stats", get(|key: ApiKey| async move { key.id().to_owned() }))
 ///         .route_layer(RequireApiKeyLayer::new(keys.clone()).scopes(ScopeRequirement::all(["stats:read"])))
 ///         .with_state(keys)
 /// }
@@ -193,7 +192,7 @@ where
         Box::pin(async move {
             match guard.check(key).await {
                 Ok(verified) => {
-                    req.extensions_mut().insert(Arc::new(verified));
+                    req.extensions_mut().insert(verified);
                     inner.call(req).await
                 }
                 Err(rejection) => Ok(AuthRejection(rejection).into_response()),

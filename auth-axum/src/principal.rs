@@ -17,7 +17,7 @@ use crate::{rejection::AuthRejection, view::HttpView};
 /// async fn whoami(Principal(caller): Principal) -> String {
 ///     match caller {
 ///         Caller::User(claims) => format!("user {}", claims.sub().unwrap_or("?")),
-///         Caller::Service(key) => format!("service {}", key.name),
+///         Caller::Service(key) => format!("service {}", key.name()),
 ///     }
 /// }
 /// ```

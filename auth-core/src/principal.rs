@@ -29,7 +29,7 @@ impl<C> Principal<C> {
     pub fn id(&self) -> Option<&str> {
         match self {
             Principal::User(claims) => claims.sub(),
-            Principal::Service(key) => Some(&key.id),
+            Principal::Service(key) => Some(key.id()),
         }
     }
 }
@@ -143,7 +143,7 @@ mod tests {
             &fx,
             StaticRequest::new().header("x-api-key", fx.key.as_str()),
         );
-        assert!(matches!(service, Ok(Principal::Service(ref k)) if k.name == "billing"));
+        assert!(matches!(service, Ok(Principal::Service(ref k)) if k.name() == "billing"));
         Ok(())
     }
 

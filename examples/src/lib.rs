@@ -251,7 +251,7 @@ fn api_keys() -> Result<(ApiKeyValidator, KeySource), StartError> {
 
 /// The body of `GET /internal/stats`: who called.
 pub fn stats_body(key: &VerifiedKey) -> Value {
-    json!({ "key_id": key.id, "name": key.name, "scopes": key.scopes })
+    json!({ "key_id": key.id(), "name": key.name(), "scopes": key.scopes() })
 }
 
 /// The body of `GET /api/whoami`, the route that takes a token or an API key.
@@ -261,7 +261,7 @@ pub fn whoami_body(caller: &auth_core::principal::Principal) -> Value {
             json!({ "kind": "user", "sub": claims.sub(), "scopes": claims.scopes })
         }
         auth_core::principal::Principal::Service(key) => {
-            json!({ "kind": "service", "key_id": key.id, "name": key.name, "scopes": key.scopes })
+            json!({ "kind": "service", "key_id": key.id(), "name": key.name(), "scopes": key.scopes() })
         }
     }
 }

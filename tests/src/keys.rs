@@ -318,7 +318,7 @@ pub fn key_cases(fx: &KeyFixture) -> Vec<KeyCase> {
 
 /// The body of the key routes.
 pub fn key_body(key: &auth_core::apikey::VerifiedKey) -> serde_json::Value {
-    json!({ "key_id": key.id, "name": key.name })
+    json!({ "key_id": key.id(), "name": key.name() })
 }
 
 /// The axum app of the key table.

@@ -110,7 +110,7 @@ async fn a_valid_key_is_marked_used() {
         .await
         .expect("valid")
         .expect("present");
-    assert_eq!(verified.id, fx.valid_record.id);
+    assert_eq!(verified.id(), fx.valid_record.id);
     let stored = auth_core::apikey::ApiKeyStore::find(&fx.store.inner, &fx.valid_record.hash)
         .await
         .expect("store")

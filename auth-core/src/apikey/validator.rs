@@ -9,7 +9,7 @@ use std::{
 use super::{
     hash::KeyHasher,
     key::{ApiKey, KeyFormatError},
-    store::ApiKeyStore,
+    store::{ApiKeyStore, StoredKey},
 };
 use crate::{
     credential::{TokenSource, single_header, split_authorization},
@@ -21,17 +21,36 @@ use crate::{
     scope::{ScopeRequirement, Scopes},
 };
 
-/// A key that passed every check: its public id, name, prefix and scopes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedKey {
+/// A key that passed every check: its public id, name, prefix and scopes. Cheap to clone
+/// (it shares the store's record).
+#[derive(Debug, Clone)]
+pub struct VerifiedKey(Arc<StoredKey>);
+
+impl VerifiedKey {
     /// The key's public id (safe to log).
-    pub id: String,
+    pub fn id(&self) -> &str {
+        &self.0.record().id
+    }
+
     /// Who or what the key is for.
-    pub name: String,
+    pub fn name(&self) -> &str {
+        &self.0.record().name
+    }
+
     /// The key's prefix.
-    pub prefix: String,
+    pub fn prefix(&self) -> &str {
+        &self.0.record().prefix
+    }
+
     /// Granted scopes.
-    pub scopes: Scopes,
+    pub fn scopes(&self) -> &Scopes {
+        &self.0.record().scopes
+    }
+
+    /// The whole stored record (hash and times included; no key).
+    pub fn record(&self) -> &super::ApiKeyRecord {
+        self.0.record()
+    }
 }
 
 /// Checks API keys against a store.
@@ -48,7 +67,7 @@ pub struct VerifiedKey {
 /// let req = StaticRequest::new().header("x-api-key", key.expose_secret());
 /// let rt = tokio::runtime::Builder::new_current_thread().build()?;
 /// let verified = rt.block_on(validator.authenticate(&req))?.expect("a key was sent");
-/// assert_eq!(verified.name, "billing");
+/// assert_eq!(verified.name(), "billing");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
@@ -201,12 +220,7 @@ impl ApiKeyValidator {
             None => {}
         }
         stored.touch(now);
-        Ok(VerifiedKey {
-            id: record.id.clone(),
-            name: record.name.clone(),
-            prefix: record.prefix.clone(),
-            scopes: record.scopes.clone(),
-        })
+        Ok(VerifiedKey(stored))
     }
 
     /// Read and verify the key of `req`; `Ok(None)` when the request carries none.
@@ -230,7 +244,7 @@ impl ApiKeyValidator {
         let key = key.ok_or(AuthError::MissingCredential(Scheme::ApiKey))?;
         let verified = self.verify(&key).await?;
         match scopes {
-            Some(req) if !verified.scopes.satisfies(req) => {
+            Some(req) if !verified.scopes().satisfies(req) => {
                 Err(AuthError::InsufficientScope(Scheme::ApiKey, req.clone()))
             }
             _ => Ok(verified),
