@@ -48,6 +48,26 @@ def main():
     print("\n".join(rows))
     print()
     print("All targets met." if ok else "Some targets NOT met.")
+    apikey_table(root)
+
+
+def apikey_table(root):
+    """The API-key guard: added = guarded - bare; target <= 300 ns."""
+    group = "apikey"
+    try:
+        core = estimate(root, group, "core_authenticate")
+    except FileNotFoundError:
+        return
+    print()
+    print("| framework | bare route µs | extractor µs (added ns) | layer + extractor µs (added ns) "
+          "| target | core lookup ns |")
+    print("|---|---|---|---|---|---|")
+    for fw in ("axum", "actix"):
+        bare = estimate(root, group, f"{fw}_bare")
+        extractor = estimate(root, group, f"{fw}_extractor")
+        guarded = estimate(root, group, f"{fw}_guarded")
+        print(f"| {fw} | {bare / 1000:.2f} | {extractor / 1000:.2f} (**{extractor - bare:.0f}**) "
+              f"| {guarded / 1000:.2f} (**{guarded - bare:.0f}**) | ≤ 300 | {core:.0f} |")
 
 
 if __name__ == "__main__":

@@ -57,10 +57,16 @@ fn lookup(
         let verified = verified.clone();
         return Box::pin(ready(Ok(Some(verified))));
     }
-    let validator = match registered::<ApiKeyValidator>(req) {
-        Ok(v) => v,
-        Err(rejection) => return Box::pin(ready(Err(rejection))),
-    };
+    match registered::<ApiKeyValidator>(req) {
+        Ok(validator) => lookup_with(req, validator),
+        Err(rejection) => Box::pin(ready(Err(rejection))),
+    }
+}
+
+fn lookup_with(
+    req: &HttpRequest,
+    validator: ApiKeyValidator,
+) -> LocalBoxFuture<'static, Result<Option<VerifiedKey>, AuthRejection>> {
     let key = match validator.credential(&ActixView(req)) {
         Ok(key) => key,
         Err(e) => return Box::pin(ready(Err(AuthRejection(validator.reject(&e))))),
@@ -69,7 +75,7 @@ fn lookup(
         match key {
             None => Ok(None),
             Some(key) => validator
-                .verify(&key)
+                .verify_presented(&key)
                 .await
                 .map(Some)
                 .map_err(|e| AuthRejection(validator.reject(&e))),
@@ -82,13 +88,22 @@ impl FromRequest for ApiKey {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let missing = registered::<ApiKeyValidator>(req)
-            .map(|v| AuthRejection(v.reject(&AuthError::MissingCredential(Scheme::ApiKey))));
-        let found = lookup(req);
+        // Behind the middleware: reuse its verification, no lookup, nothing else to do.
+        if let Some(verified) = req.extensions().get::<VerifiedKey>() {
+            let verified = verified.clone();
+            return Box::pin(ready(Ok(ApiKey(verified))));
+        }
+        let validator = match registered::<ApiKeyValidator>(req) {
+            Ok(v) => v,
+            Err(rejection) => return Box::pin(ready(Err(rejection))),
+        };
+        let found = lookup_with(req, validator.clone());
         Box::pin(async move {
             match found.await? {
                 Some(key) => Ok(ApiKey(key)),
-                None => Err(missing.unwrap_or_else(|e| e)),
+                None => Err(AuthRejection(
+                    validator.reject(&AuthError::MissingCredential(Scheme::ApiKey)),
+                )),
             }
         })
     }

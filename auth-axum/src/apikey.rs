@@ -66,7 +66,7 @@ async fn verify(
     {
         None => Ok(None),
         Some(key) => validator
-            .verify(&key)
+            .verify_presented(&key)
             .await
             .map(|v| Some(ApiKey(v)))
             .map_err(reject),

@@ -9,7 +9,7 @@
 use serde::de::DeserializeOwned;
 
 use crate::{
-    apikey::{ApiKey, ApiKeyValidator, VerifiedKey},
+    apikey::{ApiKeyValidator, PresentedKey, VerifiedKey},
     error::{AuthError, InvalidRequest, Rejection, Scheme},
     jwt::{Claims, JwtValidator, NoClaims},
     request::RequestView,
@@ -40,7 +40,7 @@ pub enum Presented<C> {
     /// A verified token (tokens need no lookup).
     User(Claims<C>),
     /// A well-formed key, still to be looked up with [`finish`].
-    Key(ApiKey),
+    Key(PresentedKey),
 }
 
 /// Read the request's credential: the synchronous half, which holds the request.
@@ -77,7 +77,7 @@ pub async fn finish<C>(
     match presented {
         Presented::User(claims) => Ok(Principal::User(claims)),
         Presented::Key(key) => keys
-            .verify(&key)
+            .verify_presented(&key)
             .await
             .map(Principal::Service)
             .map_err(|e| keys.reject(&e)),

@@ -186,3 +186,93 @@ pub fn actix_app(
         .route("/bare", web::get().to(bare))
         .route("/me", web::get().to(me))
 }
+
+/// API-key fixtures: a store with one key, its validator, and the apps.
+pub mod keys {
+    use std::sync::Arc;
+
+    use auth_core::{
+        apikey::{ApiKeyValidator, MemoryStore},
+        scope::ScopeRequirement,
+    };
+
+    /// A validator over a store holding one key with scope `stats:read`, and that key.
+    pub fn fixture() -> (ApiKeyValidator, String) {
+        let store = Arc::new(MemoryStore::new());
+        let validator = ApiKeyValidator::builder(store.clone())
+            .realm("bench")
+            .build()
+            .unwrap();
+        let (key, record) = validator
+            .mint("bench", "svc", ["stats:read"], None)
+            .unwrap();
+        store.insert(record);
+        (validator, key.expose_secret().to_owned())
+    }
+
+    fn scope() -> ScopeRequirement {
+        ScopeRequirement::all(["stats:read"])
+    }
+
+    /// axum: `/bare`, `/extractor` (the `ApiKey` extractor and a scope check in the
+    /// handler), `/guarded` (layer with a scope, then the extractor).
+    pub fn axum_app(validator: ApiKeyValidator) -> axum::Router {
+        use auth_axum::{ApiKey, RequireApiKeyLayer};
+        use axum::routing::get;
+        async fn bare() -> &'static str {
+            "ok"
+        }
+        async fn guarded(key: ApiKey) -> &'static str {
+            std::hint::black_box(&key);
+            "ok"
+        }
+        async fn extractor(key: ApiKey) -> &'static str {
+            std::hint::black_box(key.scopes().satisfies(&scope()));
+            "ok"
+        }
+        let guarded = axum::Router::new()
+            .route("/guarded", get(guarded))
+            .route_layer(RequireApiKeyLayer::new(validator.clone()).scopes(scope()));
+        axum::Router::new()
+            .route("/bare", get(bare))
+            .route("/extractor", get(extractor))
+            .merge(guarded)
+            .with_state(validator)
+    }
+
+    /// actix-web: the same two routes.
+    pub fn actix_app(
+        validator: ApiKeyValidator,
+    ) -> actix_web::App<
+        impl actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Response = actix_web::dev::ServiceResponse,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    > {
+        use actix_web::{HttpResponse, web};
+        use auth_actix::{ApiKey, RequireApiKeyMiddleware};
+        async fn bare() -> HttpResponse {
+            HttpResponse::Ok().body("ok")
+        }
+        async fn guarded(key: ApiKey) -> HttpResponse {
+            std::hint::black_box(&key);
+            HttpResponse::Ok().body("ok")
+        }
+        async fn extractor(key: ApiKey) -> HttpResponse {
+            std::hint::black_box(key.scopes().satisfies(&scope()));
+            HttpResponse::Ok().body("ok")
+        }
+        actix_web::App::new()
+            .app_data(validator.clone())
+            .route("/bare", web::get().to(bare))
+            .route("/extractor", web::get().to(extractor))
+            .service(
+                web::resource("/guarded")
+                    .wrap(RequireApiKeyMiddleware::new(validator).scopes(scope()))
+                    .route(web::get().to(guarded)),
+            )
+    }
+}

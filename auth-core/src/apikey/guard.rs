@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{ApiKey, ApiKeyValidator, VerifiedKey};
+use super::{ApiKeyValidator, PresentedKey, VerifiedKey};
 use crate::{error::Rejection, request::RequestView, scope::ScopeRequirement};
 
 /// A valid API key is required, and optionally scopes. Adapters wrap it as a tower layer or
@@ -36,7 +36,7 @@ impl ApiKeyGuard {
     }
 
     /// Read the key from the request (no store lookup).
-    pub fn read<R: RequestView>(&self, req: &R) -> Result<Option<ApiKey>, Rejection> {
+    pub fn read<R: RequestView>(&self, req: &R) -> Result<Option<PresentedKey>, Rejection> {
         self.validator
             .credential(req)
             .map_err(|e| self.validator.reject(&e))
@@ -44,7 +44,7 @@ impl ApiKeyGuard {
 
     /// Check what [`read`](Self::read) found: a missing key, a key unknown to the store, or
     /// one without the scopes is rejected.
-    pub async fn check(&self, key: Option<ApiKey>) -> Result<VerifiedKey, Rejection> {
+    pub async fn check(&self, key: Option<PresentedKey>) -> Result<VerifiedKey, Rejection> {
         self.validator
             .require(key, self.scopes.as_deref())
             .await

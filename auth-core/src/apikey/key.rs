@@ -9,7 +9,6 @@
 use std::fmt;
 
 use aws_lc_rs::rand;
-use subtle::ConstantTimeEq;
 
 /// Characters of the random body: 30 base62 characters carry 178 bits.
 pub const BODY_LEN: usize = 30;
@@ -103,21 +102,10 @@ impl ApiKey {
 
     /// Check the shape and checksum of `text`: cheap, no store involved.
     pub fn parse(text: &str) -> Result<ApiKey, KeyFormatError> {
-        let (prefix, rest) = text.rsplit_once('_').ok_or(KeyFormatError::Shape)?;
-        if !is_prefix(prefix)
-            || rest.len() != BODY_LEN + CHECKSUM_LEN
-            || !rest.bytes().all(|b| b.is_ascii_alphanumeric())
-        {
-            return Err(KeyFormatError::Shape);
-        }
-        let (signed, sum) = text.split_at(text.len() - CHECKSUM_LEN);
-        // Not secret (anyone can compute a CRC), but constant time costs nothing here.
-        if !bool::from(checksum(signed).ct_eq(sum.as_bytes())) {
-            return Err(KeyFormatError::Checksum);
-        }
+        let prefix_len = check_format(text)?;
         Ok(ApiKey {
             text: text.to_owned(),
-            prefix_len: prefix.len(),
+            prefix_len,
         })
     }
 
@@ -147,6 +135,24 @@ impl fmt::Display for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}…", self.start())
     }
+}
+
+/// Check the shape and checksum of `text` without copying it; the prefix length on success.
+pub(crate) fn check_format(text: &str) -> Result<usize, KeyFormatError> {
+    if text.len() < BODY_LEN + CHECKSUM_LEN + 2 {
+        return Err(KeyFormatError::Shape);
+    }
+    let (head, rest) = text.split_at(text.len() - BODY_LEN - CHECKSUM_LEN);
+    let prefix = head.strip_suffix('_').ok_or(KeyFormatError::Shape)?;
+    if !is_prefix(prefix) || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(KeyFormatError::Shape);
+    }
+    let (signed, sum) = text.split_at(text.len() - CHECKSUM_LEN);
+    // The checksum is no secret (anyone can compute a CRC): a plain comparison.
+    if checksum(signed) != sum.as_bytes() {
+        return Err(KeyFormatError::Checksum);
+    }
+    Ok(prefix.len())
 }
 
 /// A random public identifier (`k_` and 16 base62 characters), for key ids.

@@ -18,11 +18,11 @@ mod validator;
 
 pub use file::{FileStore, KeyFile};
 pub use guard::ApiKeyGuard;
-pub use hash::{KeyHash, KeyHasher};
+pub use hash::{KeyHash, KeyHashBuilder, KeyHashHasher, KeyHasher};
 pub use key::{ApiKey, BODY_LEN, CHECKSUM_LEN, KeyFormatError, MAX_PREFIX_LEN};
 pub use record::ApiKeyRecord;
 pub use store::{ApiKeyStore, MemoryStore, StoreError, StoredKey};
-pub use validator::{ApiKeyValidator, ApiKeyValidatorBuilder, VerifiedKey};
+pub use validator::{ApiKeyValidator, ApiKeyValidatorBuilder, PresentedKey, VerifiedKey};
 
 use crate::scope::Scopes;
 

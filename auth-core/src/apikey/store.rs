@@ -11,7 +11,10 @@ use std::{
 
 use arc_swap::ArcSwap;
 
-use super::{hash::KeyHash, record::ApiKeyRecord};
+use super::{
+    hash::{KeyHash, KeyHashBuilder},
+    record::ApiKeyRecord,
+};
 
 /// A store could not answer.
 #[derive(Debug, thiserror::Error)]
@@ -83,7 +86,7 @@ pub trait ApiKeyStore: Send + Sync + fmt::Debug {
 }
 
 /// An immutable index, swapped whole on every change (reads take no lock).
-pub(crate) type Index = HashMap<KeyHash, Arc<StoredKey>>;
+pub(crate) type Index = HashMap<KeyHash, Arc<StoredKey>, KeyHashBuilder>;
 
 pub(crate) fn index_of(records: Vec<ApiKeyRecord>, previous: Option<&Index>) -> Index {
     records

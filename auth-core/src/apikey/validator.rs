@@ -7,8 +7,8 @@ use std::{
 };
 
 use super::{
-    hash::KeyHasher,
-    key::{ApiKey, KeyFormatError},
+    hash::{KeyHash, KeyHasher},
+    key::{ApiKey, KeyFormatError, check_format},
     store::{ApiKeyStore, StoredKey},
 };
 use crate::{
@@ -20,6 +20,11 @@ use crate::{
     request::RequestView,
     scope::{ScopeRequirement, Scopes},
 };
+
+/// A key read from a request, well-formed and hashed, not yet looked up. Holds only the
+/// hash: the plaintext key is not carried across the store lookup.
+#[derive(Debug, Clone, Copy)]
+pub struct PresentedKey(KeyHash);
 
 /// A key that passed every check: its public id, name, prefix and scopes. Cheap to clone
 /// (it shares the store's record).
@@ -149,8 +154,8 @@ impl ApiKeyValidator {
     }
 
     /// Read the key from `req`, without any store lookup: `Ok(None)` when there is none;
-    /// an error for a malformed one.
-    pub fn credential<R: RequestView>(&self, req: &R) -> Result<Option<ApiKey>, AuthError> {
+    /// an error for a malformed one. The key is hashed at once; only the hash travels on.
+    pub fn credential<R: RequestView>(&self, req: &R) -> Result<Option<PresentedKey>, AuthError> {
         let invalid = |e| AuthError::InvalidKey(e);
         let from_header =
             single_header(req, &self.inner.header).map_err(|_| invalid(KeyError::Duplicate))?;
@@ -179,20 +184,27 @@ impl ApiKeyValidator {
             return Err(invalid(KeyError::TooLarge));
         }
         let text = std::str::from_utf8(raw).map_err(|_| invalid(KeyError::Malformed))?;
-        let key = ApiKey::parse(text.trim()).map_err(|e| match e {
+        let text = text.trim_matches([' ', '\t']);
+        let prefix_len = check_format(text).map_err(|e| match e {
             KeyFormatError::Checksum => invalid(KeyError::Checksum),
             _ => invalid(KeyError::Malformed),
         })?;
-        if !self.inner.prefixes.is_empty() && !self.inner.prefixes.iter().any(|p| p == key.prefix())
-        {
+        let prefix = &text[..prefix_len];
+        if !self.inner.prefixes.is_empty() && !self.inner.prefixes.iter().any(|p| p == prefix) {
             return Err(invalid(KeyError::Prefix));
         }
-        Ok(Some(key))
+        Ok(Some(PresentedKey(self.inner.hasher.hash_str(text))))
     }
 
-    /// Look a well-formed key up and check it can be used now.
+    /// Look a key up and check it can be used now.
     pub async fn verify(&self, key: &ApiKey) -> Result<VerifiedKey, AuthError> {
-        let hash = self.inner.hasher.hash(key);
+        self.verify_presented(&PresentedKey(self.inner.hasher.hash(key)))
+            .await
+    }
+
+    /// Look up what [`credential`](Self::credential) read, and check it can be used now.
+    pub async fn verify_presented(&self, key: &PresentedKey) -> Result<VerifiedKey, AuthError> {
+        let hash = key.0;
         let stored = self
             .inner
             .store
@@ -230,7 +242,7 @@ impl ApiKeyValidator {
     ) -> Result<Option<VerifiedKey>, AuthError> {
         match self.credential(req)? {
             None => Ok(None),
-            Some(key) => self.verify(&key).await.map(Some),
+            Some(key) => self.verify_presented(&key).await.map(Some),
         }
     }
 
@@ -238,11 +250,11 @@ impl ApiKeyValidator {
     /// [`credential`](Self::credential) found.
     pub async fn require(
         &self,
-        key: Option<ApiKey>,
+        key: Option<PresentedKey>,
         scopes: Option<&ScopeRequirement>,
     ) -> Result<VerifiedKey, AuthError> {
         let key = key.ok_or(AuthError::MissingCredential(Scheme::ApiKey))?;
-        let verified = self.verify(&key).await?;
+        let verified = self.verify_presented(&key).await?;
         match scopes {
             Some(req) if !verified.scopes().satisfies(req) => {
                 Err(AuthError::InsufficientScope(Scheme::ApiKey, req.clone()))
