@@ -63,3 +63,34 @@ fn no_token_reaches_the_logs() {
         }
     }
 }
+
+#[test]
+fn no_api_key_reaches_the_logs() {
+    use auth_tests::keys::{KeyFixture, key_cases};
+    let fx = KeyFixture::new();
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let table = key_cases(&fx);
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    tracing::subscriber::with_default(subscriber, || {
+        for case in &table {
+            let mut req = StaticRequest::new();
+            for (k, v) in &case.request.headers {
+                req = req.header(k, v.as_bytes());
+            }
+            if let Err(e) = rt.block_on(fx.validator.authenticate(&req)) {
+                let _ = fx.validator.reject(&e);
+            }
+        }
+    });
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("revoked API key presented"), "the capture saw no key event: {logs}");
+    for key in [&fx.valid, &fx.unscoped, &fx.revoked, &fx.expired, &fx.other_prefix, &fx.unknown] {
+        let body = &key.expose_secret()[key.prefix().len() + 5..];
+        assert!(!logs.contains(body), "a key body is in the logs");
+    }
+}
