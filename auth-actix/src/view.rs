@@ -1,6 +1,11 @@
 //! [`RequestView`] over actix-web's request type.
 
-use actix_web::HttpRequest;
+use actix_web::{
+    HttpRequest,
+    http::header::{self, HeaderName},
+};
+
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 use auth_core::request::RequestView;
 
 /// Lets the core read an actix-web request's headers and query string.
@@ -9,7 +14,16 @@ pub struct ActixView<'a>(pub &'a HttpRequest);
 
 impl RequestView for ActixView<'_> {
     fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
-        self.0.headers().get_all(name).map(|v| v.as_bytes())
+        // The usual names as ready-made `HeaderName`s: looking a `&str` up parses and
+        // lowercases it first, on every request.
+        let headers = self.0.headers();
+        let values = match name {
+            "authorization" => headers.get_all(header::AUTHORIZATION),
+            "cookie" => headers.get_all(header::COOKIE),
+            "x-api-key" => headers.get_all(X_API_KEY),
+            _ => headers.get_all(name),
+        };
+        values.map(|v| v.as_bytes())
     }
 
     fn query(&self) -> Option<&str> {

@@ -1,7 +1,9 @@
 //! [`RequestView`] over axum's request types.
 
 use auth_core::request::RequestView;
-use http::{HeaderMap, Uri, request::Parts};
+use http::{HeaderMap, HeaderName, Uri, header, request::Parts};
+
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
 /// Lets the core read an axum request's headers and query string.
 #[derive(Debug, Clone, Copy)]
@@ -30,7 +32,15 @@ impl<'a> HttpView<'a> {
 
 impl RequestView for HttpView<'_> {
     fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
-        self.headers.get_all(name).iter().map(|v| v.as_bytes())
+        // The usual names as ready-made `HeaderName`s: looking a `&str` up parses and
+        // lowercases it first, on every request.
+        let values = match name {
+            "authorization" => self.headers.get_all(header::AUTHORIZATION),
+            "cookie" => self.headers.get_all(header::COOKIE),
+            "x-api-key" => self.headers.get_all(X_API_KEY),
+            _ => self.headers.get_all(name),
+        };
+        values.iter().map(|v| v.as_bytes())
     }
 
     fn query(&self) -> Option<&str> {

@@ -75,7 +75,9 @@ fn no_api_key_reaches_the_logs() {
         .with_writer(move || writer.clone())
         .finish();
     let table = key_cases(&fx);
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     tracing::subscriber::with_default(subscriber, || {
         for case in &table {
             let mut req = StaticRequest::new();
@@ -88,8 +90,18 @@ fn no_api_key_reaches_the_logs() {
         }
     });
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("revoked API key presented"), "the capture saw no key event: {logs}");
-    for key in [&fx.valid, &fx.unscoped, &fx.revoked, &fx.expired, &fx.other_prefix, &fx.unknown] {
+    assert!(
+        logs.contains("revoked API key presented"),
+        "the capture saw no key event: {logs}"
+    );
+    for key in [
+        &fx.valid,
+        &fx.unscoped,
+        &fx.revoked,
+        &fx.expired,
+        &fx.other_prefix,
+        &fx.unknown,
+    ] {
         let body = &key.expose_secret()[key.prefix().len() + 5..];
         assert!(!logs.contains(body), "a key body is in the logs");
     }

@@ -42,6 +42,13 @@ impl ApiKeyGuard {
             .map_err(|e| self.validator.reject(&e))
     }
 
+    /// [`check`](Self::check) without awaiting, when the store answers from memory; `None`
+    /// when it must be awaited.
+    pub fn check_now(&self, key: Option<&PresentedKey>) -> Option<Result<VerifiedKey, Rejection>> {
+        let result = self.validator.require_now(key, self.scopes.as_deref())?;
+        Some(result.map_err(|e| self.validator.reject(&e)))
+    }
+
     /// Check what [`read`](Self::read) found: a missing key, a key unknown to the store, or
     /// one without the scopes is rejected.
     pub async fn check(&self, key: Option<PresentedKey>) -> Result<VerifiedKey, Rejection> {

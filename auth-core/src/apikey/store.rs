@@ -83,6 +83,13 @@ impl StoredKey {
 pub trait ApiKeyStore: Send + Sync + fmt::Debug {
     /// The key with this hash; `Ok(None)` when there is none.
     async fn find(&self, hash: &KeyHash) -> Result<Option<Arc<StoredKey>>, StoreError>;
+
+    /// The same answer without awaiting, for stores that hold their keys in memory: `None`
+    /// means "ask [`find`](Self::find)". The guard tries this first, which spares the
+    /// request path the boxed future of an `async_trait` call.
+    fn find_now(&self, _hash: &KeyHash) -> Option<Result<Option<Arc<StoredKey>>, StoreError>> {
+        None
+    }
 }
 
 /// An immutable index, swapped whole on every change (reads take no lock).
@@ -157,11 +164,19 @@ impl ApiKeyStore for MemoryStore {
     async fn find(&self, hash: &KeyHash) -> Result<Option<Arc<StoredKey>>, StoreError> {
         Ok(self.index.load().get(hash).cloned())
     }
+
+    fn find_now(&self, hash: &KeyHash) -> Option<Result<Option<Arc<StoredKey>>, StoreError>> {
+        Some(Ok(self.index.load().get(hash).cloned()))
+    }
 }
 
 #[async_trait::async_trait]
 impl<S: ApiKeyStore + ?Sized> ApiKeyStore for Arc<S> {
     async fn find(&self, hash: &KeyHash) -> Result<Option<Arc<StoredKey>>, StoreError> {
         (**self).find(hash).await
+    }
+
+    fn find_now(&self, hash: &KeyHash) -> Option<Result<Option<Arc<StoredKey>>, StoreError>> {
+        (**self).find_now(hash)
     }
 }

@@ -204,19 +204,33 @@ impl ApiKeyValidator {
 
     /// Look up what [`credential`](Self::credential) read, and check it can be used now.
     pub async fn verify_presented(&self, key: &PresentedKey) -> Result<VerifiedKey, AuthError> {
-        let hash = key.0;
-        let stored = self
-            .inner
-            .store
-            .find(&hash)
-            .await
+        match self.verify_now(key) {
+            Some(result) => result,
+            None => self.settle(self.inner.store.find(&key.0).await, &key.0),
+        }
+    }
+
+    /// [`verify_presented`](Self::verify_presented) without awaiting, when the store
+    /// answers from memory; `None` when it must be awaited.
+    pub fn verify_now(&self, key: &PresentedKey) -> Option<Result<VerifiedKey, AuthError>> {
+        let found = self.inner.store.find_now(&key.0)?;
+        Some(self.settle(found, &key.0))
+    }
+
+    /// Judge what the store answered for `hash`.
+    fn settle(
+        &self,
+        found: Result<Option<Arc<StoredKey>>, super::StoreError>,
+        hash: &KeyHash,
+    ) -> Result<VerifiedKey, AuthError> {
+        let stored = found
             .map_err(|e| {
                 tracing::error!(error = %e, "API key store lookup failed");
                 AuthError::Unavailable
             })?
             .ok_or(AuthError::InvalidKey(KeyError::Unknown))?;
         let record = stored.record();
-        if !record.hash.ct_eq(&hash) {
+        if !record.hash.ct_eq(hash) {
             return Err(AuthError::InvalidKey(KeyError::Unknown));
         }
         let now = now();
@@ -254,18 +268,39 @@ impl ApiKeyValidator {
         scopes: Option<&ScopeRequirement>,
     ) -> Result<VerifiedKey, AuthError> {
         let key = key.ok_or(AuthError::MissingCredential(Scheme::ApiKey))?;
-        let verified = self.verify_presented(&key).await?;
-        match scopes {
-            Some(req) if !verified.scopes().satisfies(req) => {
-                Err(AuthError::InsufficientScope(Scheme::ApiKey, req.clone()))
-            }
-            _ => Ok(verified),
-        }
+        check_key_scopes(self.verify_presented(&key).await?, scopes)
+    }
+
+    /// [`require`](Self::require) without awaiting, when the store answers from memory.
+    pub fn require_now(
+        &self,
+        key: Option<&PresentedKey>,
+        scopes: Option<&ScopeRequirement>,
+    ) -> Option<Result<VerifiedKey, AuthError>> {
+        let Some(key) = key else {
+            return Some(Err(AuthError::MissingCredential(Scheme::ApiKey)));
+        };
+        Some(
+            self.verify_now(key)?
+                .and_then(|v| check_key_scopes(v, scopes)),
+        )
     }
 
     /// Render `error` with this validator's realm and renderer.
     pub fn reject(&self, error: &AuthError) -> Rejection {
         self.inner.renderer.render(error)
+    }
+}
+
+fn check_key_scopes(
+    verified: VerifiedKey,
+    scopes: Option<&ScopeRequirement>,
+) -> Result<VerifiedKey, AuthError> {
+    match scopes {
+        Some(req) if !verified.scopes().satisfies(req) => {
+            Err(AuthError::InsufficientScope(Scheme::ApiKey, req.clone()))
+        }
+        _ => Ok(verified),
     }
 }
 
