@@ -40,6 +40,8 @@
 //!
 //! # Modules
 //!
+//! - [`apikey`]: API keys: format, hashing, stores, [`apikey::ApiKeyValidator`].
+//! - [`principal`]: routes that take a bearer token or an API key.
 //! - [`request`]: the request view adapters implement.
 //! - [`credential`]: where credentials are read from; strict `Authorization` parsing.
 //! - [`error`]: [`error::AuthError`] and its rendering (status, challenge, problem+json).
