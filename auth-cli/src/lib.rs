@@ -12,11 +12,7 @@
 //! torn file. With `--pepper-env VAR`, keys are hashed with HMAC-SHA256 under the pepper in
 //! environment variable `VAR`, which must match the server's.
 
-use std::{
-    io::Write,
-    path::PathBuf,
-    time::{SystemTime, UNIX_EPOCH},
-};
+use std::{io::Write, path::PathBuf};
 
 use auth_core::apikey::{ApiKeyRecord, KeyFile, KeyHasher, mint};
 use clap::{Parser, Subcommand};
@@ -150,13 +146,6 @@ pub fn format_time(secs: i64) -> String {
     )
 }
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 fn hasher(pepper_env: Option<&str>) -> Result<KeyHasher, CliError> {
     match pepper_env {
         None => Ok(KeyHasher::sha256()),
@@ -180,7 +169,7 @@ fn status(r: &ApiKeyRecord, now: i64) -> String {
 
 /// Run a command; the new key (for `new` and `rotate`) goes to `out`, alone on its line.
 pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
-    let now = now();
+    let now = auth_core::clock::now();
     match cli.command {
         Command::New {
             store,

@@ -485,6 +485,12 @@ impl Renderer {
         }
     }
 
+    /// Set the realm.
+    pub fn with_realm(mut self, realm: &str) -> Self {
+        self.realm = Some(Arc::from(realm));
+        self
+    }
+
     /// Replace the body renderer.
     pub fn with_custom(mut self, custom: impl RenderRejection) -> Self {
         self.custom = Some(Arc::new(custom));

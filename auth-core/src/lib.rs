@@ -49,6 +49,7 @@
 //! - [`scope`]: scopes and scope requirements.
 
 pub mod apikey;
+pub mod clock;
 pub mod credential;
 pub mod error;
 pub mod jwt;

@@ -24,21 +24,13 @@
 // with the reason is the useful behaviour.
 #![allow(clippy::expect_used)]
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use aws_lc_rs::hmac;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::{Map, Value, json};
 
 use crate::jwt::{Algorithm, JwtKey, SigningKey, sign_compact};
 
-/// Seconds since the epoch.
-pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub use crate::clock::now;
 
 /// Unpadded base64url.
 pub fn b64url(bytes: impl AsRef<[u8]>) -> String {

@@ -1,10 +1,6 @@
 //! `ApiKeyValidator`: read a key from a request, check it offline, look it up by hash.
 
-use std::{
-    fmt,
-    sync::Arc,
-    time::{SystemTime, UNIX_EPOCH},
-};
+use std::{fmt, sync::Arc};
 
 use super::{
     hash::{KeyHash, KeyHasher},
@@ -116,13 +112,6 @@ impl fmt::Debug for ApiKeyValidator {
 const MAX_KEY_LEN: usize =
     super::key::MAX_PREFIX_LEN + 1 + super::key::BODY_LEN + super::key::CHECKSUM_LEN;
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 impl ApiKeyValidator {
     /// Start configuring a validator over `store`.
     pub fn builder(store: Arc<dyn ApiKeyStore>) -> ApiKeyValidatorBuilder {
@@ -132,8 +121,7 @@ impl ApiKeyValidator {
             header: "x-api-key".into(),
             authorization: false,
             prefixes: Vec::new(),
-            realm: None,
-            renderer: None,
+            renderer: Renderer::default(),
         }
     }
 
@@ -150,7 +138,14 @@ impl ApiKeyValidator {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        super::mint(&self.inner.hasher, prefix, name, scopes, now(), expires)
+        super::mint(
+            &self.inner.hasher,
+            prefix,
+            name,
+            scopes,
+            crate::clock::now(),
+            expires,
+        )
     }
 
     /// Read the key from `req`, without any store lookup: `Ok(None)` when there is none;
@@ -233,7 +228,7 @@ impl ApiKeyValidator {
         if !record.hash.ct_eq(hash) {
             return Err(AuthError::InvalidKey(KeyError::Unknown));
         }
-        let now = now();
+        let now = crate::clock::now();
         match record.unusable_at(now) {
             Some("revoked") => {
                 tracing::info!(key_id = %record.id, "revoked API key presented");
@@ -311,8 +306,7 @@ pub struct ApiKeyValidatorBuilder {
     header: String,
     authorization: bool,
     prefixes: Vec<String>,
-    realm: Option<String>,
-    renderer: Option<Box<dyn FnOnce(Renderer) -> Renderer + Send>>,
+    renderer: Renderer,
 }
 
 impl fmt::Debug for ApiKeyValidatorBuilder {
@@ -352,14 +346,14 @@ impl ApiKeyValidatorBuilder {
     }
 
     /// The realm named in `WWW-Authenticate` challenges.
-    pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        self.realm = Some(realm.into());
+    pub fn realm(mut self, realm: &str) -> Self {
+        self.renderer = self.renderer.with_realm(realm);
         self
     }
 
     /// Render rejections with a custom hook instead of problem+json.
     pub fn renderer(mut self, renderer: impl RenderRejection) -> Self {
-        self.renderer = Some(Box::new(move |r: Renderer| r.with_custom(renderer)));
+        self.renderer = self.renderer.with_custom(renderer);
         self
     }
 
@@ -368,10 +362,7 @@ impl ApiKeyValidatorBuilder {
         if !TokenSource::Header(self.header.clone()).is_valid() {
             return Err(ConfigError::BadSourceName);
         }
-        let mut renderer = Renderer::new(self.realm.as_deref());
-        if let Some(custom) = self.renderer {
-            renderer = custom(renderer);
-        }
+        let renderer = self.renderer;
         Ok(ApiKeyValidator {
             inner: Arc::new(Inner {
                 store: self.store,

@@ -4,10 +4,7 @@
 //! key pair is generated, used and published (as a JWK) in one place. The test kit signs
 //! deliberately broken tokens through [`sign_compact`], with the same code.
 
-use std::{
-    fmt,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::{fmt, time::Duration};
 
 use aws_lc_rs::{
     encoding::AsDer,
@@ -360,10 +357,7 @@ impl JwtIssuer {
         scopes: &[&str],
         custom: &C,
     ) -> Result<String, IssueError> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
+        let now = crate::clock::now();
         let mut claims = match serde_json::to_value(custom).map_err(|_| IssueError::Claims)? {
             Value::Object(map) => map,
             Value::Null => Map::new(),
@@ -375,7 +369,8 @@ impl JwtIssuer {
         claims.insert("sub".into(), json!(subject));
         claims.insert("aud".into(), json!(self.audience));
         claims.insert("iat".into(), json!(now));
-        claims.insert("exp".into(), json!(now + self.ttl.as_secs()));
+        let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX);
+        claims.insert("exp".into(), json!(now.saturating_add(ttl)));
         claims.insert("jti".into(), json!(URL_SAFE_NO_PAD.encode(jti)));
         if !scopes.is_empty() {
             claims.insert("scope".into(), json!(scopes.join(" ")));

@@ -7,11 +7,7 @@
 //! aws-lc-rs primitives jsonwebtoken uses, and the test suite checks it against
 //! jsonwebtoken on the whole conformance table and on the Wycheproof JWS vectors.
 
-use std::{
-    fmt,
-    sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::{fmt, sync::Arc, time::Duration};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::de::DeserializeOwned;
@@ -181,13 +177,6 @@ impl VerifiedJwt {
     }
 }
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 /// Compare two `typ` values as media types: case-insensitive, `application/` optional
 /// (RFC 7515 §4.1.9).
 fn same_typ(a: &str, b: &str) -> bool {
@@ -210,7 +199,7 @@ impl JwtValidator {
     /// later ([`VerifiedJwt::claims`]). To get typed claims at once, use
     /// [`verify_claims`](Self::verify_claims), which reads the payload only once.
     pub fn verify(&self, token: &str) -> Result<VerifiedJwt, TokenError> {
-        self.verify_at(token, now())
+        self.verify_at(token, crate::clock::now())
     }
 
     /// [`verify`](Self::verify) as if the time were `now` (seconds since the epoch).
@@ -228,7 +217,7 @@ impl JwtValidator {
     /// Verify `token` now and read its claims, with the application's type `C`, in one pass
     /// over the payload.
     pub fn verify_claims<C: DeserializeOwned>(&self, token: &str) -> Result<Claims<C>, TokenError> {
-        self.verify_claims_at(token, now())
+        self.verify_claims_at(token, crate::clock::now())
     }
 
     /// [`verify_claims`](Self::verify_claims) as if the time were `now`.
@@ -467,8 +456,7 @@ pub struct JwtValidatorBuilder {
     typ: Vec<String>,
     max_len: usize,
     sources: Vec<TokenSource>,
-    realm: Option<String>,
-    renderer: Option<Box<dyn FnOnce(Renderer) -> Renderer + Send>>,
+    renderer: Renderer,
 }
 
 impl fmt::Debug for JwtValidatorBuilder {
@@ -494,8 +482,7 @@ impl Default for JwtValidatorBuilder {
             typ: Vec::new(),
             max_len: 8 * 1024,
             sources: vec![TokenSource::AuthorizationBearer],
-            realm: None,
-            renderer: None,
+            renderer: Renderer::default(),
         }
     }
 }
@@ -577,14 +564,14 @@ impl JwtValidatorBuilder {
     }
 
     /// The realm named in `WWW-Authenticate` challenges.
-    pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        self.realm = Some(realm.into());
+    pub fn realm(mut self, realm: &str) -> Self {
+        self.renderer = self.renderer.with_realm(realm);
         self
     }
 
     /// Render rejections with a custom hook instead of problem+json.
     pub fn renderer(mut self, renderer: impl RenderRejection) -> Self {
-        self.renderer = Some(Box::new(move |r: Renderer| r.with_custom(renderer)));
+        self.renderer = self.renderer.with_custom(renderer);
         self
     }
 
@@ -619,10 +606,7 @@ impl JwtValidatorBuilder {
         if self.sources.is_empty() || !self.sources.iter().all(TokenSource::is_valid) {
             return Err(ConfigError::BadSourceName);
         }
-        let mut renderer = Renderer::new(self.realm.as_deref());
-        if let Some(custom) = self.renderer {
-            renderer = custom(renderer);
-        }
+        let renderer = self.renderer;
         Ok(JwtValidator {
             inner: Arc::new(Inner {
                 keys: self.keys,
