@@ -14,6 +14,7 @@
 
 pub mod cases;
 pub mod keys;
+pub mod oidc;
 
 use auth_core::{
     jwt::{Algorithm, JwtValidator},

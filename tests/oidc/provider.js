@@ -1,0 +1,70 @@
+// The real OpenID provider for the end-to-end tests: oidc-provider 8.x on 127.0.0.1.
+//
+// Started by the Rust test harness (tests/src/oidc.rs), which reads the first stdout line
+// ("READY <issuer>") and kills the process when the test ends; it also exits by itself when
+// its stdin closes, so no provider outlives its test.
+//
+// Signing keys are generated at start: one RS256 and one ES256 key. Access tokens are RFC
+// 9068 JWTs for a resource indicator: `urn:api:rs256` gets an RS256 token, `urn:api:es256`
+// an ES256 one, with the resource as the audience.
+import { generateKeyPair, exportJWK } from 'jose';
+import Provider from 'oidc-provider';
+
+const port = Number(process.env.PORT || 0);
+
+async function key(alg, kid) {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true });
+  return { ...(await exportJWK(privateKey)), alg, use: 'sig', kid };
+}
+
+const keys = [await key('RS256', 'rs-1'), await key('ES256', 'es-1')];
+
+const configuration = {
+  jwks: { keys },
+  clients: [
+    {
+      client_id: 'svc',
+      client_secret: 'svc-secret-for-tests-only',
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      response_types: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+  ],
+  scopes: ['openid', 'read', 'write'],
+  features: {
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: () => 'urn:api:rs256',
+      useGrantedResource: () => true,
+      getResourceServerInfo: (ctx, resource) => ({
+        scope: 'read write',
+        audience: resource,
+        accessTokenTTL: 600,
+        accessTokenFormat: 'jwt',
+        jwt: { sign: { alg: resource.endsWith('es256') ? 'ES256' : 'RS256' } },
+      }),
+    },
+  },
+  cookies: {
+    keys: ['test-cookie-key-not-secret-in-tests'],
+    names: { session: 'op_session', interaction: 'op_interaction', resume: 'op_resume', state: 'op_state' },
+    long: { sameSite: 'lax' },
+    short: { sameSite: 'lax' },
+  },
+};
+
+// The issuer needs the port, so bind first, then build the provider around the server.
+import http from 'node:http';
+const server = http.createServer();
+server.listen(port, '127.0.0.1', () => {
+  const issuer = `http://127.0.0.1:${server.address().port}`;
+  const provider = new Provider(issuer, configuration);
+  server.on('request', provider.callback());
+  process.stdout.write(`READY ${issuer}\n`);
+});
+
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();

@@ -1,0 +1,122 @@
+//! The real OpenID provider (`oidc-provider` 8.8.1, on Node.js) as a test peer: installed
+//! from the committed lockfile on first use, started on 127.0.0.1, stopped when dropped.
+
+use std::{
+    io::{BufRead, BufReader, Read},
+    path::PathBuf,
+    process::{Child, ChildStdin, Command, Stdio},
+    sync::OnceLock,
+};
+
+/// A running provider.
+#[derive(Debug)]
+pub struct OidcProvider {
+    child: Child,
+    /// Held open: the provider exits when its stdin closes.
+    _stdin: Option<ChildStdin>,
+    /// The issuer URL (`http://127.0.0.1:<port>`).
+    pub issuer: String,
+}
+
+/// The client the provider knows: `client_credentials`, `client_secret_basic`.
+pub const CLIENT_ID: &str = "svc";
+/// Its secret (a test value).
+pub const CLIENT_SECRET: &str = "svc-secret-for-tests-only";
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("oidc")
+}
+
+/// `npm ci` once per test process, when the package is not installed yet.
+fn install() {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        if dir()
+            .join("node_modules/oidc-provider/package.json")
+            .exists()
+        {
+            return;
+        }
+        let out = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(dir())
+            .output()
+            .expect("npm: is Node.js installed?");
+        assert!(
+            out.status.success(),
+            "npm ci failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
+impl OidcProvider {
+    /// Install if needed, start, and wait until it serves.
+    pub fn start() -> OidcProvider {
+        install();
+        let mut child = Command::new("node")
+            .arg("provider.js")
+            .current_dir(dir())
+            .env("PORT", "0")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("node: is Node.js installed?");
+        let stdin = child.stdin.take();
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("provider output");
+        let Some(issuer) = line.trim().strip_prefix("READY ").map(str::to_owned) else {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = e.read_to_string(&mut err);
+            }
+            let _ = child.kill();
+            panic!("the provider did not start: {line}{err}");
+        };
+        // Drain its output so it never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        if let Some(mut stderr) = child.stderr.take() {
+            std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        }
+        OidcProvider {
+            child,
+            _stdin: stdin,
+            issuer,
+        }
+    }
+
+    /// An RFC 9068 access token for `resource` (`urn:api:rs256` or `urn:api:es256`) by
+    /// the client-credentials grant.
+    pub async fn client_credentials_token(&self, resource: &str, scope: &str) -> String {
+        let response = reqwest::Client::new()
+            .post(format!("{}/token", self.issuer))
+            .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("resource", resource),
+                ("scope", scope),
+            ])
+            .send()
+            .await
+            .expect("token request");
+        assert!(
+            response.status().is_success(),
+            "token endpoint: {}",
+            response.status()
+        );
+        let body: serde_json::Value = response.json().await.expect("token response");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+}
+
+impl Drop for OidcProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
