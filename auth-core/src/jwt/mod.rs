@@ -2,6 +2,7 @@
 //! ([`Claims`]) and issuing ([`JwtIssuer`]).
 
 mod algorithm;
+mod builder;
 mod claims;
 mod guard;
 mod header;
@@ -12,11 +13,10 @@ mod registered;
 mod validator;
 
 pub use algorithm::Algorithm;
+pub use builder::JwtValidatorBuilder;
 pub use claims::{Claims, NoClaims};
 pub use guard::JwtGuard;
 pub use issue::{IssueError, JwtIssuer, SigningKey, sign_compact};
 pub use key::{JwtKey, keys_from_jwks, keys_from_jwks_file};
 pub use registered::RegisteredClaims;
-pub use validator::{
-    JwtValidator, JwtValidatorBuilder, RegisteredClaim, VerifiedJwt, check_scopes,
-};
+pub use validator::{JwtValidator, RegisteredClaim, VerifiedJwt, check_scopes};

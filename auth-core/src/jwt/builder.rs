@@ -1,0 +1,195 @@
+//! `JwtValidatorBuilder`: the configuration of a [`JwtValidator`], checked once by
+//! [`build`](JwtValidatorBuilder::build).
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use super::{
+    algorithm::Algorithm,
+    key::JwtKey,
+    validator::{Inner, JwtValidator, RegisteredClaim},
+};
+use crate::{
+    credential::TokenSource,
+    error::{ConfigError, RenderRejection, Renderer},
+};
+
+/// Configures a [`JwtValidator`]; see its documentation for the rules.
+pub struct JwtValidatorBuilder {
+    keys: Vec<JwtKey>,
+    algorithms: Option<Vec<Algorithm>>,
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    leeway: Duration,
+    require_exp: bool,
+    required: Vec<RegisteredClaim>,
+    typ: Vec<String>,
+    max_len: usize,
+    sources: Vec<TokenSource>,
+    renderer: Renderer,
+}
+
+impl fmt::Debug for JwtValidatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtValidatorBuilder")
+            .field("keys", &self.keys)
+            .field("issuers", &self.issuers)
+            .field("audiences", &self.audiences)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for JwtValidatorBuilder {
+    fn default() -> Self {
+        JwtValidatorBuilder {
+            keys: Vec::new(),
+            algorithms: None,
+            issuers: Vec::new(),
+            audiences: Vec::new(),
+            leeway: Duration::from_secs(60),
+            require_exp: true,
+            required: Vec::new(),
+            typ: Vec::new(),
+            max_len: 8 * 1024,
+            sources: vec![TokenSource::AuthorizationBearer],
+            renderer: Renderer::default(),
+        }
+    }
+}
+
+impl JwtValidatorBuilder {
+    /// Add a verification key.
+    pub fn key(mut self, key: JwtKey) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    /// Add several verification keys (for example from
+    /// [`keys_from_jwks`](super::keys_from_jwks)).
+    pub fn keys(mut self, keys: impl IntoIterator<Item = JwtKey>) -> Self {
+        self.keys.extend(keys);
+        self
+    }
+
+    /// Restrict the accepted algorithms (default: the algorithms of the keys). Every key's
+    /// algorithm must be in the list.
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = Some(algorithms.into_iter().collect());
+        self
+    }
+
+    /// Accept tokens from `issuer` (exact match). Call again to accept several.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuers.push(issuer.into());
+        self
+    }
+
+    /// Accept tokens whose `aud` contains `audience`. Call again to accept several.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// Clock-skew allowance for `exp`, `nbf` and `iat` (default 60 s).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Accept tokens without `exp`.
+    ///
+    /// # Security
+    ///
+    /// A token without `exp` is valid forever unless revoked by other means.
+    pub fn allow_missing_exp(mut self) -> Self {
+        self.require_exp = false;
+        self
+    }
+
+    /// Make a registered claim mandatory.
+    pub fn require_claim(mut self, claim: RegisteredClaim) -> Self {
+        self.required.push(claim);
+        self
+    }
+
+    /// Require the header `typ` to be `typ` (such as `at+jwt` for RFC 9068 access tokens).
+    /// Call again to accept several.
+    pub fn require_typ(mut self, typ: impl Into<String>) -> Self {
+        self.typ.push(typ.into());
+        self
+    }
+
+    /// The largest token accepted, in bytes (default 8 KiB); larger ones are refused
+    /// before any decoding.
+    pub fn max_token_len(mut self, len: usize) -> Self {
+        self.max_len = len;
+        self
+    }
+
+    /// Where tokens are read from (default: `Authorization: Bearer` only). Replaces the
+    /// list.
+    pub fn token_sources(mut self, sources: impl IntoIterator<Item = TokenSource>) -> Self {
+        self.sources = sources.into_iter().collect();
+        self
+    }
+
+    /// The realm named in `WWW-Authenticate` challenges.
+    pub fn realm(mut self, realm: &str) -> Self {
+        self.renderer = self.renderer.with_realm(realm);
+        self
+    }
+
+    /// Render rejections with a custom hook instead of problem+json.
+    pub fn renderer(mut self, renderer: impl RenderRejection) -> Self {
+        self.renderer = self.renderer.with_custom(renderer);
+        self
+    }
+
+    /// Check the configuration and build the validator.
+    pub fn build(self) -> Result<JwtValidator, ConfigError> {
+        if self.keys.is_empty() {
+            return Err(ConfigError::NoKeys);
+        }
+        let algorithms = match self.algorithms {
+            Some(list) => {
+                if list.is_empty() {
+                    return Err(ConfigError::NoAlgorithms);
+                }
+                if let Some(k) = self.keys.iter().find(|k| !list.contains(&k.algorithm())) {
+                    return Err(ConfigError::KeyAlgorithmNotAllowed(k.algorithm().as_str()));
+                }
+                list
+            }
+            None => {
+                let mut list: Vec<Algorithm> = Vec::new();
+                for k in &self.keys {
+                    if !list.contains(&k.algorithm()) {
+                        list.push(k.algorithm());
+                    }
+                }
+                list
+            }
+        };
+        if self.max_len == 0 {
+            return Err(ConfigError::ZeroTokenLimit);
+        }
+        if self.sources.is_empty() || !self.sources.iter().all(TokenSource::is_valid) {
+            return Err(ConfigError::BadSourceName);
+        }
+        let renderer = self.renderer;
+        Ok(JwtValidator {
+            inner: Arc::new(Inner {
+                keys: self.keys,
+                algorithms,
+                issuers: self.issuers,
+                audiences: self.audiences,
+                leeway: i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX),
+                require_exp: self.require_exp,
+                required: self.required,
+                typ: self.typ,
+                max_len: self.max_len,
+                sources: self.sources,
+                renderer,
+            }),
+        })
+    }
+}
