@@ -139,7 +139,8 @@ impl fmt::Display for ApiKey {
 
 /// Check the shape and checksum of `text` without copying it; the prefix length on success.
 pub(crate) fn check_format(text: &str) -> Result<usize, KeyFormatError> {
-    if text.len() < BODY_LEN + CHECKSUM_LEN + 2 {
+    // Keys are ASCII; checking first also makes every byte offset below a char boundary.
+    if text.len() < BODY_LEN + CHECKSUM_LEN + 2 || !text.is_ascii() {
         return Err(KeyFormatError::Shape);
     }
     let (head, rest) = text.split_at(text.len() - BODY_LEN - CHECKSUM_LEN);
@@ -230,6 +231,8 @@ mod tests {
             "_demo_012345678901234567890123456789012345",
             "demo_01234567890123456789012345678901234!",
             "demo_0123456789012345678901234567890123456",
+            "é}=_é=Z{==\t😀\\=\t}😀}\\-=+0\\%a}",
+            "demo_éééééééééééééééééééééééééééééééééé",
         ] {
             assert_eq!(
                 ApiKey::parse(bad).err(),
