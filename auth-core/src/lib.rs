@@ -37,11 +37,13 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `test-util` | no | [`test_util`]: mint keys and tokens (valid or broken) in tests |
+//! | `reqwest` | no | `remote::ReqwestFetch`: an outbound client (rustls) for JWKS and discovery |
 //!
 //! # Modules
 //!
 //! - [`apikey`]: API keys: format, hashing, stores, [`apikey::ApiKeyValidator`].
 //! - [`principal`]: routes that take a bearer token or an API key.
+//! - [`remote`]: outbound fetches of OpenID discovery and JWK Sets, under a strict policy.
 //! - [`request`]: the request view adapters implement.
 //! - [`credential`]: where credentials are read from; strict `Authorization` parsing.
 //! - [`error`]: [`error::AuthError`] and its rendering (status, challenge, problem+json).
@@ -54,6 +56,7 @@ pub mod credential;
 pub mod error;
 pub mod jwt;
 pub mod principal;
+pub mod remote;
 pub mod request;
 pub mod scope;
 #[cfg(feature = "test-util")]
