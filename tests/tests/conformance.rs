@@ -4,6 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+use auth_core::jwt::JwtValidator;
 use auth_tests::{
     AUDIENCE, Fixture, HS_SECRET, ISSUER, REALM, TestResponse, actix_config, axum_app, call_actix,
     call_axum,
@@ -186,4 +187,52 @@ async fn missing_validator_is_a_loud_500_in_actix() {
     .await;
     let resp = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
     assert_eq!(resp.status().as_u16(), 500);
+}
+
+#[actix_web::test]
+async fn a_custom_renderer_shapes_the_body_in_both_adapters() {
+    use auth_core::{
+        error::{AuthError, Rejection, problem_json},
+        jwt::{Algorithm, JwtKey},
+    };
+    let renderer = |err: &AuthError, realm: Option<&str>| -> Rejection {
+        let mut r = problem_json(err, realm);
+        r.content_type = "application/json".into();
+        r.body =
+            serde_json::json!({ "message": err.description(), "code": err.status() }).to_string();
+        r
+    };
+    let validator = JwtValidator::builder()
+        .key(JwtKey::hmac(Algorithm::HS256, HS_SECRET).unwrap())
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .realm(REALM)
+        .renderer(renderer)
+        .build()
+        .unwrap();
+    let axum = axum_app(validator.clone());
+    let actix =
+        actix_web::test::init_service(actix_web::App::new().configure(actix_config(validator)))
+            .await;
+    for headers in [
+        vec![],
+        vec![("authorization".to_owned(), "Bearer x.y.z".to_owned())],
+    ] {
+        let req = auth_tests::TestRequest {
+            uri: "/me".into(),
+            headers,
+        };
+        let a = call_axum(&axum, &req).await;
+        let b = call_actix(&actix, &req).await;
+        assert_eq!(a, b);
+        assert_eq!(a.status, 401);
+        assert_eq!(a.content_type.as_deref(), Some("application/json"));
+        let body: serde_json::Value = serde_json::from_str(&a.body).unwrap();
+        assert_eq!(body["code"], 401);
+        assert!(
+            a.www_authenticate
+                .unwrap()
+                .starts_with(r#"Bearer realm="auth-demo""#)
+        );
+    }
 }

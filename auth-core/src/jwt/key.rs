@@ -479,6 +479,29 @@ mod tests {
     }
 
     #[test]
+    fn keys_from_files_and_a_clear_error_for_an_unreadable_one()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let signing = crate::jwt::SigningKey::generate(Algorithm::ES256)?.with_kid("f");
+        let der = signing.public_key_der().ok_or("no public key")?;
+        let pem_path = dir.path().join("key.pem");
+        std::fs::write(&pem_path, pem::encode(&pem::Pem::new("PUBLIC KEY", der)))?;
+        assert_eq!(
+            JwtKey::from_pem_file(Algorithm::ES256, &pem_path)?.algorithm(),
+            Algorithm::ES256
+        );
+        let jwks_path = dir.path().join("jwks.json");
+        let jwk = signing.public_jwk().ok_or("no jwk")?;
+        std::fs::write(&jwks_path, serde_json::json!({ "keys": [jwk] }).to_string())?;
+        assert_eq!(keys_from_jwks_file(&jwks_path)?.len(), 1);
+        let missing = dir.path().join("missing.pem");
+        let err = JwtKey::from_pem_file(Algorithm::ES256, &missing).map(|_| ());
+        let message = err.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("missing.pem"), "{message}");
+        Ok(())
+    }
+
+    #[test]
     fn debug_shows_no_material() {
         let key = JwtKey::hmac(Algorithm::HS256, "d3b07384d113edec49eaa6238ad5ff00")
             .map(|k| format!("{k:?}"))
