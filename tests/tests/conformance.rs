@@ -236,3 +236,62 @@ async fn a_custom_renderer_shapes_the_body_in_both_adapters() {
         );
     }
 }
+
+#[actix_web::test]
+async fn cookie_header_and_opted_in_query_sources_in_both_adapters() {
+    use auth_core::{
+        credential::TokenSource,
+        jwt::{Algorithm, JwtKey},
+        test_util::{TestKey, TokenBuilder},
+    };
+    let key = TestKey::hmac(Algorithm::HS256, HS_SECRET);
+    let validator = JwtValidator::builder()
+        .key(JwtKey::hmac(Algorithm::HS256, HS_SECRET).unwrap())
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .realm(REALM)
+        .token_sources([
+            TokenSource::AuthorizationBearer,
+            TokenSource::Cookie("session".into()),
+            TokenSource::Header("x-access-token".into()),
+            TokenSource::Query("access_token".into()),
+        ])
+        .build()
+        .unwrap();
+    let token = TokenBuilder::valid(&key, ISSUER, AUDIENCE, "u").sign(&key);
+    let axum = axum_app(validator.clone());
+    let actix =
+        actix_web::test::init_service(actix_web::App::new().configure(actix_config(validator)))
+            .await;
+    let h = |k: &str, v: String| vec![(k.to_owned(), v)];
+    let cases = [
+        (
+            "/me".to_owned(),
+            h("cookie", format!("theme=dark; session={token}")),
+            200,
+        ),
+        ("/me".to_owned(), h("x-access-token", token.clone()), 200),
+        (format!("/me?access_token={token}"), vec![], 200),
+        (
+            format!("/me?access_token={token}"),
+            h("authorization", format!("Bearer {token}")),
+            400,
+        ),
+        (
+            "/me".to_owned(),
+            vec![
+                ("cookie".into(), format!("session={token}")),
+                ("authorization".into(), format!("Bearer {token}")),
+            ],
+            400,
+        ),
+        ("/me".to_owned(), h("cookie", "session=garbage".into()), 401),
+    ];
+    for (uri, headers, status) in cases {
+        let req = auth_tests::TestRequest { uri, headers };
+        let a = call_axum(&axum, &req).await;
+        let b = call_actix(&actix, &req).await;
+        assert_eq!(a.status, status, "{req:?}: {a:?}");
+        assert_eq!(a, b, "{req:?}");
+    }
+}
