@@ -1,15 +1,18 @@
 //! Keys and metadata from remote identity providers: the outbound HTTP policy ([`Fetch`],
 //! [`FetchPolicy`]), OpenID discovery ([`discover`]) and JWK Sets ([`fetch_jwks`]).
 //!
-//! This is the fetching layer; keeping remote keys fresh on the request path (a lock-free
-//! cache, background refresh, single-flight refetch on an unknown `kid`) builds on it.
+//! [`RemoteKeySet`] keeps a fetched key set behind a lock-free snapshot, with single-flight
+//! refreshes and a cool-down for refetches caused by unknown key ids. Wiring it into
+//! [`JwtValidator`](crate::jwt::JwtValidator) (and a background refresher) comes next.
 
 mod discovery;
 mod fetch;
+mod keyset;
 #[cfg(feature = "reqwest")]
 mod reqwest_fetch;
 
 pub use discovery::{ProviderMetadata, RemoteError, discover, fetch_jwks};
 pub use fetch::{Fetch, FetchError, FetchPolicy, FetchResponse, check_url, max_age};
+pub use keyset::{KeySnapshot, RefreshError, RefreshPolicy, RemoteKeySet};
 #[cfg(feature = "reqwest")]
 pub use reqwest_fetch::ReqwestFetch;
