@@ -11,6 +11,7 @@ use auth_core::{
     error::{AuthError, Renderer, Scheme},
     jwt::{Claims, JwtValidator, NoClaims, VerifiedJwt},
 };
+use futures_util::future::{Either, LocalBoxFuture};
 use serde::de::DeserializeOwned;
 
 use crate::{rejection::AuthRejection, view::ActixView};
@@ -76,9 +77,10 @@ pub(crate) fn registered<T: Clone + 'static>(req: &HttpRequest) -> Result<T, Aut
     )))
 }
 
-fn verify<C: DeserializeOwned>(
-    req: &HttpRequest,
-) -> Result<(Option<Claims<C>>, JwtValidator), AuthRejection> {
+/// Claims if a token was sent, and the validator that read them.
+type Found<C> = Result<(Option<Claims<C>>, JwtValidator), AuthRejection>;
+
+fn verify<C: DeserializeOwned>(req: &HttpRequest) -> Found<C> {
     let validator = registered::<JwtValidator>(req)?;
     let verified = req.extensions().get::<Arc<VerifiedJwt>>().cloned();
     let claims = validator
@@ -87,25 +89,65 @@ fn verify<C: DeserializeOwned>(
     Ok((claims, validator))
 }
 
-impl<C: DeserializeOwned> FromRequest for RequireJwt<C> {
+/// With a remote key set, an unknown key id may need a refetch: verify in a future that owns
+/// a handle on the request.
+fn verify_remote<C: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+) -> LocalBoxFuture<'static, Found<C>> {
+    let req = req.clone();
+    Box::pin(async move {
+        let validator = registered::<JwtValidator>(&req)?;
+        let verified = req.extensions().get::<Arc<VerifiedJwt>>().cloned();
+        let claims = validator
+            .extract_async(&ActixView(&req), verified.as_deref())
+            .await
+            .map_err(AuthRejection)?;
+        Ok((claims, validator))
+    })
+}
+
+fn has_remote_keys(req: &HttpRequest) -> bool {
+    registered::<JwtValidator>(req).is_ok_and(|v| v.has_remote_keys())
+}
+
+type Extracted<T> =
+    Either<Ready<Result<T, AuthRejection>>, LocalBoxFuture<'static, Result<T, AuthRejection>>>;
+
+fn required<C>(
+    found: Result<(Option<Claims<C>>, JwtValidator), AuthRejection>,
+) -> Result<RequireJwt<C>, AuthRejection> {
+    found.and_then(|(claims, validator)| match claims {
+        Some(c) => Ok(RequireJwt(c)),
+        None => Err(AuthRejection(
+            validator.reject(&AuthError::MissingCredential(Scheme::Bearer)),
+        )),
+    })
+}
+
+impl<C: DeserializeOwned + 'static> FromRequest for RequireJwt<C> {
     type Error = AuthRejection;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = Extracted<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(verify(req).and_then(|(claims, validator)| match claims {
-            Some(c) => Ok(RequireJwt(c)),
-            None => Err(AuthRejection(
-                validator.reject(&AuthError::MissingCredential(Scheme::Bearer)),
-            )),
-        }))
+        if has_remote_keys(req) {
+            let found = verify_remote::<C>(req);
+            return Either::Right(Box::pin(async move { required(found.await) }));
+        }
+        Either::Left(ready(required(verify(req))))
     }
 }
 
-impl<C: DeserializeOwned> FromRequest for OptionalJwt<C> {
+impl<C: DeserializeOwned + 'static> FromRequest for OptionalJwt<C> {
     type Error = AuthRejection;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = Extracted<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(verify(req).map(|(claims, _)| OptionalJwt(claims)))
+        if has_remote_keys(req) {
+            let found = verify_remote::<C>(req);
+            return Either::Right(Box::pin(async move {
+                found.await.map(|(claims, _)| OptionalJwt(claims))
+            }));
+        }
+        Either::Left(ready(verify(req).map(|(claims, _)| OptionalJwt(claims))))
     }
 }

@@ -2,6 +2,7 @@
 
 use std::{
     future::{Ready, ready},
+    rc::Rc,
     sync::Arc,
 };
 
@@ -79,7 +80,7 @@ where
 
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(RequireJwtMiddlewareService {
-            service,
+            service: Rc::new(service),
             guard: self.guard.clone(),
         }))
     }
@@ -88,7 +89,7 @@ where
 /// The service made by [`RequireJwtMiddleware`].
 #[derive(Debug)]
 pub struct RequireJwtMiddlewareService<S> {
-    service: S,
+    service: Rc<S>,
     guard: JwtGuard,
 }
 
@@ -104,6 +105,32 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
+        if self.guard.validator().has_remote_keys() {
+            // An unknown key id may need a refetch of the remote key set: check in the future.
+            let guard = self.guard.clone();
+            let service = Rc::clone(&self.service);
+            return Box::pin(async move {
+                let verified = req.extensions().get::<Arc<VerifiedJwt>>().cloned();
+                let checked = guard
+                    .check_async(&ActixView(req.request()), verified.as_deref())
+                    .await;
+                match checked {
+                    Ok(jwt) => {
+                        if let Some(jwt) = jwt {
+                            req.extensions_mut().insert(Arc::new(jwt));
+                        }
+                        service
+                            .call(req)
+                            .await
+                            .map(ServiceResponse::map_into_left_body)
+                    }
+                    Err(rejection) => {
+                        let response = AuthRejection(rejection).error_response();
+                        Ok(req.into_response(response).map_into_right_body())
+                    }
+                }
+            });
+        }
         let verified = req.extensions().get::<Arc<VerifiedJwt>>().cloned();
         match self
             .guard

@@ -54,14 +54,18 @@ impl<C> Deref for RequireJwt<C> {
 pub struct OptionalJwt<C = NoClaims>(pub Option<Claims<C>>);
 
 /// Verify the request's token, or reuse a layer's verification; `Ok(None)` if absent.
-fn verify<C: DeserializeOwned>(
+async fn verify<C: DeserializeOwned>(
     parts: &Parts,
     validator: &JwtValidator,
 ) -> Result<Option<Claims<C>>, AuthRejection> {
     let verified = parts.extensions.get::<Arc<VerifiedJwt>>().map(Arc::as_ref);
-    validator
-        .extract(&HttpView::from_parts(parts), verified)
-        .map_err(AuthRejection)
+    let view = HttpView::from_parts(parts);
+    if validator.has_remote_keys() {
+        validator.extract_async(&view, verified).await
+    } else {
+        validator.extract(&view, verified)
+    }
+    .map_err(AuthRejection)
 }
 
 impl<S, C> FromRequestParts<S> for RequireJwt<C>
@@ -74,7 +78,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let validator = JwtValidator::from_ref(state);
-        match verify(parts, &validator)? {
+        match verify(parts, &validator).await? {
             Some(claims) => Ok(RequireJwt(claims)),
             None => Err(AuthRejection(validator.reject(
                 &AuthError::MissingCredential(auth_core::error::Scheme::Bearer),
@@ -96,7 +100,7 @@ where
         state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
         let validator = JwtValidator::from_ref(state);
-        Ok(verify(parts, &validator)?.map(RequireJwt))
+        Ok(verify(parts, &validator).await?.map(RequireJwt))
     }
 }
 
@@ -110,6 +114,6 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let validator = JwtValidator::from_ref(state);
-        Ok(OptionalJwt(verify(parts, &validator)?))
+        Ok(OptionalJwt(verify(parts, &validator).await?))
     }
 }

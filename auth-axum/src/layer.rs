@@ -90,17 +90,23 @@ pub struct RequireJwtService<S> {
 
 impl<S, B> Service<Request<B>> for RequireJwtService<S>
 where
-    S: Service<Request<B>, Response = Response> + Clone,
+    S: Service<Request<B>, Response = Response> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    B: Send + 'static,
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = ResponseFuture<S::Future>;
+    type Future = ResponseFuture<S::Future, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
+        if self.guard.validator().has_remote_keys() {
+            return self.call_remote(req);
+        }
         let verified = req.extensions().get::<Arc<VerifiedJwt>>().map(Arc::as_ref);
         match self.guard.check(&HttpView::from_request(&req), verified) {
             Ok(jwt) => {
@@ -125,19 +131,56 @@ where
     }
 }
 
+impl<S> RequireJwtService<S> {
+    /// With a remote key set a token's key id may be unknown until the set is refetched:
+    /// the check awaits, so the request travels in a boxed future.
+    fn call_remote<B>(&mut self, req: Request<B>) -> ResponseFuture<S::Future, S::Error>
+    where
+        S: Service<Request<B>, Response = Response> + Clone + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Send + 'static,
+        B: Send + 'static,
+    {
+        let guard = self.guard.clone();
+        // Call the service that was polled ready, leave a fresh clone in its place.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let (mut parts, body) = req.into_parts();
+        ResponseFuture {
+            kind: Kind::Boxed {
+                future: Box::pin(async move {
+                    let verified = parts.extensions.get::<Arc<VerifiedJwt>>().cloned();
+                    let checked = guard
+                        .check_async(&HttpView::from_parts(&parts), verified.as_deref())
+                        .await;
+                    match checked {
+                        Ok(jwt) => {
+                            if let Some(jwt) = jwt {
+                                parts.extensions.insert(Arc::new(jwt));
+                            }
+                            inner.call(Request::from_parts(parts, body)).await
+                        }
+                        Err(rejection) => Ok(AuthRejection(rejection).into_response()),
+                    }
+                }),
+            },
+        }
+    }
+}
+
+type BoxedResponse<E> = Pin<Box<dyn Future<Output = Result<Response, E>> + Send>>;
+
 pin_project! {
     /// The response future of [`RequireJwtService`].
-    #[derive(Debug)]
-    pub struct ResponseFuture<F> {
+    pub struct ResponseFuture<F, E> {
         #[pin]
-        kind: Kind<F>,
+        kind: Kind<F, E>,
     }
 }
 
 pin_project! {
     #[project = KindProj]
-    #[derive(Debug)]
-    enum Kind<F> {
+    enum Kind<F, E> {
         Inner {
             #[pin]
             future: F,
@@ -145,10 +188,19 @@ pin_project! {
         Rejected {
             response: Option<Response>,
         },
+        Boxed {
+            future: BoxedResponse<E>,
+        },
     }
 }
 
-impl<F, E> Future for ResponseFuture<F>
+impl<F, E> std::fmt::Debug for ResponseFuture<F, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ResponseFuture")
+    }
+}
+
+impl<F, E> Future for ResponseFuture<F, E>
 where
     F: Future<Output = Result<Response, E>>,
 {
@@ -157,6 +209,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
             KindProj::Inner { future } => future.poll(cx),
+            KindProj::Boxed { future } => future.as_mut().poll(cx),
             KindProj::Rejected { response } => Poll::Ready(Ok(response
                 .take()
                 // Polled again after completion: a caller bug, answered without panicking.

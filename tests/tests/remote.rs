@@ -188,3 +188,102 @@ async fn plain_http_is_refused_before_any_connection() {
         );
     }
 }
+
+#[actix_web::test]
+async fn remote_keys_through_both_adapters_and_kid_misses_refetch_once() {
+    use std::sync::Mutex;
+
+    use auth_core::{
+        jwt::Algorithm,
+        remote::{RefreshPolicy, RemoteKeySet},
+        test_util::{TestKey, TokenBuilder},
+    };
+    use auth_tests::{
+        AUDIENCE, ISSUER, REALM, TestRequest, actix_config, axum_app, call_actix, call_axum,
+    };
+
+    let a = TestKey::new(Algorithm::ES256).with_kid("a");
+    let b = TestKey::new(Algorithm::ES256).with_kid("b");
+    let body = Arc::new(Mutex::new(TestKey::jwks(&[&a])));
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let (served, count) = (body.clone(), fetches.clone());
+    let base = serve(Router::new().route(
+        "/jwks",
+        get(move || {
+            count.fetch_add(1, Ordering::SeqCst);
+            let jwks = served.lock().unwrap().clone();
+            async move { jwks }
+        }),
+    ))
+    .await;
+    let fetch = Arc::new(ReqwestFetch::new(dev_policy()).unwrap());
+    let policy = RefreshPolicy {
+        kid_miss_cooldown: Duration::from_secs(3600),
+        ..RefreshPolicy::default()
+    };
+    let set = RemoteKeySet::load(format!("{base}/jwks"), fetch, policy)
+        .await
+        .unwrap();
+    let validator = JwtValidator::builder()
+        .remote_keys(set)
+        .algorithms([Algorithm::ES256])
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .realm(REALM)
+        .build()
+        .unwrap();
+    let axum = axum_app(validator.clone());
+    let actix =
+        actix_web::test::init_service(actix_web::App::new().configure(actix_config(validator)))
+            .await;
+    let request = |uri: &str, token: &str| TestRequest {
+        uri: uri.into(),
+        headers: vec![("authorization".into(), format!("Bearer {token}"))],
+    };
+    let both = |req: TestRequest| {
+        let axum = axum.clone();
+        let actix = &actix;
+        async move {
+            let x = call_axum(&axum, &req).await;
+            let y = call_actix(actix, &req).await;
+            assert_eq!(x, y, "adapters differ on {}", req.uri);
+            x.status
+        }
+    };
+
+    let with_a = TokenBuilder::valid(&a, ISSUER, AUDIENCE, "u").sign(&a);
+    assert_eq!(both(request("/me", &with_a)).await, 200);
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        1,
+        "a known kid needs no fetch"
+    );
+
+    // The provider adds key b and signs with it: the first request refetches, once.
+    *body.lock().unwrap() = TestKey::jwks(&[&a, &b]);
+    let with_b = TokenBuilder::valid(&b, ISSUER, AUDIENCE, "u")
+        .claim("scope", "admin")
+        .sign(&b);
+    assert_eq!(both(request("/me", &with_b)).await, 200);
+    assert_eq!(
+        both(request("/admin", &with_b)).await,
+        200,
+        "through the layer too"
+    );
+    assert_eq!(fetches.load(Ordering::SeqCst), 2);
+
+    // Forged tokens with unknown kids: 401, and no fetch within the cool-down.
+    let forger = TestKey::new(Algorithm::ES256);
+    for i in 0..50 {
+        let kid = format!("forged-{i}");
+        let forged = TokenBuilder::valid(&forger, ISSUER, AUDIENCE, "u")
+            .header("kid", kid.as_str())
+            .sign(&forger);
+        assert_eq!(both(request(["/me", "/admin"][i % 2], &forged)).await, 401);
+    }
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        2,
+        "unknown kids hammered the provider"
+    );
+}

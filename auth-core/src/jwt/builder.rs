@@ -16,6 +16,7 @@ use crate::{
 /// Configures a [`JwtValidator`]; see its documentation for the rules.
 pub struct JwtValidatorBuilder {
     keys: Vec<JwtKey>,
+    remote: Option<Arc<crate::remote::RemoteKeySet>>,
     algorithms: Option<Vec<Algorithm>>,
     issuers: Vec<String>,
     audiences: Vec<String>,
@@ -42,6 +43,7 @@ impl Default for JwtValidatorBuilder {
     fn default() -> Self {
         JwtValidatorBuilder {
             keys: Vec::new(),
+            remote: None,
             algorithms: None,
             issuers: Vec::new(),
             audiences: Vec::new(),
@@ -67,6 +69,15 @@ impl JwtValidatorBuilder {
     /// [`keys_from_jwks`](super::keys_from_jwks)).
     pub fn keys(mut self, keys: impl IntoIterator<Item = JwtKey>) -> Self {
         self.keys.extend(keys);
+        self
+    }
+
+    /// Also verify with the keys of a remote key set (a provider's JWKS), read through its
+    /// lock-free snapshot; a token with an unknown key id triggers a refetch through
+    /// [`authenticate_claims_async`](JwtValidator::authenticate_claims_async). The accepted
+    /// algorithms must then be listed with [`algorithms`](Self::algorithms).
+    pub fn remote_keys(mut self, set: Arc<crate::remote::RemoteKeySet>) -> Self {
+        self.remote = Some(set);
         self
     }
 
@@ -146,8 +157,12 @@ impl JwtValidatorBuilder {
 
     /// Check the configuration and build the validator.
     pub fn build(self) -> Result<JwtValidator, ConfigError> {
-        if self.keys.is_empty() {
+        if self.keys.is_empty() && self.remote.is_none() {
             return Err(ConfigError::NoKeys);
+        }
+        if self.remote.is_some() && self.algorithms.is_none() {
+            // Remote keys change: the algorithm list cannot be derived from them.
+            return Err(ConfigError::NoAlgorithms);
         }
         let algorithms = match self.algorithms {
             Some(list) => {
@@ -179,6 +194,7 @@ impl JwtValidatorBuilder {
         Ok(JwtValidator {
             inner: Arc::new(Inner {
                 keys: self.keys,
+                remote: self.remote,
                 algorithms,
                 issuers: self.issuers,
                 audiences: self.audiences,

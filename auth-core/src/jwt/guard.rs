@@ -71,7 +71,38 @@ impl JwtGuard {
     }
 }
 
+impl JwtGuard {
+    /// [`check`](Self::check), refetching a remote key set when the token's key id is
+    /// unknown. Guards over static keys need only [`check`](Self::check).
+    pub async fn check_async<R: RequestView>(
+        &self,
+        req: &R,
+        verified: Option<&VerifiedJwt>,
+    ) -> Result<Option<VerifiedJwt>, Rejection> {
+        let scopes = self.scopes.as_deref();
+        match verified {
+            Some(jwt) => check_scopes(jwt, scopes).map(|()| None),
+            None => self.validator.require_async(req, scopes).await.map(Some),
+        }
+        .map_err(|e| self.validator.reject(&e))
+    }
+}
+
 impl JwtValidator {
+    /// [`extract`](Self::extract), refetching a remote key set when the token's key id is
+    /// unknown.
+    pub async fn extract_async<C: DeserializeOwned, R: RequestView>(
+        &self,
+        req: &R,
+        verified: Option<&VerifiedJwt>,
+    ) -> Result<Option<Claims<C>>, Rejection> {
+        match verified {
+            Some(jwt) => jwt.claims().map(Some).map_err(AuthError::from),
+            None => self.authenticate_claims_async(req).await,
+        }
+        .map_err(|e| self.reject(&e))
+    }
+
     /// What an extractor does: the claims of the token a guard already verified
     /// (`verified`), or else of the request's own token, read in one pass. `Ok(None)` when
     /// there is no token; errors come rendered.

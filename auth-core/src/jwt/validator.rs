@@ -102,6 +102,7 @@ pub struct JwtValidator {
 
 pub(super) struct Inner {
     pub(super) keys: Vec<JwtKey>,
+    pub(super) remote: Option<Arc<crate::remote::RemoteKeySet>>,
     pub(super) algorithms: Vec<Algorithm>,
     pub(super) issuers: Vec<String>,
     pub(super) audiences: Vec<String>,
@@ -281,9 +282,13 @@ impl JwtValidator {
                 }
             }
             let kid = header.kid.as_deref();
+            // Remote keys are read from a lock-free snapshot, held for this verification.
+            let snapshot = inner.remote.as_ref().map(|r| r.snapshot());
+            let remote_keys = snapshot.as_ref().map_or(&[][..], |s| s.keys.as_slice());
             let mut candidates = inner
                 .keys
                 .iter()
+                .chain(remote_keys)
                 .filter(|k| k.algorithm() == alg && (kid.is_none() || k.kid() == kid))
                 .peekable();
             if candidates.peek().is_none() {
@@ -369,6 +374,69 @@ impl JwtValidator {
         req: &R,
     ) -> Result<Option<Claims<C>>, AuthError> {
         self.authenticate_with(req, |token| self.verify_claims(token))
+    }
+
+    /// [`authenticate_claims`](Self::authenticate_claims) for validators with a
+    /// [`RemoteKeySet`](crate::remote::RemoteKeySet): a token whose key id is unknown makes
+    /// the set refetch (single-flight, with a cool-down) and is tried once more. Without a
+    /// remote set it is the synchronous call.
+    pub async fn authenticate_claims_async<C: DeserializeOwned, R: RequestView>(
+        &self,
+        req: &R,
+    ) -> Result<Option<Claims<C>>, AuthError> {
+        match self.authenticate_claims::<C, R>(req) {
+            Err(AuthError::InvalidToken(TokenError::UnknownKey)) if self.inner.remote.is_some() => {
+            }
+            other => return other,
+        }
+        self.retry_after_refresh(req, |token| self.verify_claims(token))
+            .await
+    }
+
+    /// [`require`](Self::require), with a refetch of the remote key set when the token's key
+    /// id is unknown (see [`authenticate_claims_async`](Self::authenticate_claims_async)).
+    pub async fn require_async<R: RequestView>(
+        &self,
+        req: &R,
+        scopes: Option<&ScopeRequirement>,
+    ) -> Result<VerifiedJwt, AuthError> {
+        match self.require(req, scopes) {
+            Err(AuthError::InvalidToken(TokenError::UnknownKey)) if self.inner.remote.is_some() => {
+            }
+            other => return other,
+        }
+        let jwt = self
+            .retry_after_refresh(req, |token| self.verify(token))
+            .await?
+            .ok_or(AuthError::MissingCredential(Scheme::Bearer))?;
+        check_scopes(&jwt, scopes)?;
+        Ok(jwt)
+    }
+
+    /// Refetch the remote key set (single-flight, cool-down) and verify the request's token
+    /// once more; the token is copied so the request is not needed across the fetch.
+    async fn retry_after_refresh<R: RequestView, T>(
+        &self,
+        req: &R,
+        verify: impl FnOnce(&str) -> Result<T, TokenError>,
+    ) -> Result<Option<T>, AuthError> {
+        let unknown = AuthError::InvalidToken(TokenError::UnknownKey);
+        let (Some(remote), Some(bearer)) =
+            (&self.inner.remote, find_bearer(req, &self.inner.sources)?)
+        else {
+            return Err(unknown);
+        };
+        let token = bearer.token.to_owned();
+        let remote = Arc::clone(remote);
+        if remote.refresh_for_unknown_kid().await.is_err() {
+            return Err(unknown);
+        }
+        verify(&token).map(Some).map_err(AuthError::InvalidToken)
+    }
+
+    /// Whether this validator reads keys from a remote set (whose misses may need a fetch).
+    pub fn has_remote_keys(&self) -> bool {
+        self.inner.remote.is_some()
     }
 
     fn authenticate_with<R: RequestView, T>(
