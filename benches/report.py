@@ -49,6 +49,24 @@ def main():
     print()
     print("All targets met." if ok else "Some targets NOT met.")
     apikey_table(root)
+    remote_table(root)
+
+
+def remote_table(root):
+    """Remote key set (snapshot) versus static key: ratio target <= 1.05."""
+    group = "remote"
+    rows = []
+    for alg in ("RS256", "ES256"):
+        try:
+            static = estimate(root, group, f"{alg}_static")
+            remote = estimate(root, group, f"{alg}_remote")
+        except FileNotFoundError:
+            return
+        rows.append(f"| {alg} | {static / 1000:.2f} | {remote / 1000:.2f} | **{remote / static:.3f}** | ≤ 1.05 |")
+    print()
+    print("| alg | static key µs | remote key set µs | ratio | target |")
+    print("|---|---|---|---|---|")
+    print("\n".join(rows))
 
 
 def apikey_table(root):
