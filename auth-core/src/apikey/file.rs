@@ -116,22 +116,35 @@ impl KeyFile {
 pub struct FileStore {
     path: PathBuf,
     index: Arc<ArcSwap<Index>>,
+    /// The file's change marker taken before it was read: the watcher starts from it, so a
+    /// change made between loading and watching is not missed.
+    loaded: Option<Stamp>,
 }
 
-/// The change marker of a file: modification time and length.
-fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+/// The change marker of a file: modification time, length and (on Unix) inode. The tool
+/// replaces the file by a rename, so the inode changes on every write, even when two writes
+/// fall in one tick of the file-system clock with equal lengths.
+type Stamp = (SystemTime, u64, u64);
+
+fn stamp(path: &Path) -> Option<Stamp> {
     let m = fs::metadata(path).ok()?;
-    Some((m.modified().ok()?, m.len()))
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&m);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some((m.modified().ok()?, m.len(), inode))
 }
 
 impl FileStore {
     /// Load `path` (it must exist and be a key file).
     pub fn open(path: impl Into<PathBuf>) -> Result<FileStore, StoreError> {
         let path = path.into();
+        let loaded = stamp(&path);
         let file = KeyFile::load(&path)?;
         Ok(FileStore {
             index: Arc::new(ArcSwap::from_pointee(index_of(file.keys, None))),
             path,
+            loaded,
         })
     }
 
@@ -140,9 +153,10 @@ impl FileStore {
     pub fn watch(self, interval: Duration) -> Self {
         let weak: Weak<ArcSwap<Index>> = Arc::downgrade(&self.index);
         let path = self.path.clone();
+        let loaded = self.loaded;
         let spawned = std::thread::Builder::new()
             .name("auth-keys-watch".into())
-            .spawn(move || watch_loop(path, weak, interval));
+            .spawn(move || watch_loop(path, weak, interval, loaded));
         if let Err(e) = spawned {
             tracing::warn!(error = %e, "cannot start the key file watcher; changes need a restart");
         }
@@ -151,6 +165,7 @@ impl FileStore {
 
     /// Reload the file now.
     pub fn reload(&self) -> Result<(), StoreError> {
+        // (The watcher notices the new stamp and reloads once more: harmless.)
         reload(&self.path, &self.index)
     }
 
@@ -176,8 +191,13 @@ fn reload(path: &Path, index: &ArcSwap<Index>) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn watch_loop(path: PathBuf, index: Weak<ArcSwap<Index>>, interval: Duration) {
-    let mut last = stamp(&path);
+fn watch_loop(
+    path: PathBuf,
+    index: Weak<ArcSwap<Index>>,
+    interval: Duration,
+    loaded: Option<Stamp>,
+) {
+    let mut last = loaded;
     let mut failing = false;
     loop {
         std::thread::sleep(interval);
