@@ -1,9 +1,7 @@
 //! API keys in axum: the `ApiKey` extractor and `RequireApiKeyLayer`.
 
 use std::{
-    future::Future,
     ops::Deref,
-    pin::Pin,
     task::{Context, Poll},
 };
 
@@ -16,12 +14,11 @@ use axum_core::{
     extract::{FromRef, FromRequestParts, OptionalFromRequestParts},
     response::{IntoResponse, Response},
 };
-use http::{Request, StatusCode, request::Parts};
-use pin_project_lite::pin_project;
+use http::{Request, request::Parts};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::{rejection::AuthRejection, view::HttpView};
+use crate::{future::ResponseFuture, rejection::AuthRejection, view::HttpView};
 
 /// A verified API key: its id, name and scopes, or the caller gets 401 `invalid_key`.
 ///
@@ -158,66 +155,6 @@ pub struct RequireApiKeyService<S> {
     guard: ApiKeyGuard,
 }
 
-type BoxedResponse<E> = Pin<Box<dyn Future<Output = Result<Response, E>> + Send>>;
-
-pin_project! {
-    /// The response future of [`RequireApiKeyService`]: a rejection, the inner service's
-    /// future (when the store answered from memory), or a boxed future that awaits the
-    /// store before it calls the inner service.
-    pub struct ApiKeyResponseFuture<F, E> {
-        #[pin]
-        kind: Kind<F, E>,
-    }
-}
-
-pin_project! {
-    #[project = KindProj]
-    enum Kind<F, E> {
-        Rejected {
-            response: Option<Response>,
-        },
-        Inner {
-            #[pin]
-            future: F,
-        },
-        Boxed {
-            future: BoxedResponse<E>,
-        },
-    }
-}
-
-impl<F, E> std::fmt::Debug for ApiKeyResponseFuture<F, E> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ApiKeyResponseFuture")
-    }
-}
-
-impl<F, E> Future for ApiKeyResponseFuture<F, E>
-where
-    F: Future<Output = Result<Response, E>>,
-{
-    type Output = Result<Response, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().kind.project() {
-            KindProj::Rejected { response } => Poll::Ready(Ok(response
-                .take()
-                // Polled again after completion: a caller bug, answered without panicking.
-                .unwrap_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response()))),
-            KindProj::Inner { future } => future.poll(cx),
-            KindProj::Boxed { future } => future.as_mut().poll(cx),
-        }
-    }
-}
-
-fn rejected<F, E>(rejection: auth_core::error::Rejection) -> ApiKeyResponseFuture<F, E> {
-    ApiKeyResponseFuture {
-        kind: Kind::Rejected {
-            response: Some(AuthRejection(rejection).into_response()),
-        },
-    }
-}
-
 impl<S, B> Service<Request<B>> for RequireApiKeyService<S>
 where
     S: Service<Request<B>, Response = Response> + Clone + Send + 'static,
@@ -227,7 +164,7 @@ where
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = ApiKeyResponseFuture<S::Future, S::Error>;
+    type Future = ResponseFuture<S::Future, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -236,7 +173,7 @@ where
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let key = match self.guard.read(&HttpView::from_request(&req)) {
             Ok(key) => key,
-            Err(rejection) => return rejected(rejection),
+            Err(rejection) => return ResponseFuture::rejected(rejection),
         };
         // Call the service that was polled ready, leave a fresh clone in its place.
         let clone = self.inner.clone();
@@ -245,28 +182,20 @@ where
             // The store answered from memory: no allocation, no extra future.
             Some(Ok(verified)) => {
                 req.extensions_mut().insert(verified);
-                ApiKeyResponseFuture {
-                    kind: Kind::Inner {
-                        future: inner.call(req),
-                    },
-                }
+                ResponseFuture::inner(inner.call(req))
             }
-            Some(Err(rejection)) => rejected(rejection),
+            Some(Err(rejection)) => ResponseFuture::rejected(rejection),
             None => {
                 let guard = self.guard.clone();
-                ApiKeyResponseFuture {
-                    kind: Kind::Boxed {
-                        future: Box::pin(async move {
-                            match guard.check(key).await {
-                                Ok(verified) => {
-                                    req.extensions_mut().insert(verified);
-                                    inner.call(req).await
-                                }
-                                Err(rejection) => Ok(AuthRejection(rejection).into_response()),
-                            }
-                        }),
-                    },
-                }
+                ResponseFuture::boxed(async move {
+                    match guard.check(key).await {
+                        Ok(verified) => {
+                            req.extensions_mut().insert(verified);
+                            inner.call(req).await
+                        }
+                        Err(rejection) => Ok(AuthRejection(rejection).into_response()),
+                    }
+                })
             }
         }
     }

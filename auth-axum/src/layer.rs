@@ -1,8 +1,6 @@
 //! `RequireJwtLayer`: guard a whole route group with a valid token and, optionally, scopes.
 
 use std::{
-    future::Future,
-    pin::Pin,
     sync::Arc,
     task::{Context, Poll},
 };
@@ -12,12 +10,11 @@ use auth_core::{
     scope::ScopeRequirement,
 };
 use axum_core::response::{IntoResponse, Response};
-use http::{Request, StatusCode};
-use pin_project_lite::pin_project;
+use http::Request;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::{rejection::AuthRejection, view::HttpView};
+use crate::{future::ResponseFuture, rejection::AuthRejection, view::HttpView};
 
 /// A tower layer that admits only requests with a valid token (and the required scopes).
 ///
@@ -116,17 +113,9 @@ where
                 // Call the service that was polled ready, leave a fresh clone in its place.
                 let clone = self.inner.clone();
                 let mut inner = std::mem::replace(&mut self.inner, clone);
-                ResponseFuture {
-                    kind: Kind::Inner {
-                        future: inner.call(req),
-                    },
-                }
+                ResponseFuture::inner(inner.call(req))
             }
-            Err(rejection) => ResponseFuture {
-                kind: Kind::Rejected {
-                    response: Some(AuthRejection(rejection).into_response()),
-                },
-            },
+            Err(rejection) => ResponseFuture::rejected(rejection),
         }
     }
 }
@@ -146,75 +135,21 @@ impl<S> RequireJwtService<S> {
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let (mut parts, body) = req.into_parts();
-        ResponseFuture {
-            kind: Kind::Boxed {
-                future: Box::pin(async move {
-                    let verified = parts.extensions.get::<Arc<VerifiedJwt>>().cloned();
-                    let checked = guard
-                        .check_async(&HttpView::from_parts(&parts), verified.as_deref())
-                        .await;
-                    match checked {
-                        Ok(jwt) => {
-                            if let Some(jwt) = jwt {
-                                parts.extensions.insert(Arc::new(jwt));
-                            }
-                            inner.call(Request::from_parts(parts, body)).await
-                        }
-                        Err(rejection) => Ok(AuthRejection(rejection).into_response()),
+        ResponseFuture::boxed(async move {
+            let verified = parts.extensions.get::<Arc<VerifiedJwt>>().cloned();
+            let checked = guard
+                .check_async(&HttpView::from_parts(&parts), verified.as_deref())
+                .await;
+            match checked {
+                Ok(jwt) => {
+                    if let Some(jwt) = jwt {
+                        parts.extensions.insert(Arc::new(jwt));
                     }
-                }),
-            },
-        }
-    }
-}
-
-type BoxedResponse<E> = Pin<Box<dyn Future<Output = Result<Response, E>> + Send>>;
-
-pin_project! {
-    /// The response future of [`RequireJwtService`].
-    pub struct ResponseFuture<F, E> {
-        #[pin]
-        kind: Kind<F, E>,
-    }
-}
-
-pin_project! {
-    #[project = KindProj]
-    enum Kind<F, E> {
-        Inner {
-            #[pin]
-            future: F,
-        },
-        Rejected {
-            response: Option<Response>,
-        },
-        Boxed {
-            future: BoxedResponse<E>,
-        },
-    }
-}
-
-impl<F, E> std::fmt::Debug for ResponseFuture<F, E> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ResponseFuture")
-    }
-}
-
-impl<F, E> Future for ResponseFuture<F, E>
-where
-    F: Future<Output = Result<Response, E>>,
-{
-    type Output = Result<Response, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().kind.project() {
-            KindProj::Inner { future } => future.poll(cx),
-            KindProj::Boxed { future } => future.as_mut().poll(cx),
-            KindProj::Rejected { response } => Poll::Ready(Ok(response
-                .take()
-                // Polled again after completion: a caller bug, answered without panicking.
-                .unwrap_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response()))),
-        }
+                    inner.call(Request::from_parts(parts, body)).await
+                }
+                Err(rejection) => Ok(AuthRejection(rejection).into_response()),
+            }
+        })
     }
 }
 

@@ -36,14 +36,16 @@
 
 mod apikey;
 mod extract;
+mod future;
 mod layer;
 mod principal;
 mod rejection;
 mod view;
 
-pub use apikey::{ApiKey, ApiKeyResponseFuture, RequireApiKeyLayer, RequireApiKeyService};
+pub use apikey::{ApiKey, RequireApiKeyLayer, RequireApiKeyService};
 pub use extract::{OptionalJwt, RequireJwt};
-pub use layer::{RequireJwtLayer, RequireJwtService, ResponseFuture};
+pub use future::ResponseFuture;
+pub use layer::{RequireJwtLayer, RequireJwtService};
 pub use principal::Principal;
 pub use rejection::AuthRejection;
 pub use view::HttpView;
