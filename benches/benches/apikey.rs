@@ -7,13 +7,14 @@
     clippy::unreachable
 )]
 
-use std::{future::Future, hint::black_box, time::Duration};
+use std::{future::Future, hint::black_box};
 
-use actix_web::dev::Service as _;
-use auth_benches::keys::{actix_app, axum_app, fixture};
+use auth_benches::{
+    harness::{actix_routes, axum_routes},
+    keys::{actix_app, axum_app, fixture},
+};
 use auth_core::request::StaticRequest;
 use criterion::{Criterion, criterion_group, criterion_main};
-use tower::ServiceExt;
 
 fn bench(c: &mut Criterion) {
     let tokio_rt = tokio::runtime::Builder::new_current_thread()
@@ -38,69 +39,37 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    let header = ("x-api-key", key.as_str());
     let app = axum_app(validator.clone());
-    let axum_request = |path: &str| {
-        http::Request::builder()
-            .uri(path)
-            .header("x-api-key", key.as_str())
-            .body(axum::body::Body::empty())
-            .unwrap()
-    };
-    for (name, path) in [
-        ("axum_bare", "/bare"),
-        ("axum_extractor", "/extractor"),
-        ("axum_guarded", "/guarded"),
-    ] {
-        let check = tokio_rt
-            .block_on(app.clone().oneshot(axum_request(path)))
-            .unwrap();
-        assert_eq!(check.status(), 200, "{name}");
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                black_box(
-                    tokio_rt
-                        .block_on(app.clone().oneshot(axum_request(path)))
-                        .unwrap(),
-                )
-            })
-        });
-    }
-
+    axum_routes(
+        &mut group,
+        &tokio_rt,
+        &app,
+        header,
+        &[
+            ("axum_bare", "/bare"),
+            ("axum_extractor", "/extractor"),
+            ("axum_guarded", "/guarded"),
+        ],
+    );
     let service = actix_rt.block_on(actix_web::test::init_service(actix_app(validator.clone())));
-    let actix_request = |path: &str| {
-        actix_web::test::TestRequest::get()
-            .uri(path)
-            .insert_header(("x-api-key", key.as_str()))
-            .to_request()
-    };
-    for (name, path) in [
-        ("actix_bare", "/bare"),
-        ("actix_extractor", "/extractor"),
-        ("actix_guarded", "/guarded"),
-    ] {
-        let check = actix_rt
-            .block_on(service.call(actix_request(path)))
-            .unwrap();
-        assert_eq!(check.status(), 200, "{name}");
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                black_box(
-                    actix_rt
-                        .block_on(service.call(actix_request(path)))
-                        .unwrap(),
-                )
-            })
-        });
-    }
+    actix_routes(
+        &mut group,
+        &actix_rt,
+        &service,
+        header,
+        &[
+            ("actix_bare", "/bare"),
+            ("actix_extractor", "/extractor"),
+            ("actix_guarded", "/guarded"),
+        ],
+    );
     group.finish();
 }
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(50);
+    config = auth_benches::harness::config();
     targets = bench
 }
 criterion_main!(benches);

@@ -5,13 +5,14 @@
 
 #![allow(missing_docs, clippy::expect_used, clippy::unwrap_used)]
 
-use std::{hint::black_box, time::Duration};
+use std::hint::black_box;
 
-use actix_web::dev::Service as _;
-use auth_benches::{Fixture, actix_app, axum_app};
+use auth_benches::{
+    Fixture, actix_app, axum_app,
+    harness::{actix_routes, axum_routes},
+};
 use auth_core::jwt::Algorithm;
 use criterion::{Criterion, criterion_group, criterion_main};
-use tower::ServiceExt;
 
 fn bench(c: &mut Criterion) {
     let tokio_rt = tokio::runtime::Builder::new_current_thread()
@@ -60,53 +61,25 @@ fn bench(c: &mut Criterion) {
             })
         });
 
+        let header = ("authorization", fx.authorization.as_str());
         let app = axum_app(fx.validator.clone());
-        let axum_request = |path: &str| {
-            http::Request::builder()
-                .uri(path)
-                .header("authorization", &fx.authorization)
-                .body(axum::body::Body::empty())
-                .unwrap()
-        };
-        for (name, path) in [("axum_bare", "/bare"), ("axum_require_jwt", "/me")] {
-            let check = tokio_rt
-                .block_on(app.clone().oneshot(axum_request(path)))
-                .unwrap();
-            assert_eq!(check.status(), 200, "{name}");
-            group.bench_function(name, |b| {
-                b.iter(|| {
-                    let response = tokio_rt
-                        .block_on(app.clone().oneshot(axum_request(path)))
-                        .unwrap();
-                    black_box(response)
-                })
-            });
-        }
-
+        axum_routes(
+            &mut group,
+            &tokio_rt,
+            &app,
+            header,
+            &[("axum_bare", "/bare"), ("axum_require_jwt", "/me")],
+        );
         let service = actix_rt.block_on(actix_web::test::init_service(actix_app(
             fx.validator.clone(),
         )));
-        let actix_request = |path: &str| {
-            actix_web::test::TestRequest::get()
-                .uri(path)
-                .insert_header(("authorization", fx.authorization.as_str()))
-                .to_request()
-        };
-        for (name, path) in [("actix_bare", "/bare"), ("actix_require_jwt", "/me")] {
-            let check = actix_rt
-                .block_on(service.call(actix_request(path)))
-                .unwrap();
-            assert_eq!(check.status(), 200, "{name}");
-            group.bench_function(name, |b| {
-                b.iter(|| {
-                    black_box(
-                        actix_rt
-                            .block_on(service.call(actix_request(path)))
-                            .unwrap(),
-                    )
-                })
-            });
-        }
+        actix_routes(
+            &mut group,
+            &actix_rt,
+            &service,
+            header,
+            &[("actix_bare", "/bare"), ("actix_require_jwt", "/me")],
+        );
         group.finish();
     }
 }
@@ -120,10 +93,7 @@ fn base64_decode(s: &str) -> Vec<u8> {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(50);
+    config = auth_benches::harness::config();
     targets = bench
 }
 criterion_main!(benches);

@@ -3,7 +3,7 @@
 
 #![allow(missing_docs, clippy::expect_used, clippy::unwrap_used)]
 
-use std::{hint::black_box, sync::Arc, time::Duration};
+use std::{hint::black_box, sync::Arc};
 
 use auth_core::{
     jwt::{Algorithm, JwtValidator},
@@ -79,10 +79,7 @@ fn bench(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(50);
+    config = auth_benches::harness::config();
     targets = bench
 }
 criterion_main!(benches);

@@ -276,3 +276,74 @@ pub mod keys {
             )
     }
 }
+
+/// What every bench file shares: the criterion configuration, and timing requests to routes
+/// through axum (tower `oneshot`) and actix-web (an initialised service), each checked to
+/// answer 200 first.
+pub mod harness {
+    use std::{hint::black_box, time::Duration};
+
+    use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
+    use tower::ServiceExt;
+
+    /// One configuration for all bench files: short warm-up, 3 s, 50 samples.
+    pub fn config() -> Criterion {
+        Criterion::default()
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3))
+            .sample_size(50)
+    }
+
+    /// Bench each `(name, path)` of `app`, with `header` on every request.
+    pub fn axum_routes(
+        group: &mut BenchmarkGroup<'_, WallTime>,
+        rt: &tokio::runtime::Runtime,
+        app: &axum::Router,
+        header: (&str, &str),
+        routes: &[(&str, &str)],
+    ) {
+        let request = |path: &str| {
+            http::Request::builder()
+                .uri(path)
+                .header(header.0, header.1)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        for &(name, path) in routes {
+            let check = rt.block_on(app.clone().oneshot(request(path))).unwrap();
+            assert_eq!(check.status(), 200, "{name}");
+            group.bench_function(name, |b| {
+                b.iter(|| black_box(rt.block_on(app.clone().oneshot(request(path))).unwrap()))
+            });
+        }
+    }
+
+    /// Bench each `(name, path)` of an initialised actix-web `service`.
+    pub fn actix_routes<S, B>(
+        group: &mut BenchmarkGroup<'_, WallTime>,
+        system: &actix_web::rt::SystemRunner,
+        service: &S,
+        header: (&str, &str),
+        routes: &[(&str, &str)],
+    ) where
+        S: actix_web::dev::Service<
+                actix_http::Request,
+                Response = actix_web::dev::ServiceResponse<B>,
+                Error = actix_web::Error,
+            >,
+    {
+        let request = |path: &str| {
+            actix_web::test::TestRequest::get()
+                .uri(path)
+                .insert_header((header.0, header.1))
+                .to_request()
+        };
+        for &(name, path) in routes {
+            let check = system.block_on(service.call(request(path))).unwrap();
+            assert_eq!(check.status(), 200, "{name}");
+            group.bench_function(name, |b| {
+                b.iter(|| black_box(system.block_on(service.call(request(path))).unwrap()))
+            });
+        }
+    }
+}

@@ -23,17 +23,24 @@ impl Write for Capture {
     }
 }
 
-#[test]
-fn no_token_reaches_the_logs() {
-    let fx = Fixture::new();
+/// Everything logged, at every level, while `f` runs.
+fn capture(f: impl FnOnce()) -> String {
     let capture = Capture::default();
     let writer = capture.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
         .with_writer(move || writer.clone())
         .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    let bytes = capture.0.lock().unwrap().clone();
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn no_token_reaches_the_logs() {
+    let fx = Fixture::new();
     let table = cases(&fx);
-    tracing::subscriber::with_default(subscriber, || {
+    let logs = capture(|| {
         for case in &table {
             let mut req = StaticRequest::new();
             for (k, v) in &case.request.headers {
@@ -47,7 +54,6 @@ fn no_token_reaches_the_logs() {
             }
         }
     });
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(
         logs.contains("request rejected"),
         "the capture saw no rejection: {logs}"
@@ -68,17 +74,11 @@ fn no_token_reaches_the_logs() {
 fn no_api_key_reaches_the_logs() {
     use auth_tests::keys::{KeyFixture, key_cases};
     let fx = KeyFixture::new();
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
     let table = key_cases(&fx);
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    tracing::subscriber::with_default(subscriber, || {
+    let logs = capture(|| {
         for case in &table {
             let mut req = StaticRequest::new();
             for (k, v) in &case.request.headers {
@@ -89,7 +89,6 @@ fn no_api_key_reaches_the_logs() {
             }
         }
     });
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(
         logs.contains("revoked API key presented"),
         "the capture saw no key event: {logs}"
