@@ -34,11 +34,11 @@ impl<C: DeserializeOwned + 'static> FromRequest for Principal<C> {
             let keys = registered::<ApiKeyValidator>(req)?;
             let presented =
                 principal::read::<C, _>(&jwt, &keys, &ActixView(req)).map_err(AuthRejection)?;
-            Ok((keys, presented))
+            Ok((jwt, keys, presented))
         });
         Box::pin(async move {
-            let (keys, presented) = read?;
-            principal::finish(&keys, presented)
+            let (jwt, keys, presented) = read?;
+            principal::finish(&jwt, &keys, presented)
                 .await
                 .map(Principal)
                 .map_err(AuthRejection)

@@ -38,7 +38,7 @@ where
         let keys = ApiKeyValidator::from_ref(state);
         let presented = principal::read::<C, _>(&jwt, &keys, &HttpView::from_parts(parts))
             .map_err(AuthRejection)?;
-        principal::finish(&keys, presented)
+        principal::finish(&jwt, &keys, presented)
             .await
             .map(Principal)
             .map_err(AuthRejection)

@@ -121,6 +121,11 @@ pub enum TokenError {
     /// The claims do not fit the application's claims type.
     #[error("the token claims do not have the expected shape")]
     ClaimsShape,
+    /// The keys that would verify the token are not available (a remote key set not
+    /// fetched yet, or past its stale limit): answered 503, not 401, since the token may
+    /// well be good.
+    #[error("the keys to verify the token are unavailable")]
+    KeysUnavailable,
 }
 
 /// Why an API key was refused (401 `invalid_key`). Callers get one answer for all of
@@ -209,6 +214,9 @@ pub enum ConfigError {
     /// The token size limit is zero.
     #[error("the maximum token length must be positive")]
     ZeroTokenLimit,
+    /// The issuer routes are not usable.
+    #[error("issuer routes: {0}")]
+    Routes(&'static str),
     /// A token source name that cannot be a header, cookie or query parameter name.
     #[error("a token source name is empty or contains characters that are not allowed")]
     BadSourceName,
@@ -247,7 +255,10 @@ pub enum AuthError {
 
 impl From<TokenError> for AuthError {
     fn from(e: TokenError) -> Self {
-        AuthError::InvalidToken(e)
+        match e {
+            TokenError::KeysUnavailable => AuthError::Unavailable,
+            e => AuthError::InvalidToken(e),
+        }
     }
 }
 
@@ -307,7 +318,7 @@ impl AuthError {
             },
             // One answer for every reason: the caller learns nothing about which keys exist.
             AuthError::InvalidKey(_) => "the API key is not valid".into(),
-            AuthError::Unavailable => "the credential store is unavailable; retry later".into(),
+            AuthError::Unavailable => "credentials cannot be checked right now; retry later".into(),
             AuthError::Misconfigured(_) => "the server is not configured correctly".into(),
         }
     }

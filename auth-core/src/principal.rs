@@ -41,6 +41,9 @@ pub enum Presented<C> {
     User(Claims<C>),
     /// A well-formed key, still to be looked up with [`finish`].
     Key(PresentedKey),
+    /// A token whose key id the remote key set does not hold (yet): verified by [`finish`]
+    /// after a refetch.
+    Refetch(String),
 }
 
 /// Read the request's credential: the synchronous half, which holds the request.
@@ -58,6 +61,10 @@ pub fn read<C: DeserializeOwned, R: RequestView>(
         (Some(key), _) => Ok(Presented::Key(key)),
         (None, Ok(Some(claims))) => Ok(Presented::User(claims)),
         (None, Ok(None)) => Err(jwt.reject(&AuthError::MissingEither)),
+        (None, Err(e)) if jwt.may_refetch(&e) => match jwt.token(req) {
+            Some(token) => Ok(Presented::Refetch(token)),
+            None => Err(jwt.reject(&e)),
+        },
         (None, Err(e)) => Err(jwt.reject(&e)),
     }
 }
@@ -69,13 +76,20 @@ fn has_bearer<R: RequestView>(req: &R) -> bool {
     })
 }
 
-/// Finish what [`read`] found: the asynchronous half (the key store lookup).
-pub async fn finish<C>(
+/// Finish what [`read`] found: the asynchronous half (the key store lookup, or the
+/// refetch of a remote key set).
+pub async fn finish<C: DeserializeOwned>(
+    jwt: &JwtValidator,
     keys: &ApiKeyValidator,
     presented: Presented<C>,
 ) -> Result<Principal<C>, Rejection> {
     match presented {
         Presented::User(claims) => Ok(Principal::User(claims)),
+        Presented::Refetch(token) => jwt
+            .verify_claims_refetching(&token)
+            .await
+            .map(Principal::User)
+            .map_err(|e| jwt.reject(&e)),
         Presented::Key(key) => keys
             .verify_presented(&key)
             .await
@@ -128,7 +142,7 @@ mod tests {
             .build()
             .map_err(|_| fx.jwt.reject(&AuthError::Misconfigured("runtime")))?;
         let presented = read::<NoClaims, _>(&fx.jwt, &fx.keys, &req)?;
-        rt.block_on(finish(&fx.keys, presented))
+        rt.block_on(finish(&fx.jwt, &fx.keys, presented))
     }
 
     #[test]

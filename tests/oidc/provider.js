@@ -7,6 +7,13 @@
 // Signing keys are generated at start: one RS256 and one ES256 key. Access tokens are RFC
 // 9068 JWTs for a resource indicator: `urn:api:rs256` gets an RS256 token, `urn:api:es256`
 // an ES256 one, with the resource as the audience.
+//
+// Key rotation, driven by the tests (this server listens on 127.0.0.1 only):
+// - `POST /__test/rotate` adds a new RS256 and ES256 key pair in front (new tokens are signed
+//   with them) and keeps the old ones published;
+// - `POST /__test/retire` withdraws every key but the newest pair.
+// Each rebuilds the Provider around the new key list (oidc-provider reads `jwks` once);
+// the HTTP server stays, so the issuer and port do not change.
 import { generateKeyPair, exportJWK } from 'jose';
 import Provider from 'oidc-provider';
 
@@ -17,7 +24,8 @@ async function key(alg, kid) {
   return { ...(await exportJWK(privateKey)), alg, use: 'sig', kid };
 }
 
-const keys = [await key('RS256', 'rs-1'), await key('ES256', 'es-1')];
+let generation = 1;
+let keys = [await key('RS256', 'rs-1'), await key('ES256', 'es-1')];
 
 const configuration = {
   jwks: { keys },
@@ -59,10 +67,31 @@ const configuration = {
 // The issuer needs the port, so bind first, then build the provider around the server.
 import http from 'node:http';
 const server = http.createServer();
+let handler;
+server.on('request', async (req, res) => {
+  if (req.method === 'POST' && (req.url === '/__test/rotate' || req.url === '/__test/retire')) {
+    if (req.url === '/__test/rotate') {
+      generation += 1;
+      keys = [await key('RS256', `rs-${generation}`), await key('ES256', `es-${generation}`), ...keys];
+    } else {
+      keys = keys.slice(0, 2);
+    }
+    handler = build();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ kids: keys.map((k) => k.kid) }));
+    return;
+  }
+  handler(req, res);
+});
+
+let issuer;
+function build() {
+  return new Provider(issuer, { ...configuration, jwks: { keys } }).callback();
+}
+
 server.listen(port, '127.0.0.1', () => {
-  const issuer = `http://127.0.0.1:${server.address().port}`;
-  const provider = new Provider(issuer, configuration);
-  server.on('request', provider.callback());
+  issuer = `http://127.0.0.1:${server.address().port}`;
+  handler = build();
   process.stdout.write(`READY ${issuer}\n`);
 });
 

@@ -13,7 +13,9 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 pub mod cases;
+pub mod jwks_server;
 pub mod keys;
+pub mod logcap;
 pub mod oidc;
 
 use auth_core::{
@@ -149,15 +151,19 @@ pub async fn call_axum(app: &axum::Router, req: &TestRequest) -> TestResponse {
     }
     let request = builder.body(axum::body::Body::empty()).expect("request");
     let response = app.clone().oneshot(request).await.expect("infallible");
-    let header = |name| {
-        response
-            .headers()
-            .get(name)
-            .map(|v| v.to_str().unwrap_or("<not ascii>").to_owned())
+    let (status, www_authenticate, content_type) = {
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap_or("<not ascii>").to_owned())
+        };
+        (
+            response.status().as_u16(),
+            header(http::header::WWW_AUTHENTICATE),
+            header(http::header::CONTENT_TYPE),
+        )
     };
-    let status = response.status().as_u16();
-    let www_authenticate = header(http::header::WWW_AUTHENTICATE);
-    let content_type = header(http::header::CONTENT_TYPE);
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .expect("body");

@@ -114,6 +114,50 @@ impl OidcProvider {
     }
 }
 
+impl OidcProvider {
+    /// Add a new RS256 + ES256 key pair in front (new tokens are signed with it), keeping
+    /// the old keys published; returns the published key ids, newest first.
+    pub async fn rotate_keys(&self) -> Vec<String> {
+        self.admin("rotate").await
+    }
+
+    /// Withdraw every key but the newest pair; returns the published key ids.
+    pub async fn retire_old_keys(&self) -> Vec<String> {
+        self.admin("retire").await
+    }
+
+    async fn admin(&self, action: &str) -> Vec<String> {
+        let response = reqwest::Client::new()
+            .post(format!("{}/__test/{action}", self.issuer))
+            .send()
+            .await
+            .expect("provider admin request");
+        assert!(
+            response.status().is_success(),
+            "{action}: {}",
+            response.status()
+        );
+        let body: serde_json::Value = response.json().await.expect("admin response");
+        body["kids"]
+            .as_array()
+            .expect("kids")
+            .iter()
+            .filter_map(|k| k.as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// The `kid` in a token's header (no verification: for assertions only).
+pub fn kid_of(token: &str) -> Option<String> {
+    use base64::Engine;
+    let header = token.split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    value["kid"].as_str().map(str::to_owned)
+}
+
 impl Drop for OidcProvider {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -2,8 +2,10 @@
 //! discovery document and JWKS configure a validator, and the RS256 and ES256 access tokens
 //! it issues (RFC 9068, `typ: at+jwt`) pass through both adapters.
 //!
-//! Keys are read once from the provider's JWKS here; fetching and refreshing them at run time
-//! (JWKS URLs, discovery, rotation) is the remote-keys work that builds on this harness.
+//! The second test configures the validator through discovery alone (a `RemoteKeySet` with
+//! its background refresher and the verified-token cache), then rotates the provider's
+//! signing keys: new tokens validate without restart, old ones keep working until their
+//! keys leave the provider's JWKS.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
@@ -106,4 +108,84 @@ async fn a_validator_without_the_typ_rule_still_refuses_a_foreign_issuer() {
         validator.verify(&token).err(),
         Some(auth_core::error::TokenError::Issuer)
     );
+}
+
+#[actix_web::test]
+async fn discovered_keys_follow_the_providers_rotation() {
+    use std::time::Duration;
+
+    use auth_core::{
+        jwt::Algorithm,
+        remote::{FetchPolicy, KeySource, RefreshPolicy, RemoteKeySet, ReqwestFetch},
+    };
+    use auth_tests::{jwks_server::both, oidc::kid_of};
+
+    let provider = OidcProvider::start();
+    let fetch = ReqwestFetch::new(FetchPolicy {
+        allow_http_loopback: true,
+        ..FetchPolicy::default()
+    })
+    .unwrap();
+    // Scheduled refreshes every 300 ms, so that withdrawn keys leave quickly.
+    let policy =
+        RefreshPolicy::default().ages(Duration::from_millis(300), Duration::from_millis(300));
+    let set = RemoteKeySet::load(
+        KeySource::Discovery(provider.issuer.clone()),
+        std::sync::Arc::new(fetch),
+        policy,
+    )
+    .await
+    .expect("discovery and keys");
+    let refresher = set.spawn_refresher().unwrap();
+    let validator = JwtValidator::builder()
+        .remote_keys(set)
+        .algorithms([Algorithm::RS256, Algorithm::ES256])
+        .issuer(provider.issuer.clone())
+        .audience("urn:api:rs256")
+        .audience("urn:api:es256")
+        .require_typ("at+jwt")
+        .realm(auth_tests::REALM)
+        .cache_verified(1000)
+        .build()
+        .unwrap();
+    let app = both(validator.clone()).await;
+    let resources = ["urn:api:rs256", "urn:api:es256"];
+
+    let mut old = Vec::new();
+    for resource in resources {
+        let token = provider.client_credentials_token(resource, "read").await;
+        assert_eq!(app.status(&token).await, 200, "{resource}");
+        old.push(token);
+    }
+    assert_eq!(validator.cached_tokens(), 2);
+
+    // Rotation: new tokens are signed with new kids, unknown to the key set until the
+    // first of them makes it refetch; old tokens keep working.
+    let kids = provider.rotate_keys().await;
+    assert_eq!(kids.len(), 4, "{kids:?}");
+    let mut new = Vec::new();
+    for resource in resources {
+        let token = provider.client_credentials_token(resource, "read").await;
+        let kid = kid_of(&token).unwrap();
+        assert!(
+            kids[..2].contains(&kid),
+            "{resource} signed with {kid}, not a new key"
+        );
+        assert_eq!(app.status(&token).await, 200, "new {resource} token");
+        new.push(token);
+    }
+    for token in &old {
+        assert_eq!(app.status(token).await, 200, "old token after rotation");
+    }
+
+    // The old keys leave the provider's JWKS: once the refresher has seen it, old tokens
+    // (cached ones included) are refused; new ones still pass.
+    provider.retire_old_keys().await;
+    for token in &old {
+        app.until(token, 401, Duration::from_secs(5)).await;
+    }
+    for token in &new {
+        assert_eq!(app.status(token).await, 200);
+    }
+    refresher.abort();
 }

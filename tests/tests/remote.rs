@@ -195,7 +195,7 @@ async fn remote_keys_through_both_adapters_and_kid_misses_refetch_once() {
 
     use auth_core::{
         jwt::Algorithm,
-        remote::{RefreshPolicy, RemoteKeySet},
+        remote::{KeySource, RefreshPolicy, RemoteKeySet},
         test_util::{TestKey, TokenBuilder},
     };
     use auth_tests::{
@@ -217,11 +217,8 @@ async fn remote_keys_through_both_adapters_and_kid_misses_refetch_once() {
     ))
     .await;
     let fetch = Arc::new(ReqwestFetch::new(dev_policy()).unwrap());
-    let policy = RefreshPolicy {
-        kid_miss_cooldown: Duration::from_secs(3600),
-        ..RefreshPolicy::default()
-    };
-    let set = RemoteKeySet::load(format!("{base}/jwks"), fetch, policy)
+    let policy = RefreshPolicy::default().kid_miss_cooldown(Duration::from_secs(3600));
+    let set = RemoteKeySet::load(KeySource::Jwks(format!("{base}/jwks")), fetch, policy)
         .await
         .unwrap();
     let validator = JwtValidator::builder()

@@ -37,6 +37,21 @@ pub struct JwtKey {
     kid: Option<String>,
     alg: Algorithm,
     material: Material,
+    /// Identifies the key material and algorithm (not the kid), so that a key fetched
+    /// again is recognised as the same key: the verified-token cache drops entries whose
+    /// key has left the set.
+    fingerprint: [u8; 16],
+}
+
+/// The first 16 bytes of SHA-256 over the algorithm name and `material`.
+fn fingerprint(alg: Algorithm, material: &[u8]) -> [u8; 16] {
+    let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    ctx.update(alg.as_str().as_bytes());
+    ctx.update(&[0]);
+    ctx.update(material);
+    let mut out = [0; 16];
+    out.copy_from_slice(&ctx.finish().as_ref()[..16]);
+    out
 }
 
 // The HMAC variant is large (aws-lc keeps precomputed pads), but keys are few and live in
@@ -109,10 +124,14 @@ impl JwtKey {
     pub fn hmac(alg: Algorithm, secret: impl AsRef<[u8]>) -> Result<JwtKey, ConfigError> {
         let secret = secret.as_ref();
         let hmac_alg = check_hmac_secret(alg, secret)?;
+        let key = hmac::Key::new(hmac_alg, secret);
+        // Keyed by the secret itself, so the fingerprint reveals nothing about it.
+        let tag = hmac::sign(&key, b"auth-core key fingerprint");
         Ok(JwtKey {
             kid: None,
             alg,
-            material: Material::Hmac(hmac::Key::new(hmac_alg, secret)),
+            material: Material::Hmac(key),
+            fingerprint: fingerprint(alg, tag.as_ref()),
         })
     }
 
@@ -164,6 +183,7 @@ impl JwtKey {
             kid: None,
             alg,
             material: Material::Public(key),
+            fingerprint: fingerprint(alg, der.as_ref()),
         })
     }
 
@@ -214,6 +234,12 @@ impl JwtKey {
     /// The key id, if any.
     pub fn kid(&self) -> Option<&str> {
         self.kid.as_deref()
+    }
+
+    /// Identifies the algorithm and key material (not the kid): equal for the same key
+    /// parsed twice, as when a key set is fetched again.
+    pub fn fingerprint(&self) -> [u8; 16] {
+        self.fingerprint
     }
 
     /// Whether `signature` is valid for `message` under this key: the raw primitive, with

@@ -3,6 +3,7 @@
 
 mod algorithm;
 mod builder;
+mod cache;
 mod claims;
 mod guard;
 mod header;

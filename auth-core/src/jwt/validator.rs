@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 
 use super::{
     algorithm::Algorithm,
+    cache::{self, VerifiedCache},
     claims::{self, Claims, NoClaims, Recorded},
     header::Header,
     key::JwtKey,
@@ -93,8 +94,23 @@ impl RegisteredClaim {
 /// - Issuers match byte for byte. A token with `aud` is refused unless an accepted audience
 ///   is configured and present (RFC 7519 §4.1.3).
 /// - Duplicate JSON members and registered claims of the wrong type are refused.
-/// - A token without `kid` is tried against every key bound to its algorithm; a token with a
-///   `kid` only against the key with that id and algorithm.
+/// - A token without `kid` is tried against every key bound to its algorithm (static and
+///   remote alike); a token with a `kid` only against the key with that id and algorithm.
+///
+/// # Remote keys, several issuers, the verified-token cache
+///
+/// - [`remote_keys`](super::JwtValidatorBuilder::remote_keys) adds a provider's key set
+///   ([`RemoteKeySet`](crate::remote::RemoteKeySet)); the request path reads it from a
+///   lock-free snapshot. A token with an unknown `kid` makes the `_async` methods refetch
+///   (single-flight, rate-limited) and try once more; a set with no usable keys answers
+///   503.
+/// - [`route_issuer`](super::JwtValidatorBuilder::route_issuer) combines validators, one
+///   per issuer, each with its own keys, audiences and algorithms: the token's `iss` (read
+///   before verification, only to choose) picks one of the configured issuers, and that
+///   validator decides. Any other `iss` is refused.
+/// - [`cache_verified`](super::JwtValidatorBuilder::cache_verified) keeps tokens whose
+///   signature was checked, keyed by SHA-256 of the token, each no longer than its `exp`
+///   and only while its key is in the set; claims are checked again on every use.
 #[derive(Clone)]
 pub struct JwtValidator {
     pub(super) inner: Arc<Inner>,
@@ -113,6 +129,9 @@ pub(super) struct Inner {
     pub(super) max_len: usize,
     pub(super) sources: Vec<TokenSource>,
     pub(super) renderer: Renderer,
+    /// Validators by issuer: when not empty, the token's `iss` picks one, which decides.
+    pub(super) routes: Vec<(String, JwtValidator)>,
+    pub(super) cache: Option<VerifiedCache>,
 }
 
 impl fmt::Debug for JwtValidator {
@@ -129,6 +148,8 @@ impl fmt::Debug for JwtValidator {
             .field("max_len", &i.max_len)
             .field("sources", &i.sources)
             .field("renderer", &i.renderer)
+            .field("routes", &i.routes)
+            .field("cache", &i.cache)
             .finish()
     }
 }
@@ -205,13 +226,17 @@ impl JwtValidator {
 
     /// [`verify`](Self::verify) as if the time were `now` (seconds since the epoch).
     pub fn verify_at(&self, token: &str, now: i64) -> Result<VerifiedJwt, TokenError> {
-        let payload = self.verify_jws(token)?;
-        let (recorded, NoClaims) = claims::parse::<NoClaims>(&payload)?;
-        self.check_claims(&recorded, now)?;
-        Ok(VerifiedJwt {
-            registered: recorded.registered,
-            scopes: recorded.scopes,
-            payload,
+        if !self.inner.routes.is_empty() {
+            return self.route(token)?.verify_at(token, now);
+        }
+        self.with_payload(token, |payload| {
+            let (recorded, NoClaims) = claims::parse::<NoClaims>(payload)?;
+            self.check_claims(&recorded, now)?;
+            Ok(VerifiedJwt {
+                registered: recorded.registered,
+                scopes: recorded.scopes,
+                payload: payload.to_vec(),
+            })
         })
     }
 
@@ -227,6 +252,9 @@ impl JwtValidator {
         token: &str,
         now: i64,
     ) -> Result<Claims<C>, TokenError> {
+        if !self.inner.routes.is_empty() {
+            return self.route(token)?.verify_claims_at(token, now);
+        }
         self.with_payload(token, |payload| {
             let (recorded, custom) = claims::parse::<C>(payload)?;
             self.check_claims(&recorded, now)?;
@@ -242,15 +270,100 @@ impl JwtValidator {
     /// decoded payload, which need not be JSON. No claim is checked: use
     /// [`verify`](Self::verify) for JWTs.
     pub fn verify_jws(&self, token: &str) -> Result<Vec<u8>, TokenError> {
+        if !self.inner.routes.is_empty() {
+            return self.route(token)?.verify_jws(token);
+        }
         self.with_payload(token, |payload| Ok(payload.to_vec()))
     }
 
-    /// Verify the JWS layer, then hand the decoded payload to `f` (from a stack buffer when
-    /// it is small).
+    /// The validator for the token's issuer (itself when it has no routes). The `iss` is
+    /// read before the signature is checked, only to choose among configured issuers; the
+    /// chosen validator then checks everything, `iss` included.
+    fn route(&self, token: &str) -> Result<&JwtValidator, TokenError> {
+        #[derive(serde::Deserialize)]
+        struct Peek<'a> {
+            #[serde(borrow)]
+            iss: Option<std::borrow::Cow<'a, str>>,
+        }
+        let inner = &*self.inner;
+        if inner.routes.is_empty() {
+            return Ok(self);
+        }
+        if token.len() > inner.max_len {
+            return Err(TokenError::TooLarge);
+        }
+        let mut parts = token.split('.');
+        let (Some(_), Some(payload_b64), Some(_), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenError::Malformed);
+        };
+        with_decoded::<PAYLOAD_BUF, _>(payload_b64, |payload| {
+            let peek: Peek<'_> = serde_json::from_slice(payload).map_err(|_| TokenError::Claims)?;
+            let iss = peek.iss.ok_or(TokenError::MissingClaim)?;
+            inner
+                .routes
+                .iter()
+                .find(|(i, _)| *i == iss)
+                .map(|(_, v)| v)
+                .ok_or(TokenError::Issuer)
+        })
+    }
+
+    /// Verify the JWS layer, then hand the decoded payload to `f`: through the
+    /// verified-token cache when it is on.
     fn with_payload<T>(
         &self,
         token: &str,
         f: impl FnOnce(&[u8]) -> Result<T, TokenError>,
+    ) -> Result<T, TokenError> {
+        let Some(cache) = &self.inner.cache else {
+            return self.verify_payload(token, |_, payload| f(payload));
+        };
+        if token.len() > self.inner.max_len {
+            return Err(TokenError::TooLarge);
+        }
+        let digest = cache::digest(token);
+        if let Some(entry) = cache.get(&digest) {
+            let live = entry.exp.is_none_or(|exp| crate::clock::now() < exp);
+            if live && self.holds_key(&entry.key) {
+                return f(&entry.payload);
+            }
+            cache.remove(&digest);
+        }
+        let mut verified = None;
+        let out = self.verify_payload(token, |key, payload| {
+            let out = f(payload)?;
+            verified = Some(cache::Entry::new(payload, key.fingerprint()));
+            Ok(out)
+        })?;
+        if let Some(entry) = verified.filter(|e| e.exp.is_none_or(|exp| crate::clock::now() < exp))
+        {
+            cache.insert(digest, entry);
+        }
+        Ok(out)
+    }
+
+    /// Whether a key with this fingerprint is among the keys in force.
+    fn holds_key(&self, fingerprint: &[u8; 16]) -> bool {
+        let inner = &*self.inner;
+        inner.keys.iter().any(|k| k.fingerprint() == *fingerprint)
+            || inner.remote.as_ref().is_some_and(|r| {
+                let snapshot = r.snapshot();
+                snapshot.usable()
+                    && snapshot
+                        .keys
+                        .iter()
+                        .any(|k| k.fingerprint() == *fingerprint)
+            })
+    }
+
+    /// Verify the JWS layer, then hand the verifying key and the decoded payload to `f`
+    /// (from a stack buffer when it is small).
+    fn verify_payload<T>(
+        &self,
+        token: &str,
+        f: impl FnOnce(&JwtKey, &[u8]) -> Result<T, TokenError>,
     ) -> Result<T, TokenError> {
         let inner = &*self.inner;
         if token.len() > inner.max_len {
@@ -282,9 +395,11 @@ impl JwtValidator {
                 }
             }
             let kid = header.kid.as_deref();
-            // Remote keys are read from a lock-free snapshot, held for this verification.
+            // Remote keys are read from a lock-free snapshot, held for this verification;
+            // keys past the stale limit (or not fetched yet) are not used.
             let snapshot = inner.remote.as_ref().map(|r| r.snapshot());
-            let remote_keys = snapshot.as_ref().map_or(&[][..], |s| s.keys.as_slice());
+            let usable = snapshot.as_ref().filter(|s| s.usable());
+            let remote_keys = usable.map_or(&[][..], |s| s.keys.as_slice());
             let mut candidates = inner
                 .keys
                 .iter()
@@ -292,18 +407,20 @@ impl JwtValidator {
                 .filter(|k| k.algorithm() == alg && (kid.is_none() || k.kid() == kid))
                 .peekable();
             if candidates.peek().is_none() {
-                return Err(TokenError::UnknownKey);
+                return Err(if snapshot.is_some() && usable.is_none() {
+                    TokenError::KeysUnavailable
+                } else {
+                    TokenError::UnknownKey
+                });
             }
             let signing_input = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
-            with_decoded::<SIGNATURE_BUF, ()>(sig_b64, |signature| {
-                if candidates.any(|k| k.verify_signature(signing_input, signature)) {
-                    Ok(())
-                } else {
-                    Err(TokenError::Signature)
-                }
+            let key = with_decoded::<SIGNATURE_BUF, &JwtKey>(sig_b64, |signature| {
+                candidates
+                    .find(|k| k.verify_signature(signing_input, signature))
+                    .ok_or(TokenError::Signature)
             })?;
             // The signature is good: only now is the payload decoded and parsed.
-            with_decoded::<PAYLOAD_BUF, T>(payload_b64, f)
+            with_decoded::<PAYLOAD_BUF, T>(payload_b64, |payload| f(key, payload))
         })
     }
 
@@ -385,8 +502,7 @@ impl JwtValidator {
         req: &R,
     ) -> Result<Option<Claims<C>>, AuthError> {
         match self.authenticate_claims::<C, R>(req) {
-            Err(AuthError::InvalidToken(TokenError::UnknownKey)) if self.inner.remote.is_some() => {
-            }
+            Err(e) if self.may_refetch(&e) => {}
             other => return other,
         }
         self.retry_after_refresh(req, |token| self.verify_claims(token))
@@ -401,8 +517,7 @@ impl JwtValidator {
         scopes: Option<&ScopeRequirement>,
     ) -> Result<VerifiedJwt, AuthError> {
         match self.require(req, scopes) {
-            Err(AuthError::InvalidToken(TokenError::UnknownKey)) if self.inner.remote.is_some() => {
-            }
+            Err(e) if self.may_refetch(&e) => {}
             other => return other,
         }
         let jwt = self
@@ -413,30 +528,70 @@ impl JwtValidator {
         Ok(jwt)
     }
 
-    /// Refetch the remote key set (single-flight, cool-down) and verify the request's token
-    /// once more; the token is copied so the request is not needed across the fetch.
+    /// Whether `e` may go away after a refetch of a remote key set: an unknown key id, or
+    /// keys not usable yet.
+    pub fn may_refetch(&self, e: &AuthError) -> bool {
+        matches!(
+            e,
+            AuthError::InvalidToken(TokenError::UnknownKey) | AuthError::Unavailable
+        ) && self.has_remote_keys()
+    }
+
+    /// Refetch the remote key set (single-flight, cool-down) of the request's token issuer
+    /// and verify the token once more; the token is copied so the request is not needed
+    /// across the fetch.
     async fn retry_after_refresh<R: RequestView, T>(
         &self,
         req: &R,
         verify: impl FnOnce(&str) -> Result<T, TokenError>,
     ) -> Result<Option<T>, AuthError> {
-        let unknown = AuthError::InvalidToken(TokenError::UnknownKey);
-        let (Some(remote), Some(bearer)) =
-            (&self.inner.remote, find_bearer(req, &self.inner.sources)?)
-        else {
-            return Err(unknown);
+        let Some(bearer) = find_bearer(req, &self.inner.sources)? else {
+            return Err(AuthError::MissingCredential(Scheme::Bearer));
         };
         let token = bearer.token.to_owned();
-        let remote = Arc::clone(remote);
-        if remote.refresh_for_unknown_kid().await.is_err() {
-            return Err(unknown);
-        }
-        verify(&token).map(Some).map_err(AuthError::InvalidToken)
+        self.refetch_for(&token).await?;
+        verify(&token).map(Some).map_err(AuthError::from)
+    }
+
+    /// The bearer token `req` carries through the configured sources, if exactly one.
+    pub fn token<R: RequestView>(&self, req: &R) -> Option<String> {
+        find_bearer(req, &self.inner.sources)
+            .ok()
+            .flatten()
+            .map(|b| b.token.to_owned())
+    }
+
+    /// Refetch the key set that would verify `token` (at most once per cool-down).
+    async fn refetch_for(&self, token: &str) -> Result<(), AuthError> {
+        let target = self.route(token)?;
+        let Some(remote) = target.inner.remote.clone() else {
+            return Err(AuthError::InvalidToken(TokenError::UnknownKey));
+        };
+        // Whether or not a fetch happened (it may be cooling down), the caller verifies
+        // against the keys now in force.
+        let _ = remote.refresh_for_unknown_kid().await;
+        Ok(())
+    }
+
+    /// [`verify_claims`](Self::verify_claims) after a refetch of the remote key set (single
+    /// flight, cool-down): for a token that failed with an error for which
+    /// [`may_refetch`](Self::may_refetch) holds.
+    pub async fn verify_claims_refetching<C: DeserializeOwned>(
+        &self,
+        token: &str,
+    ) -> Result<Claims<C>, AuthError> {
+        self.refetch_for(token).await?;
+        self.verify_claims(token).map_err(AuthError::from)
     }
 
     /// Whether this validator reads keys from a remote set (whose misses may need a fetch).
     pub fn has_remote_keys(&self) -> bool {
-        self.inner.remote.is_some()
+        self.inner.remote.is_some() || self.inner.routes.iter().any(|(_, v)| v.has_remote_keys())
+    }
+
+    /// How many verified tokens the cache holds (0 when it is off).
+    pub fn cached_tokens(&self) -> usize {
+        self.inner.cache.as_ref().map_or(0, VerifiedCache::len)
     }
 
     fn authenticate_with<R: RequestView, T>(
@@ -452,7 +607,7 @@ impl JwtValidator {
             // token (401); the grammar check runs only now, off the hot path.
             match bearer.grammar_error() {
                 Some(grammar) => AuthError::InvalidRequest(Scheme::Bearer, grammar),
-                None => AuthError::InvalidToken(e),
+                None => AuthError::from(e),
             }
         })
     }
@@ -539,6 +694,124 @@ mod tests {
     }
 
     const H: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+
+    fn hs256_with(secret: &[u8], claims: &str) -> String {
+        use aws_lc_rs::hmac;
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(H),
+            URL_SAFE_NO_PAD.encode(claims)
+        );
+        let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), input.as_bytes());
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+    }
+
+    #[test]
+    fn issuer_routes_pick_the_issuers_own_policy() -> Result<(), ConfigError> {
+        const OTHER: &[u8] = b"another-secret-of-enough-length!";
+        let b = JwtValidator::builder()
+            .key(JwtKey::hmac(Algorithm::HS256, OTHER)?)
+            .issuer("b")
+            .audience("aud-b")
+            .build()?;
+        let v = JwtValidator::builder()
+            .route_issuer(validator()?)
+            .route_issuer(b)
+            .build()?;
+        let exp = crate::clock::now() + 600;
+        let claims =
+            |iss: &str, aud: &str| format!(r#"{{"iss":"{iss}","aud":"{aud}","exp":{exp}}}"#);
+        assert!(v.verify(&hs256(H, &claims("iss", "aud"))).is_ok());
+        assert!(v.verify(&hs256_with(OTHER, &claims("b", "aud-b"))).is_ok());
+        // Each issuer's keys and audiences only.
+        assert_eq!(
+            v.verify(&hs256_with(OTHER, &claims("iss", "aud"))).err(),
+            Some(TokenError::Signature)
+        );
+        assert_eq!(
+            v.verify(&hs256_with(OTHER, &claims("b", "aud"))).err(),
+            Some(TokenError::Audience)
+        );
+        assert_eq!(
+            v.verify(&hs256(H, &claims("c", "aud"))).err(),
+            Some(TokenError::Issuer)
+        );
+        assert_eq!(
+            v.verify(&hs256(H, &format!(r#"{{"aud":"aud","exp":{exp}}}"#)))
+                .err(),
+            Some(TokenError::MissingClaim)
+        );
+        assert_eq!(
+            v.verify(&hs256(H, r#"{"iss":"iss","iss":"b"}"#)).err(),
+            Some(TokenError::Claims)
+        );
+        assert_eq!(v.verify("a.b").err(), Some(TokenError::Malformed));
+        assert!(
+            v.verify_claims::<NoClaims>(&hs256(H, &claims("iss", "aud")))
+                .is_ok()
+        );
+        assert!(v.verify_jws(&hs256(H, &claims("iss", "aud"))).is_ok());
+
+        // Configuration errors.
+        let routed =
+            |extra: fn(super::super::JwtValidatorBuilder) -> super::super::JwtValidatorBuilder| {
+                extra(JwtValidator::builder().route_issuer(validator().ok()?))
+                    .build()
+                    .err()
+            };
+        assert!(matches!(
+            routed(|b| b.issuer("x")),
+            Some(ConfigError::Routes(_))
+        ));
+        assert!(matches!(
+            routed(|b| b.route_issuer(validator().ok().unwrap_or_else(|| unreachable!()))),
+            Some(ConfigError::Routes(_))
+        ));
+        let no_issuer = JwtValidator::builder()
+            .key(JwtKey::hmac(Algorithm::HS256, SECRET)?)
+            .build()?;
+        assert!(matches!(
+            JwtValidator::builder().route_issuer(no_issuer).build(),
+            Err(ConfigError::Routes(_))
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn the_cache_skips_the_signature_but_never_the_claims() -> Result<(), ConfigError> {
+        let v = JwtValidator::builder()
+            .key(JwtKey::hmac(Algorithm::HS256, SECRET)?)
+            .issuer("iss")
+            .audience("aud")
+            .cache_verified(100)
+            .build()?;
+        let now = crate::clock::now();
+        let token = hs256(
+            H,
+            &format!(r#"{{"iss":"iss","aud":"aud","exp":{}}}"#, now + 600),
+        );
+        assert!(v.verify(&token).is_ok());
+        assert_eq!(v.cached_tokens(), 1);
+        assert!(v.verify_claims::<NoClaims>(&token).is_ok());
+        assert_eq!(v.cached_tokens(), 1);
+        // A hit still checks the claims against the time given.
+        assert_eq!(
+            v.verify_at(&token, now + 10_000).err(),
+            Some(TokenError::Expired)
+        );
+        // A token that fails is not cached; a forged signature is not a hit.
+        let expired = hs256(
+            H,
+            &format!(r#"{{"iss":"iss","aud":"aud","exp":{}}}"#, now - 600),
+        );
+        assert_eq!(v.verify(&expired).err(), Some(TokenError::Expired));
+        let mut forged = token.clone();
+        forged.pop();
+        forged.push(if token.ends_with('A') { 'B' } else { 'A' });
+        assert!(v.verify(&forged).is_err());
+        assert_eq!(v.cached_tokens(), 1);
+        Ok(())
+    }
 
     #[test]
     fn accepts_a_valid_token() -> Result<(), ConfigError> {

@@ -32,6 +32,9 @@ pub enum RemoteError {
         /// The issuer configured.
         configured: String,
     },
+    /// A background task was asked for outside a Tokio runtime.
+    #[error("no Tokio runtime to spawn the key set refresher on")]
+    NoRuntime,
 }
 
 /// The parts of an OpenID provider's metadata this toolkit uses.

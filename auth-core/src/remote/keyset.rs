@@ -1,8 +1,10 @@
-//! `RemoteKeySet`: a provider's keys behind a lock-free snapshot, refreshed single-flight.
+//! `RemoteKeySet`: a provider's keys behind a lock-free snapshot, refreshed single-flight,
+//! in the background, with a stale limit.
 
 use std::{
     fmt,
-    sync::{Arc, Mutex, MutexGuard},
+    future::Future,
+    sync::{Arc, Mutex, MutexGuard, OnceLock},
     time::{Duration, Instant},
 };
 
@@ -12,20 +14,45 @@ use futures_util::{
     future::{BoxFuture, Shared},
 };
 
-use super::{discovery::fetch_jwks, fetch::Fetch};
+use super::{
+    RemoteError,
+    discovery::{discover, fetch_jwks},
+    fetch::Fetch,
+};
 use crate::jwt::JwtKey;
 
-/// How a key set stays fresh.
+/// Where a key set comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeySource {
+    /// A JWK Set URL.
+    Jwks(String),
+    /// An issuer: the JWK Set URL is its `jwks_uri`, found through OpenID discovery
+    /// (`{issuer}/.well-known/openid-configuration`, whose `issuer` must equal this one
+    /// exactly).
+    Discovery(String),
+}
+
+/// How a key set stays fresh, and how long it may outlive a provider outage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RefreshPolicy {
     /// The shortest time keys are kept before a scheduled refresh, whatever `max-age` says.
     pub min_age: Duration,
     /// The longest time keys are kept before a scheduled refresh (and the default when the
     /// server sends no `max-age`).
     pub max_age: Duration,
+    /// How long after their fetch the keys stay in force when refreshes keep failing (at
+    /// least their refresh age). Past it, tokens are answered 503 until a fetch succeeds:
+    /// keys the provider may have withdrawn are not trusted forever.
+    pub stale_limit: Duration,
     /// The shortest time between two refetches caused by unknown key ids: forged tokens
     /// with random `kid`s cannot make us hammer the provider.
     pub kid_miss_cooldown: Duration,
+    /// The first wait after a failed fetch in the background; it doubles on each failure.
+    pub retry_min: Duration,
+    /// The longest wait between background retries.
+    pub retry_max: Duration,
 }
 
 impl Default for RefreshPolicy {
@@ -33,8 +60,39 @@ impl Default for RefreshPolicy {
         RefreshPolicy {
             min_age: Duration::from_secs(60),
             max_age: Duration::from_secs(600),
+            stale_limit: Duration::from_secs(24 * 3600),
             kid_miss_cooldown: Duration::from_secs(30),
+            retry_min: Duration::from_secs(1),
+            retry_max: Duration::from_secs(60),
         }
+    }
+}
+
+impl RefreshPolicy {
+    /// Set [`min_age`](Self::min_age) and [`max_age`](Self::max_age).
+    pub fn ages(mut self, min: Duration, max: Duration) -> Self {
+        self.min_age = min;
+        self.max_age = max.max(min);
+        self
+    }
+
+    /// Set [`stale_limit`](Self::stale_limit).
+    pub fn stale_limit(mut self, limit: Duration) -> Self {
+        self.stale_limit = limit;
+        self
+    }
+
+    /// Set [`kid_miss_cooldown`](Self::kid_miss_cooldown).
+    pub fn kid_miss_cooldown(mut self, cooldown: Duration) -> Self {
+        self.kid_miss_cooldown = cooldown;
+        self
+    }
+
+    /// Set [`retry_min`](Self::retry_min) and [`retry_max`](Self::retry_max).
+    pub fn retry(mut self, min: Duration, max: Duration) -> Self {
+        self.retry_min = min;
+        self.retry_max = max.max(min);
+        self
     }
 }
 
@@ -43,10 +101,19 @@ impl Default for RefreshPolicy {
 pub struct KeySnapshot {
     /// The keys.
     pub keys: Vec<JwtKey>,
-    /// When they were fetched.
-    pub fetched: Instant,
+    /// When they were fetched (`None`: nothing fetched yet).
+    pub fetched: Option<Instant>,
     /// When a scheduled refresh is due.
     pub refresh_at: Instant,
+    /// Until when they may be used (`None`: not at all, as before the first fetch).
+    pub usable_until: Option<Instant>,
+}
+
+impl KeySnapshot {
+    /// Whether the keys may be used now: fetched, and within the stale limit.
+    pub fn usable(&self) -> bool {
+        self.usable_until.is_some_and(|t| Instant::now() < t)
+    }
 }
 
 /// Why a refresh did not happen.
@@ -56,34 +123,74 @@ pub enum RefreshError {
     /// Within the cool-down after the last kid-miss refetch: nothing was fetched.
     #[error("refetch skipped: within the cool-down")]
     CoolingDown,
-    /// The fetch failed; the last good keys stay in force.
+    /// The fetch failed; the last good keys stay in force (within the stale limit).
     #[error("key set refresh failed: {0}")]
     Failed(String),
 }
 
 type SharedRefresh = Shared<BoxFuture<'static, Result<(), RefreshError>>>;
 
-/// A JWK Set fetched from a URL, read on the request path through a lock-free snapshot.
+/// The state of the current incident, so that a failing provider is logged once per
+/// incident, not once per request or retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Health {
+    Good,
+    Failing,
+    Stale,
+}
+
+/// A provider's JWK Set, read on the request path through a lock-free snapshot.
+///
+/// ```no_run
+/// # #[cfg(feature = "reqwest")]
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use auth_core::jwt::{Algorithm, JwtValidator};
+/// use auth_core::remote::{FetchPolicy, KeySource, RefreshPolicy, RemoteKeySet, ReqwestFetch};
+///
+/// let fetch = Arc::new(ReqwestFetch::new(FetchPolicy::default())?);
+/// let issuer = "https://login.example.com";
+/// let keys = RemoteKeySet::load(KeySource::Discovery(issuer.into()), fetch, RefreshPolicy::default())
+///     .await?;
+/// tokio::spawn(keys.refresher(tokio::time::sleep));
+/// let validator = JwtValidator::builder()
+///     .remote_keys(keys)
+///     .algorithms([Algorithm::RS256])
+///     .issuer(issuer)
+///     .audience("my-api")
+///     .build()?;
+/// # Ok(()) }
+/// ```
 ///
 /// - [`snapshot`](Self::snapshot) never blocks and never does I/O.
 /// - [`refresh`](Self::refresh) is single-flight: concurrent callers share one fetch.
 /// - [`refresh_for_unknown_kid`](Self::refresh_for_unknown_kid) adds a cool-down, so a
 ///   stream of tokens with unknown `kid`s causes at most one fetch per cool-down period.
-/// - A failed fetch leaves the last good keys in force and is logged once per incident.
+/// - [`refresher`](Self::refresher) keeps the set fresh in the background: it refreshes
+///   when the keys' age (`Cache-Control: max-age` within the policy's bounds) runs out, and
+///   retries failures with exponential back-off.
+/// - A failed fetch leaves the last good keys in force up to the policy's stale limit, and
+///   is logged once per incident.
+/// - [`start`](Self::start) begins with no keys (tokens are answered 503) and lets the
+///   refresher fetch them: for services that must start while the provider is down.
+///   [`load`](Self::load) fails fast instead.
 pub struct RemoteKeySet {
-    url: String,
+    source: KeySource,
+    /// The JWK Set URL, once known (at once for [`KeySource::Jwks`], after discovery
+    /// otherwise).
+    jwks_uri: OnceLock<String>,
     fetch: Arc<dyn Fetch>,
     policy: RefreshPolicy,
     snapshot: ArcSwap<KeySnapshot>,
     inflight: Mutex<Option<SharedRefresh>>,
     last_kid_miss_fetch: Mutex<Option<Instant>>,
-    failing: Mutex<bool>,
+    health: Mutex<Health>,
 }
 
 impl fmt::Debug for RemoteKeySet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RemoteKeySet")
-            .field("url", &self.url)
+            .field("source", &self.source)
             .field("policy", &self.policy)
             .field("keys", &self.snapshot.load().keys.len())
             .finish()
@@ -96,36 +203,65 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl RemoteKeySet {
-    /// Fetch the key set at `url` once (failing if it cannot be had) and keep it.
-    pub async fn load(
-        url: impl Into<String>,
-        fetch: Arc<dyn Fetch>,
-        policy: RefreshPolicy,
-    ) -> Result<Arc<Self>, super::RemoteError> {
-        let url = url.into();
-        let (keys, max_age) = fetch_jwks(fetch.as_ref(), &url).await?;
-        let set = RemoteKeySet {
-            snapshot: ArcSwap::from_pointee(Self::snapshot_of(keys, max_age, &policy)),
-            url,
+    /// A set with no keys yet: tokens it should verify are answered 503 until the first
+    /// fetch succeeds, by the [`refresher`](Self::refresher) (with back-off) or a request's
+    /// refetch.
+    pub fn start(source: KeySource, fetch: Arc<dyn Fetch>, policy: RefreshPolicy) -> Arc<Self> {
+        let jwks_uri = OnceLock::new();
+        if let KeySource::Jwks(url) = &source {
+            let _ = jwks_uri.set(url.clone());
+        }
+        Arc::new(RemoteKeySet {
+            source,
+            jwks_uri,
             fetch,
             policy,
+            snapshot: ArcSwap::from_pointee(KeySnapshot {
+                keys: Vec::new(),
+                fetched: None,
+                refresh_at: Instant::now(),
+                usable_until: None,
+            }),
             inflight: Mutex::new(None),
             last_kid_miss_fetch: Mutex::new(None),
-            failing: Mutex::new(false),
-        };
-        Ok(Arc::new(set))
+            health: Mutex::new(Health::Good),
+        })
     }
 
-    fn snapshot_of(keys: Vec<JwtKey>, max_age: Option<u64>, policy: &RefreshPolicy) -> KeySnapshot {
+    /// Fetch the key set once (through discovery first for [`KeySource::Discovery`]),
+    /// failing if it cannot be had.
+    pub async fn load(
+        source: KeySource,
+        fetch: Arc<dyn Fetch>,
+        policy: RefreshPolicy,
+    ) -> Result<Arc<Self>, RemoteError> {
+        let set = Self::start(source, fetch, policy);
+        set.fetch_and_swap_inner().await?;
+        Ok(set)
+    }
+
+    /// Where the keys come from.
+    pub fn source(&self) -> &KeySource {
+        &self.source
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &RefreshPolicy {
+        &self.policy
+    }
+
+    fn snapshot_of(&self, keys: Vec<JwtKey>, max_age: Option<u64>) -> KeySnapshot {
+        let policy = &self.policy;
         let now = Instant::now();
         let age = max_age
             .map(Duration::from_secs)
             .unwrap_or(policy.max_age)
-            .clamp(policy.min_age, policy.max_age);
+            .clamp(policy.min_age, policy.max_age.max(policy.min_age));
         KeySnapshot {
             keys,
-            fetched: now,
+            fetched: Some(now),
             refresh_at: now + age,
+            usable_until: Some(now + policy.stale_limit.max(age)),
         }
     }
 
@@ -162,8 +298,8 @@ impl RemoteKeySet {
         result
     }
 
-    /// Refetch because a token named a key id the set does not hold: at most once per
-    /// cool-down period, shared by all callers.
+    /// Refetch because a token named a key id the set does not hold (or the set has no
+    /// usable keys): at most once per cool-down period, shared by all callers.
     pub async fn refresh_for_unknown_kid(self: &Arc<Self>) -> Result<(), RefreshError> {
         {
             let mut last = lock(&self.last_kid_miss_fetch);
@@ -181,24 +317,103 @@ impl RemoteKeySet {
         self.refresh().await
     }
 
+    /// The background refresher: a future that refreshes the set when its keys' age runs
+    /// out and retries failures with exponential back-off (from the policy's `retry_min`
+    /// to `retry_max`). Spawn it on the application's runtime with its timer, as in
+    /// `tokio::spawn(set.refresher(tokio::time::sleep))`. It holds the set weakly and ends
+    /// when the set is dropped.
+    pub fn refresher<S, F>(self: &Arc<Self>, sleep: S) -> impl Future<Output = ()> + Send + 'static
+    where
+        S: Fn(Duration) -> F + Send + 'static,
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let weak = Arc::downgrade(self);
+        async move {
+            let mut backoff: Option<Duration> = None;
+            loop {
+                let wait = {
+                    let Some(set) = weak.upgrade() else { return };
+                    match backoff {
+                        Some(b) => b,
+                        None => set
+                            .snapshot
+                            .load()
+                            .refresh_at
+                            .saturating_duration_since(Instant::now()),
+                    }
+                };
+                sleep(wait).await;
+                let Some(set) = weak.upgrade() else { return };
+                backoff = match set.refresh().await {
+                    Ok(()) => None,
+                    Err(_) => Some(match backoff {
+                        None => set.policy.retry_min,
+                        Some(b) => (b * 2).min(set.policy.retry_max),
+                    }),
+                };
+            }
+        }
+    }
+
+    /// Spawn the [`refresher`](Self::refresher) on the current Tokio runtime (the one axum
+    /// and actix-web run on).
+    #[cfg(feature = "tokio")]
+    pub fn spawn_refresher(self: &Arc<Self>) -> Result<tokio::task::JoinHandle<()>, RemoteError> {
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| RemoteError::NoRuntime)?;
+        Ok(handle.spawn(self.refresher(tokio::time::sleep)))
+    }
+
+    async fn jwks_uri(&self) -> Result<String, RemoteError> {
+        if let Some(uri) = self.jwks_uri.get() {
+            return Ok(uri.clone());
+        }
+        let KeySource::Discovery(issuer) = &self.source else {
+            return Err(RemoteError::Document {
+                url: String::new(),
+                reason: "no JWK Set URL",
+            });
+        };
+        let metadata = discover(self.fetch.as_ref(), issuer).await?;
+        Ok(self.jwks_uri.get_or_init(|| metadata.jwks_uri).clone())
+    }
+
+    async fn fetch_and_swap_inner(&self) -> Result<(), RemoteError> {
+        let url = self.jwks_uri().await?;
+        let (keys, max_age) = fetch_jwks(self.fetch.as_ref(), &url).await?;
+        self.snapshot
+            .store(Arc::new(self.snapshot_of(keys, max_age)));
+        Ok(())
+    }
+
     async fn fetch_and_swap(&self) -> Result<(), RefreshError> {
-        match fetch_jwks(self.fetch.as_ref(), &self.url).await {
-            Ok((keys, max_age)) => {
-                self.snapshot
-                    .store(Arc::new(Self::snapshot_of(keys, max_age, &self.policy)));
-                let mut failing = lock(&self.failing);
-                if *failing {
-                    tracing::info!(url = %self.url, "key set fetched again");
-                    *failing = false;
+        let result = self.fetch_and_swap_inner().await;
+        let mut health = lock(&self.health);
+        match result {
+            Ok(()) => {
+                if *health != Health::Good {
+                    tracing::info!(source = ?self.source, "key set fetched again");
+                    *health = Health::Good;
                 }
                 Ok(())
             }
             Err(e) => {
-                let mut failing = lock(&self.failing);
-                if !*failing {
-                    tracing::warn!(error = %e, "key set refresh failed; keeping the last good keys");
-                    *failing = true;
+                let usable = self.snapshot.load().usable();
+                match (*health, usable) {
+                    (Health::Good, true) => tracing::warn!(
+                        source = ?self.source, error = %e,
+                        "key set refresh failed; keeping the last good keys"
+                    ),
+                    (Health::Good | Health::Failing, false) => tracing::error!(
+                        source = ?self.source, error = %e,
+                        "no usable keys (never fetched, or past the stale limit): tokens are answered 503"
+                    ),
+                    _ => {}
                 }
+                *health = if usable {
+                    Health::Failing
+                } else {
+                    Health::Stale
+                };
                 Err(RefreshError::Failed(e.to_string()))
             }
         }
@@ -224,9 +439,19 @@ mod tests {
 
     #[async_trait::async_trait]
     impl Fetch for Fake {
-        async fn get(&self, _url: &str) -> Result<FetchResponse, FetchError> {
-            self.fetches.fetch_add(1, Ordering::SeqCst);
+        async fn get(&self, url: &str) -> Result<FetchResponse, FetchError> {
             tokio::time::sleep(Duration::from_millis(50)).await;
+            if url.ends_with("/.well-known/openid-configuration") {
+                let doc = serde_json::json!({
+                    "issuer": "https://issuer.test",
+                    "jwks_uri": "https://issuer.test/keys",
+                });
+                return Ok(FetchResponse {
+                    body: doc.to_string().into_bytes(),
+                    max_age: None,
+                });
+            }
+            self.fetches.fetch_add(1, Ordering::SeqCst);
             let body = lock(&self.jwks).clone()?;
             Ok(FetchResponse {
                 body: body.into_bytes(),
@@ -248,12 +473,17 @@ mod tests {
         serde_json::json!({ "keys": keys }).to_string()
     }
 
-    async fn set(kids: &[&str], policy: RefreshPolicy) -> (Arc<Fake>, Arc<RemoteKeySet>) {
-        let fake = Arc::new(Fake {
+    fn fake(kids: &[&str]) -> Arc<Fake> {
+        Arc::new(Fake {
             fetches: AtomicUsize::new(0),
             jwks: Mutex::new(Ok(jwks(kids))),
-        });
-        let set = RemoteKeySet::load("https://issuer.test/jwks", fake.clone(), policy)
+        })
+    }
+
+    async fn set(kids: &[&str], policy: RefreshPolicy) -> (Arc<Fake>, Arc<RemoteKeySet>) {
+        let fake = fake(kids);
+        let source = KeySource::Jwks("https://issuer.test/jwks".into());
+        let set = RemoteKeySet::load(source, fake.clone(), policy)
             .await
             .map_err(|e| e.to_string());
         (fake, set.unwrap_or_else(|e| panic!("{e}")))
@@ -293,10 +523,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failing_endpoint_keeps_the_last_good_keys() {
-        let policy = RefreshPolicy {
-            kid_miss_cooldown: Duration::ZERO,
-            ..RefreshPolicy::default()
-        };
+        let policy = RefreshPolicy::default().kid_miss_cooldown(Duration::ZERO);
         let (fake, set) = set(&["a", "b"], policy).await;
         *lock(&fake.jwks) = Err(FetchError::Status(500));
         assert!(matches!(set.refresh().await, Err(RefreshError::Failed(_))));
@@ -308,13 +535,72 @@ mod tests {
 
     #[tokio::test]
     async fn max_age_is_clamped() {
-        let policy = RefreshPolicy {
-            min_age: Duration::from_secs(400),
-            ..RefreshPolicy::default()
-        };
+        let policy =
+            RefreshPolicy::default().ages(Duration::from_secs(400), Duration::from_secs(600));
         let (_, set) = set(&["a"], policy).await;
         let snap = set.snapshot();
-        assert!(snap.refresh_at.duration_since(snap.fetched) >= Duration::from_secs(400));
+        let fetched = snap.fetched.unwrap_or_else(Instant::now);
+        assert!(snap.refresh_at.duration_since(fetched) >= Duration::from_secs(400));
         assert!(!set.refresh_due());
+        assert!(snap.usable());
+    }
+
+    #[tokio::test]
+    async fn keys_past_the_stale_limit_are_not_used() {
+        // max-age 300 s is clamped to 1 s; the stale limit is raised to that age.
+        let policy = RefreshPolicy::default()
+            .ages(Duration::from_millis(200), Duration::from_millis(200))
+            .stale_limit(Duration::ZERO);
+        let (fake, set) = set(&["a"], policy).await;
+        assert!(set.snapshot().usable());
+        *lock(&fake.jwks) = Err(FetchError::Timeout);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        assert!(set.refresh_due());
+        assert!(set.refresh().await.is_err());
+        assert!(!set.snapshot().usable(), "stale keys still in force");
+        *lock(&fake.jwks) = Ok(jwks(&["b"]));
+        assert_eq!(set.refresh().await, Ok(()));
+        assert!(set.snapshot().usable());
+    }
+
+    #[tokio::test]
+    async fn started_without_keys_the_refresher_fetches_them_with_back_off() {
+        let fake = fake(&["a"]);
+        *lock(&fake.jwks) = Err(FetchError::Status(503));
+        let policy =
+            RefreshPolicy::default().retry(Duration::from_millis(20), Duration::from_millis(80));
+        let set = RemoteKeySet::start(
+            KeySource::Discovery("https://issuer.test".into()),
+            fake.clone(),
+            policy,
+        );
+        assert!(!set.snapshot().usable());
+        let task = tokio::spawn(set.refresher(tokio::time::sleep));
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let failed = fake.fetches.load(Ordering::SeqCst);
+        // Each attempt takes 50 ms plus a wait of 20, 40, 80, 80, ... ms: a handful, not
+        // a tight loop.
+        assert!((3..=8).contains(&failed), "{failed} attempts");
+        assert!(!set.snapshot().usable());
+        *lock(&fake.jwks) = Ok(jwks(&["a"]));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(set.snapshot().usable());
+        assert_eq!(set.snapshot().keys[0].kid(), Some("a"));
+        // Fresh keys (max-age 300 s): the refresher sleeps, and stops with the set.
+        let settled = fake.fetches.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(fake.fetches.load(Ordering::SeqCst), settled);
+        drop(set);
+        task.abort();
+    }
+
+    #[tokio::test]
+    async fn the_refresher_ends_when_the_set_is_dropped() {
+        let (_, set) = set(&["a"], RefreshPolicy::default()).await;
+        let task = tokio::spawn(set.refresher(|_| tokio::time::sleep(Duration::from_millis(10))));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(set);
+        let ended = tokio::time::timeout(Duration::from_secs(2), task).await;
+        assert!(ended.is_ok(), "the refresher outlived its set");
     }
 }

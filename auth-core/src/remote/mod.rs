@@ -2,8 +2,9 @@
 //! [`FetchPolicy`]), OpenID discovery ([`discover`]) and JWK Sets ([`fetch_jwks`]).
 //!
 //! [`RemoteKeySet`] keeps a fetched key set behind a lock-free snapshot, with single-flight
-//! refreshes and a cool-down for refetches caused by unknown key ids. Wiring it into
-//! [`JwtValidator`](crate::jwt::JwtValidator) (and a background refresher) comes next.
+//! refreshes, a cool-down for refetches caused by unknown key ids, a background refresher
+//! and a stale limit; give it to
+//! [`JwtValidatorBuilder::remote_keys`](crate::jwt::JwtValidatorBuilder::remote_keys).
 
 mod discovery;
 mod fetch;
@@ -13,6 +14,6 @@ mod reqwest_fetch;
 
 pub use discovery::{ProviderMetadata, RemoteError, discover, fetch_jwks};
 pub use fetch::{Fetch, FetchError, FetchPolicy, FetchResponse, check_url, max_age};
-pub use keyset::{KeySnapshot, RefreshError, RefreshPolicy, RemoteKeySet};
+pub use keyset::{KeySnapshot, KeySource, RefreshError, RefreshPolicy, RemoteKeySet};
 #[cfg(feature = "reqwest")]
 pub use reqwest_fetch::ReqwestFetch;
