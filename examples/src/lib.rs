@@ -11,6 +11,7 @@ use auth_core::{
         Algorithm, Claims, JwtIssuer, JwtKey, JwtValidator, RegisteredClaim, RegisteredClaims,
         SigningKey,
     },
+    remote::{FetchPolicy, KeySource as RemoteSource, RefreshPolicy, RemoteKeySet, ReqwestFetch},
     scope::{ScopeRequirement, Scopes},
 };
 use serde::{Deserialize, Serialize};
@@ -39,8 +40,11 @@ pub struct Demo {
     pub addr: SocketAddr,
     /// The app's external base URL.
     pub public_url: Option<String>,
-    /// Validates the app's own tokens on `/api/*`.
+    /// Validates the app's own tokens on `/api/*` (and the provider's access tokens, with
+    /// `DEMO_OIDC_ISSUER` and `DEMO_OIDC_AUDIENCE`).
     pub validator: JwtValidator,
+    /// The provider whose access tokens `/api/*` accepts: issuer and audience.
+    pub oidc: Option<(String, String)>,
     /// Mints the app's own tokens (the banner's development tokens).
     pub issuer: JwtIssuer,
     /// Whether the HS256 secret was generated for this run.
@@ -84,10 +88,8 @@ fn var(name: &str) -> Result<Option<String>, StartError> {
 
 /// Variables of features this version does not have yet: refuse rather than ignore them.
 const NOT_YET: &[&str] = &[
-    "DEMO_OIDC_ISSUER",
     "DEMO_OIDC_CLIENT_ID",
     "DEMO_OIDC_CLIENT_SECRET",
-    "DEMO_OIDC_AUDIENCE",
     "DEMO_GITHUB_CLIENT_ID",
     "DEMO_GITHUB_CLIENT_SECRET",
     "DEMO_GOOGLE_CLIENT_ID",
@@ -95,8 +97,11 @@ const NOT_YET: &[&str] = &[
 ];
 
 impl Demo {
-    /// Read the `DEMO_*` variables (see DEMO.md) and build the validator and issuer.
-    pub fn from_env() -> Result<Demo, StartError> {
+    /// Read the `DEMO_*` variables (see DEMO.md) and build the validator and issuer. With
+    /// `DEMO_OIDC_ISSUER` and `DEMO_OIDC_AUDIENCE`, the provider's keys are fetched through
+    /// discovery (a failure stops the start) and refreshed in the background on the
+    /// current Tokio runtime.
+    pub async fn from_env() -> Result<Demo, StartError> {
         for name in NOT_YET {
             if var(name)?.is_some() {
                 return Err(StartError(format!(
@@ -135,21 +140,52 @@ impl Demo {
             ),
         };
         let verifying: JwtKey = signing.verifying_key().map_err(bad_secret)?;
-        let validator = JwtValidator::builder()
+        let app = JwtValidator::builder()
             .key(verifying)
             .algorithms([Algorithm::HS256])
             .issuer(jwt_issuer.clone())
             .audience(audience.clone())
             .require_claim(RegisteredClaim::Sub)
-            .realm(REALM)
+            .realm(REALM);
+        let oidc = match (var("DEMO_OIDC_ISSUER")?, var("DEMO_OIDC_AUDIENCE")?) {
+            (None, None) => None,
+            (Some(issuer), Some(audience)) => Some((issuer, audience)),
+            (None, Some(_)) => {
+                return Err(StartError(
+                    "DEMO_OIDC_AUDIENCE: set DEMO_OIDC_ISSUER too (the provider whose tokens carry this audience)".into(),
+                ));
+            }
+            (Some(_), None) => {
+                return Err(StartError(
+                    "DEMO_OIDC_ISSUER: sign-in with the provider arrives in a later release; set \
+                     DEMO_OIDC_AUDIENCE to accept its access tokens on /api/*"
+                        .into(),
+                ));
+            }
+        };
+        let app = app
             .build()
             .map_err(|e| StartError(format!("JWT validator: {e}")))?;
+        let validator = match &oidc {
+            None => app,
+            Some((issuer, audience)) => JwtValidator::builder()
+                .route_issuer(app)
+                .route_issuer(provider_validator(issuer, audience).await?)
+                .realm(REALM)
+                .build()
+                .map_err(|e| {
+                    StartError(format!(
+                        "DEMO_OIDC_ISSUER: {e} (is it equal to DEMO_JWT_ISSUER?)"
+                    ))
+                })?,
+        };
         let issuer = JwtIssuer::new(signing, jwt_issuer, audience);
         let (keys, key_source) = api_keys()?;
         Ok(Demo {
             addr,
             public_url,
             validator,
+            oidc,
             issuer,
             secret_generated,
             keys,
@@ -196,6 +232,12 @@ impl Demo {
             }
             _ => out.push_str("(could not mint development tokens)\n"),
         }
+        if let Some((issuer, audience)) = &self.oidc {
+            out.push_str(&format!(
+                "\nAlso accepted on /api/*: access tokens from {issuer} with aud {audience:?} \
+                 (keys from its JWKS through discovery, refreshed in the background)\n"
+            ));
+        }
         match &self.key_source {
             KeySource::File(path) => out.push_str(&format!(
                 "\nAPI keys: from {} (reloaded within {} s of a change)\n",
@@ -219,6 +261,50 @@ impl Demo {
         }
         out
     }
+}
+
+/// The algorithms accepted from the provider: every public-key one (each key is bound to
+/// its own, so listing several lets the provider choose without opening HMAC).
+const PROVIDER_ALGORITHMS: [Algorithm; 9] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// The validator for the provider's access tokens: keys through discovery (fail fast at
+/// start), refreshed in the background, verified tokens cached.
+async fn provider_validator(issuer: &str, audience: &str) -> Result<JwtValidator, StartError> {
+    let named = |e: &dyn std::fmt::Display| StartError(format!("DEMO_OIDC_ISSUER: {e}"));
+    // Plain http is allowed to loopback addresses only: a provider on this machine in
+    // development. Anything else must be https.
+    let fetch = ReqwestFetch::new(FetchPolicy {
+        allow_http_loopback: true,
+        ..FetchPolicy::default()
+    })
+    .map_err(|e| named(&e))?;
+    let set = RemoteKeySet::load(
+        RemoteSource::Discovery(issuer.to_owned()),
+        Arc::new(fetch),
+        RefreshPolicy::default(),
+    )
+    .await
+    .map_err(|e| named(&e))?;
+    set.spawn_refresher().map_err(|e| named(&e))?;
+    JwtValidator::builder()
+        .remote_keys(set)
+        .algorithms(PROVIDER_ALGORITHMS)
+        .issuer(issuer)
+        .audience(audience)
+        .require_claim(RegisteredClaim::Sub)
+        .cache_verified(10_000)
+        .build()
+        .map_err(|e| StartError(format!("DEMO_OIDC_AUDIENCE: {e}")))
 }
 
 /// The API-key validator: over `DEMO_API_KEYS_FILE` when set, else over one generated key.

@@ -447,3 +447,106 @@ fn an_unreadable_key_file_stops_the_start() {
         assert!(err.contains("DEMO_API_KEYS_FILE"), "{err}");
     }
 }
+
+#[tokio::test]
+async fn provider_access_tokens_are_accepted_on_api_by_both_demos() {
+    let provider = auth_tests::oidc::OidcProvider::start();
+    let env = [
+        ("DEMO_OIDC_ISSUER", provider.issuer.as_str()),
+        ("DEMO_OIDC_AUDIENCE", "urn:api:rs256"),
+    ];
+    let good = provider
+        .client_credentials_token("urn:api:rs256", "read")
+        .await;
+    let other_audience = provider
+        .client_credentials_token("urn:api:es256", "read")
+        .await;
+    let t = tokens();
+    let client = reqwest::Client::new();
+    let mut answers = Vec::new();
+    for bin in [
+        env!("CARGO_BIN_EXE_axum-demo"),
+        env!("CARGO_BIN_EXE_actix-demo"),
+    ] {
+        let server = start_with(bin, &env);
+        assert!(
+            server
+                .banner
+                .iter()
+                .any(|l| l.contains("Also accepted on /api/*")),
+            "{:?}",
+            server.banner
+        );
+        let me = format!("{}/api/me", server.base);
+        let bearer = |t: &str| format!("Bearer {t}");
+        let ok = get(&client, &me, &[("authorization", &bearer(&good))]).await;
+        assert_eq!(ok.status, 200, "{bin}: {:?}", ok.body);
+        assert_eq!(ok.body["sub"], "svc");
+        assert_eq!(ok.body["iss"], provider.issuer.as_str());
+        assert_eq!(ok.body["scopes"], serde_json::json!(["read"]));
+        let wrong = get(&client, &me, &[("authorization", &bearer(&other_audience))]).await;
+        assert_eq!(wrong.status, 401);
+        assert!(
+            wrong
+                .challenge
+                .as_deref()
+                .unwrap_or("")
+                .contains("invalid_token"),
+            "{:?}",
+            wrong.challenge
+        );
+        // The app's own tokens still work beside the provider's.
+        let own = get(&client, &me, &[("authorization", &bearer(&t.user))]).await;
+        assert_eq!(own.status, 200);
+        let admin = format!("{}/api/admin", server.base);
+        let no_scope = get(&client, &admin, &[("authorization", &bearer(&good))]).await;
+        assert_eq!(no_scope.status, 403);
+        answers.push((ok, wrong, own, no_scope));
+    }
+    assert_eq!(answers[0], answers[1], "axum-demo and actix-demo differ");
+}
+
+#[test]
+fn an_unusable_provider_stops_the_start_with_one_line_naming_the_variable() {
+    for bin in [
+        env!("CARGO_BIN_EXE_axum-demo"),
+        env!("CARGO_BIN_EXE_actix-demo"),
+    ] {
+        for (env, name) in [
+            // Nothing listens on port 9: discovery fails.
+            (
+                vec![
+                    ("DEMO_OIDC_ISSUER", "http://127.0.0.1:9"),
+                    ("DEMO_OIDC_AUDIENCE", "api"),
+                ],
+                "DEMO_OIDC_ISSUER",
+            ),
+            // Plain http to a non-loopback host is refused before any connection.
+            (
+                vec![
+                    ("DEMO_OIDC_ISSUER", "http://login.example.com"),
+                    ("DEMO_OIDC_AUDIENCE", "api"),
+                ],
+                "DEMO_OIDC_ISSUER",
+            ),
+            (
+                vec![("DEMO_OIDC_ISSUER", "http://127.0.0.1:9")],
+                "DEMO_OIDC_ISSUER",
+            ),
+            (vec![("DEMO_OIDC_AUDIENCE", "api")], "DEMO_OIDC_AUDIENCE"),
+        ] {
+            let mut command = Command::new(bin);
+            command
+                .env("DEMO_ADDR", "127.0.0.1:0")
+                .env("DEMO_JWT_SECRET", SECRET);
+            for (k, v) in &env {
+                command.env(k, v);
+            }
+            let out = command.output().expect("run demo");
+            assert!(!out.status.success(), "{env:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(err.lines().count(), 1, "{env:?}: {err}");
+            assert!(err.contains(name), "{env:?}: {err}");
+        }
+    }
+}

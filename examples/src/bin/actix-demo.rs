@@ -57,7 +57,7 @@ fn configure(
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    let demo = match Demo::from_env() {
+    let demo = match Demo::from_env().await {
         Ok(demo) => demo,
         Err(e) => {
             eprintln!("actix-demo: {e}");

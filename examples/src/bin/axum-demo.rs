@@ -75,7 +75,7 @@ fn app(state: AppState) -> Router {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let demo = match Demo::from_env() {
+    let demo = match Demo::from_env().await {
         Ok(demo) => demo,
         Err(e) => {
             eprintln!("axum-demo: {e}");
