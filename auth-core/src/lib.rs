@@ -38,12 +38,14 @@
 //! |---|---|---|
 //! | `test-util` | no | [`test_util`]: mint keys and tokens (valid or broken) in tests |
 //! | `reqwest` | no | `remote::ReqwestFetch`: an outbound client (rustls) for JWKS and discovery |
+//! | `tokio` | no | `remote::RemoteKeySet::spawn_refresher`: the background refresher on Tokio |
 //!
 //! # Modules
 //!
 //! - [`apikey`]: API keys: format, hashing, stores, [`apikey::ApiKeyValidator`].
 //! - [`principal`]: routes that take a bearer token or an API key.
-//! - [`remote`]: outbound fetches of OpenID discovery and JWK Sets, under a strict policy.
+//! - [`remote`]: a provider's keys through OpenID discovery or a JWKS URL, behind a
+//!   lock-free snapshot, refreshed in the background, under a strict fetch policy.
 //! - [`request`]: the request view adapters implement.
 //! - [`credential`]: where credentials are read from; strict `Authorization` parsing.
 //! - [`error`]: [`error::AuthError`] and its rendering (status, challenge, problem+json).

@@ -169,3 +169,66 @@ async fn several_issuers_each_with_its_own_keys() {
     assert_eq!(app.status(&with_b).await, 200);
     assert_eq!(server.hits(), before + 1);
 }
+
+#[actix_web::test]
+async fn which_jwks_entries_are_candidates() {
+    // SECURITY.md items 43-45: `use`, `key_ops` and `alg` decide candidacy; a kid shared by
+    // keys of different types is disambiguated by the token's algorithm; a token without a
+    // kid is tried against every key of its algorithm.
+    let ec = TestKey::new(Algorithm::ES256).with_kid("k");
+    let rsa = TestKey::new(Algorithm::RS256).with_kid("k");
+    let ec_no_kid = TestKey::new(Algorithm::ES256);
+    let enc = TestKey::new(Algorithm::ES256).with_kid("enc");
+    let ops = TestKey::new(Algorithm::ES256).with_kid("ops");
+    let rs384 = TestKey::new(Algorithm::RS384).with_kid("rs384");
+    let mut entries = vec![ec.public_jwk(), rsa.public_jwk(), ec_no_kid.public_jwk()];
+    let mut enc_jwk = enc.public_jwk();
+    enc_jwk["use"] = "enc".into();
+    let mut ops_jwk = ops.public_jwk();
+    ops_jwk["key_ops"] = serde_json::json!(["sign"]);
+    entries.extend([enc_jwk, ops_jwk, rs384.public_jwk()]);
+    let jwks = serde_json::json!({ "keys": entries }).to_string();
+
+    let server = Controlled::start(jwks).await;
+    let set = RemoteKeySet::load(
+        KeySource::Jwks(format!("{}/jwks", server.base)),
+        fetch(),
+        RefreshPolicy::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        set.snapshot().keys.len(),
+        4,
+        "the enc and sign-only keys are dropped"
+    );
+    let validator = JwtValidator::builder()
+        .remote_keys(set)
+        .algorithms([Algorithm::ES256, Algorithm::RS256, Algorithm::RS384])
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .realm(REALM)
+        .build()
+        .unwrap();
+    let app = both(validator).await;
+    let token = |key: &TestKey| TokenBuilder::valid(key, ISSUER, AUDIENCE, "u").sign(key);
+    // The shared kid "k": each algorithm finds its own key.
+    assert_eq!(app.status(&token(&ec)).await, 200);
+    assert_eq!(app.status(&token(&rsa)).await, 200);
+    // No kid: tried against the ES256 keys, and the one without a kid verifies it.
+    assert_eq!(app.status(&token(&ec_no_kid)).await, 200);
+    let stranger = TestKey::new(Algorithm::ES256);
+    assert_eq!(app.status(&token(&stranger)).await, 401);
+    // Keys that are not candidates.
+    assert_eq!(app.status(&token(&enc)).await, 401, "use=enc");
+    assert_eq!(
+        app.status(&token(&ops)).await,
+        401,
+        "key_ops without verify"
+    );
+    // An RS256 token under the RS384 key's kid: alg differs from the key's.
+    let mismatched = TokenBuilder::valid(&rsa, ISSUER, AUDIENCE, "u")
+        .header("kid", "rs384")
+        .sign(&rsa);
+    assert_eq!(app.status(&mismatched).await, 401);
+}
