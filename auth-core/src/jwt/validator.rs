@@ -569,7 +569,9 @@ impl JwtValidator {
         };
         // Whether or not a fetch happened (it may be cooling down), the caller verifies
         // against the keys now in force.
-        let _ = remote.refresh_for_unknown_kid().await;
+        let _ = remote
+            .refresh_for_unknown_kid(kid_of(token).as_deref())
+            .await;
         Ok(())
     }
 
@@ -635,6 +637,16 @@ impl JwtValidator {
     pub fn renderer(&self) -> &Renderer {
         &self.inner.renderer
     }
+}
+
+/// The `kid` of a token's header, read without verification (to choose a refetch).
+fn kid_of(token: &str) -> Option<String> {
+    let header_b64 = token.split('.').next()?;
+    with_decoded::<HEADER_BUF, _>(header_b64, |header| {
+        Header::parse(header).map(|h| h.kid.map(|k| k.to_string()))
+    })
+    .ok()
+    .flatten()
 }
 
 /// Check `jwt` against an optional scope requirement (403 `insufficient_scope`).

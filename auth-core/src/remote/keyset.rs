@@ -2,6 +2,7 @@
 //! in the background, with a stale limit.
 
 use std::{
+    collections::HashMap,
     fmt,
     future::Future,
     sync::{Arc, Mutex, MutexGuard, OnceLock},
@@ -49,6 +50,9 @@ pub struct RefreshPolicy {
     /// The shortest time between two refetches caused by unknown key ids: forged tokens
     /// with random `kid`s cannot make us hammer the provider.
     pub kid_miss_cooldown: Duration,
+    /// How long a key id still unknown after a refetch is remembered: tokens naming it
+    /// cause no further refetch meanwhile (until the next refresh, at most).
+    pub unknown_kid_ttl: Duration,
     /// The first wait after a failed fetch in the background; it doubles on each failure.
     pub retry_min: Duration,
     /// The longest wait between background retries.
@@ -62,6 +66,7 @@ impl Default for RefreshPolicy {
             max_age: Duration::from_secs(600),
             stale_limit: Duration::from_secs(24 * 3600),
             kid_miss_cooldown: Duration::from_secs(30),
+            unknown_kid_ttl: Duration::from_secs(300),
             retry_min: Duration::from_secs(1),
             retry_max: Duration::from_secs(60),
         }
@@ -85,6 +90,12 @@ impl RefreshPolicy {
     /// Set [`kid_miss_cooldown`](Self::kid_miss_cooldown).
     pub fn kid_miss_cooldown(mut self, cooldown: Duration) -> Self {
         self.kid_miss_cooldown = cooldown;
+        self
+    }
+
+    /// Set [`unknown_kid_ttl`](Self::unknown_kid_ttl).
+    pub fn unknown_kid_ttl(mut self, ttl: Duration) -> Self {
+        self.unknown_kid_ttl = ttl;
         self
     }
 
@@ -165,7 +176,9 @@ enum Health {
 /// - [`snapshot`](Self::snapshot) never blocks and never does I/O.
 /// - [`refresh`](Self::refresh) is single-flight: concurrent callers share one fetch.
 /// - [`refresh_for_unknown_kid`](Self::refresh_for_unknown_kid) adds a cool-down, so a
-///   stream of tokens with unknown `kid`s causes at most one fetch per cool-down period.
+///   stream of tokens with unknown `kid`s causes at most one fetch per cool-down period,
+///   and remembers key ids still unknown after a refetch (until the next fetch, or the
+///   policy's `unknown_kid_ttl`).
 /// - [`refresher`](Self::refresher) keeps the set fresh in the background: it refreshes
 ///   when the keys' age (`Cache-Control: max-age` within the policy's bounds) runs out, and
 ///   retries failures with exponential back-off.
@@ -184,8 +197,14 @@ pub struct RemoteKeySet {
     snapshot: ArcSwap<KeySnapshot>,
     inflight: Mutex<Option<SharedRefresh>>,
     last_kid_miss_fetch: Mutex<Option<Instant>>,
+    /// Key ids still unknown after a refetch, and when they were found so; cleared by every
+    /// successful fetch, bounded by [`MAX_UNKNOWN_KIDS`].
+    unknown_kids: Mutex<HashMap<String, Instant>>,
     health: Mutex<Health>,
 }
+
+/// At most this many unknown key ids are remembered (forged tokens can name any number).
+const MAX_UNKNOWN_KIDS: usize = 1024;
 
 impl fmt::Debug for RemoteKeySet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -224,6 +243,7 @@ impl RemoteKeySet {
             }),
             inflight: Mutex::new(None),
             last_kid_miss_fetch: Mutex::new(None),
+            unknown_kids: Mutex::new(HashMap::new()),
             health: Mutex::new(Health::Good),
         })
     }
@@ -298,9 +318,21 @@ impl RemoteKeySet {
         result
     }
 
-    /// Refetch because a token named a key id the set does not hold (or the set has no
-    /// usable keys): at most once per cool-down period, shared by all callers.
-    pub async fn refresh_for_unknown_kid(self: &Arc<Self>) -> Result<(), RefreshError> {
+    /// Refetch because a token named a key id (`kid`, `None` when it named none) the set
+    /// does not hold, or the set has no usable keys: at most once per cool-down period,
+    /// shared by all callers. A key id still unknown after a refetch is remembered for the
+    /// policy's `unknown_kid_ttl`, and causes no refetch meanwhile.
+    pub async fn refresh_for_unknown_kid(
+        self: &Arc<Self>,
+        kid: Option<&str>,
+    ) -> Result<(), RefreshError> {
+        if let Some(kid) = kid
+            && lock(&self.unknown_kids)
+                .get(kid)
+                .is_some_and(|t| t.elapsed() < self.policy.unknown_kid_ttl)
+        {
+            return Err(RefreshError::CoolingDown);
+        }
         {
             let mut last = lock(&self.last_kid_miss_fetch);
             let now = Instant::now();
@@ -314,7 +346,26 @@ impl RemoteKeySet {
                 *last = Some(now);
             }
         }
-        self.refresh().await
+        let result = self.refresh().await;
+        if let (Some(kid), Ok(())) = (kid, &result)
+            && !self
+                .snapshot
+                .load()
+                .keys
+                .iter()
+                .any(|k| k.kid() == Some(kid))
+        {
+            let mut unknown = lock(&self.unknown_kids);
+            if unknown.len() >= MAX_UNKNOWN_KIDS {
+                let ttl = self.policy.unknown_kid_ttl;
+                unknown.retain(|_, t| t.elapsed() < ttl);
+                if unknown.len() >= MAX_UNKNOWN_KIDS {
+                    unknown.clear();
+                }
+            }
+            unknown.insert(kid.to_owned(), Instant::now());
+        }
+        result
     }
 
     /// The background refresher: a future that refreshes the set when its keys' age runs
@@ -382,6 +433,8 @@ impl RemoteKeySet {
         let (keys, max_age) = fetch_jwks(self.fetch.as_ref(), &url).await?;
         self.snapshot
             .store(Arc::new(self.snapshot_of(keys, max_age)));
+        // What was unknown is judged again against the new keys.
+        lock(&self.unknown_kids).clear();
         Ok(())
     }
 
@@ -497,7 +550,7 @@ mod tests {
         let tasks: Vec<_> = (0..1000)
             .map(|_| {
                 let set = set.clone();
-                tokio::spawn(async move { set.refresh_for_unknown_kid().await })
+                tokio::spawn(async move { set.refresh_for_unknown_kid(Some("b")).await })
             })
             .collect();
         for t in tasks {
@@ -515,7 +568,7 @@ mod tests {
         assert_eq!(set.snapshot().keys.len(), 2);
         // Within the cool-down: no fetch at all.
         assert_eq!(
-            set.refresh_for_unknown_kid().await,
+            set.refresh_for_unknown_kid(Some("c")).await,
             Err(RefreshError::CoolingDown)
         );
         assert_eq!(fake.fetches.load(Ordering::SeqCst), 2);
@@ -529,8 +582,32 @@ mod tests {
         assert!(matches!(set.refresh().await, Err(RefreshError::Failed(_))));
         assert_eq!(set.snapshot().keys.len(), 2);
         *lock(&fake.jwks) = Ok(jwks(&["c"]));
-        assert_eq!(set.refresh_for_unknown_kid().await, Ok(()));
+        assert_eq!(set.refresh_for_unknown_kid(None).await, Ok(()));
         assert_eq!(set.snapshot().keys[0].kid(), Some("c"));
+    }
+
+    #[tokio::test]
+    async fn a_kid_still_unknown_after_a_refetch_is_remembered() {
+        let policy = RefreshPolicy::default().kid_miss_cooldown(Duration::ZERO);
+        let (fake, set) = set(&["a"], policy).await;
+        assert_eq!(set.refresh_for_unknown_kid(Some("x")).await, Ok(()));
+        assert_eq!(fake.fetches.load(Ordering::SeqCst), 2);
+        // No cool-down here, but "x" was just found unknown: no fetch.
+        assert_eq!(
+            set.refresh_for_unknown_kid(Some("x")).await,
+            Err(RefreshError::CoolingDown)
+        );
+        assert_eq!(fake.fetches.load(Ordering::SeqCst), 2);
+        // Another kid fetches; "x" is judged again after any successful fetch.
+        *lock(&fake.jwks) = Ok(jwks(&["a", "x"]));
+        assert_eq!(set.refresh_for_unknown_kid(Some("y")).await, Ok(()));
+        assert_eq!(fake.fetches.load(Ordering::SeqCst), 3);
+        assert!(set.snapshot().keys.iter().any(|k| k.kid() == Some("x")));
+        assert_eq!(
+            set.refresh_for_unknown_kid(Some("y")).await,
+            Err(RefreshError::CoolingDown)
+        );
+        assert_eq!(set.refresh_for_unknown_kid(Some("x")).await, Ok(()));
     }
 
     #[tokio::test]
