@@ -33,6 +33,8 @@
 
 mod apikey;
 mod extract;
+#[cfg(feature = "login")]
+mod login;
 mod middleware;
 mod principal;
 mod rejection;
@@ -40,6 +42,8 @@ mod view;
 
 pub use apikey::{ApiKey, OptionalApiKey, RequireApiKeyMiddleware, RequireApiKeyMiddlewareService};
 pub use extract::{OptionalJwt, RequireJwt};
+#[cfg(feature = "login")]
+pub use login::login_config;
 pub use middleware::{RequireJwtMiddleware, RequireJwtMiddlewareService};
 pub use principal::Principal;
 pub use rejection::AuthRejection;

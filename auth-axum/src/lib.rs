@@ -38,6 +38,8 @@ mod apikey;
 mod extract;
 mod future;
 mod layer;
+#[cfg(feature = "login")]
+mod login;
 mod principal;
 mod rejection;
 mod view;
@@ -46,6 +48,8 @@ pub use apikey::{ApiKey, RequireApiKeyLayer, RequireApiKeyService};
 pub use extract::{OptionalJwt, RequireJwt};
 pub use future::ResponseFuture;
 pub use layer::{RequireJwtLayer, RequireJwtService};
+#[cfg(feature = "login")]
+pub use login::login_routes;
 pub use principal::Principal;
 pub use rejection::AuthRejection;
 pub use view::HttpView;

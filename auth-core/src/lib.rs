@@ -39,10 +39,12 @@
 //! | `test-util` | no | [`test_util`]: mint keys and tokens (valid or broken) in tests |
 //! | `reqwest` | no | `remote::ReqwestFetch`: an outbound client (rustls) for JWKS and discovery |
 //! | `tokio` | no | `remote::RemoteKeySet::spawn_refresher`: the background refresher on Tokio |
+//! | `login` | no | `login`: sign-in with OpenID providers and app-issued sessions (implies `reqwest`, `tokio`) |
 //!
 //! # Modules
 //!
 //! - [`apikey`]: API keys: format, hashing, stores, [`apikey::ApiKeyValidator`].
+//! - `login` (feature `login`): sign-in routes' logic, sessions, refresh-token rotation.
 //! - [`principal`]: routes that take a bearer token or an API key.
 //! - [`remote`]: a provider's keys through OpenID discovery or a JWKS URL, behind a
 //!   lock-free snapshot, refreshed in the background, under a strict fetch policy.
@@ -57,6 +59,8 @@ pub mod clock;
 pub mod credential;
 pub mod error;
 pub mod jwt;
+#[cfg(feature = "login")]
+pub mod login;
 pub mod principal;
 pub mod remote;
 pub mod request;

@@ -18,6 +18,10 @@ import { generateKeyPair, exportJWK } from 'jose';
 import Provider from 'oidc-provider';
 
 const port = Number(process.env.PORT || 0);
+// Redirect URIs of the sign-in client `app`, comma-separated (the tests' app servers).
+const redirectUris = (process.env.REDIRECT_URIS || 'http://127.0.0.1:1/auth/oidc/callback')
+  .split(',')
+  .filter(Boolean);
 
 async function key(alg, kid) {
   const { privateKey } = await generateKeyPair(alg, { extractable: true });
@@ -38,15 +42,37 @@ const configuration = {
       response_types: [],
       token_endpoint_auth_method: 'client_secret_basic',
     },
+    {
+      // The sign-in client: authorization code with PKCE (S256), ID tokens RS256.
+      client_id: 'app',
+      client_secret: 'app-secret-for-tests-only',
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      redirect_uris: redirectUris,
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
   ],
+  // Any login is accepted by the development interactions; every account has these claims.
+  async findAccount(ctx, id) {
+    return {
+      accountId: id,
+      async claims() {
+        return { sub: id, email: `${id}@example.test`, email_verified: true, name: `User ${id}` };
+      },
+    };
+  },
+  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+  pkce: { methods: ['S256'], required: () => true },
   scopes: ['openid', 'read', 'write'],
   features: {
-    devInteractions: { enabled: false },
+    devInteractions: { enabled: true },
     clientCredentials: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      defaultResource: () => 'urn:api:rs256',
-      useGrantedResource: () => true,
+      // Only the service client gets JWT access tokens by default; the sign-in client's
+      // access tokens stay opaque, for the userinfo endpoint.
+      defaultResource: (ctx) => (ctx.oidc.client?.clientId === 'svc' ? 'urn:api:rs256' : undefined),
+      useGrantedResource: (ctx) => ctx.oidc.client?.clientId === 'svc',
       getResourceServerInfo: (ctx, resource) => ({
         scope: 'read write',
         audience: resource,

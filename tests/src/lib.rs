@@ -12,6 +12,7 @@
 // Test harness: a failed set-up step should fail the test at once with its reason.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+pub mod browser;
 pub mod cases;
 pub mod jwks_server;
 pub mod keys;

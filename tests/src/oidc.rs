@@ -22,6 +22,10 @@ pub struct OidcProvider {
 pub const CLIENT_ID: &str = "svc";
 /// Its secret (a test value).
 pub const CLIENT_SECRET: &str = "svc-secret-for-tests-only";
+/// The sign-in client: authorization code with PKCE, `client_secret_basic`.
+pub const SIGNIN_CLIENT_ID: &str = "app";
+/// Its secret (a test value).
+pub const SIGNIN_CLIENT_SECRET: &str = "app-secret-for-tests-only";
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("oidc")
@@ -53,11 +57,17 @@ fn install() {
 impl OidcProvider {
     /// Install if needed, start, and wait until it serves.
     pub fn start() -> OidcProvider {
+        Self::start_with_redirects(&[])
+    }
+
+    /// [`start`](Self::start), registering `redirect_uris` for the sign-in client.
+    pub fn start_with_redirects(redirect_uris: &[String]) -> OidcProvider {
         install();
         let mut child = Command::new("node")
             .arg("provider.js")
             .current_dir(dir())
             .env("PORT", "0")
+            .env("REDIRECT_URIS", redirect_uris.join(","))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

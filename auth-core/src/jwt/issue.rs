@@ -344,6 +344,11 @@ impl JwtIssuer {
         self
     }
 
+    /// The token lifetime.
+    pub fn lifetime(&self) -> Duration {
+        self.ttl
+    }
+
     /// The signing key.
     pub fn key(&self) -> &SigningKey {
         &self.key

@@ -51,6 +51,12 @@ pub struct ProviderMetadata {
     pub token_endpoint: Option<String>,
     /// The userinfo endpoint.
     pub userinfo_endpoint: Option<String>,
+    /// The algorithms the provider signs ID tokens with.
+    #[serde(default)]
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    /// Whether authorization responses carry `iss` (RFC 9207).
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
 }
 
 /// Fetch `{issuer}/.well-known/openid-configuration` and check that it names `issuer`

@@ -1,0 +1,73 @@
+//! The sign-in routes (feature `login`): [`login_config`] mounts the four routes of
+//! [`auth_core::login`] on an actix-web app.
+
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::StatusCode,
+    web::{self, ServiceConfig},
+};
+use auth_core::login::{Answer, Login, LoginInput};
+
+use crate::ActixView;
+
+/// `GET /auth/{provider}/login`, `GET /auth/{provider}/callback`, `POST /auth/refresh` and
+/// `POST /auth/logout`, answered by `login`:
+///
+/// ```no_run
+/// # fn f(login: auth_core::login::Login) {
+/// let app = actix_web::App::new().configure(auth_actix::login_config(login));
+/// # }
+/// ```
+pub fn login_config(login: Login) -> impl FnOnce(&mut ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(web::Data::new(login))
+            .route("/auth/{provider}/login", web::get().to(begin))
+            .route("/auth/{provider}/callback", web::get().to(callback))
+            .route("/auth/refresh", web::post().to(refresh))
+            .route("/auth/logout", web::post().to(logout));
+    }
+}
+
+fn input(login: &Login, req: &HttpRequest) -> LoginInput {
+    LoginInput::read(&ActixView(req), login.cookie_names())
+}
+
+async fn begin(
+    login: web::Data<Login>,
+    provider: web::Path<String>,
+    req: HttpRequest,
+) -> HttpResponse {
+    respond(login.begin(&provider, &input(&login, &req)))
+}
+
+async fn callback(
+    login: web::Data<Login>,
+    provider: web::Path<String>,
+    req: HttpRequest,
+) -> HttpResponse {
+    let input = input(&login, &req);
+    respond(login.callback(&provider, &input).await)
+}
+
+async fn refresh(login: web::Data<Login>, req: HttpRequest) -> HttpResponse {
+    let input = input(&login, &req);
+    respond(login.refresh(&input).await)
+}
+
+async fn logout(login: web::Data<Login>, req: HttpRequest) -> HttpResponse {
+    let input = input(&login, &req);
+    respond(login.logout(&input).await)
+}
+
+/// The core's answer as an actix-web response.
+fn respond(answer: Answer) -> HttpResponse {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut builder = HttpResponse::build(status);
+    for (name, value) in answer.headers {
+        builder.append_header((name, value));
+    }
+    match answer.body {
+        Some((content_type, body)) => builder.content_type(content_type).body(body),
+        None => builder.finish(),
+    }
+}

@@ -1,0 +1,76 @@
+//! The sign-in routes (feature `login`): [`login_routes`] mounts the four routes of
+//! [`auth_core::login`] on an axum [`Router`].
+
+use auth_core::login::{Answer, Login, LoginInput};
+use axum::{
+    Router,
+    body::Body,
+    extract::{Path, State},
+    http::{StatusCode, request::Parts},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+
+use crate::HttpView;
+
+/// `GET /auth/{provider}/login`, `GET /auth/{provider}/callback`, `POST /auth/refresh` and
+/// `POST /auth/logout`, answered by `login`. Merge it into the app's router:
+///
+/// ```no_run
+/// # async fn f(login: auth_core::login::Login) {
+/// let app: axum::Router = axum::Router::new().merge(auth_axum::login_routes(login));
+/// # }
+/// ```
+pub fn login_routes<S: Clone + Send + Sync + 'static>(login: Login) -> Router<S> {
+    Router::new()
+        .route("/auth/{provider}/login", get(begin))
+        .route("/auth/{provider}/callback", get(callback))
+        .route("/auth/refresh", post(refresh))
+        .route("/auth/logout", post(logout))
+        .with_state(login)
+}
+
+fn input(login: &Login, parts: &Parts) -> LoginInput {
+    LoginInput::read(&HttpView::from_parts(parts), login.cookie_names())
+}
+
+async fn begin(State(login): State<Login>, Path(provider): Path<String>, parts: Parts) -> Response {
+    respond(login.begin(&provider, &input(&login, &parts)))
+}
+
+async fn callback(
+    State(login): State<Login>,
+    Path(provider): Path<String>,
+    parts: Parts,
+) -> Response {
+    let input = input(&login, &parts);
+    respond(login.callback(&provider, &input).await)
+}
+
+async fn refresh(State(login): State<Login>, parts: Parts) -> Response {
+    let input = input(&login, &parts);
+    respond(login.refresh(&input).await)
+}
+
+async fn logout(State(login): State<Login>, parts: Parts) -> Response {
+    let input = input(&login, &parts);
+    respond(login.logout(&input).await)
+}
+
+/// The core's answer as an axum response.
+fn respond(answer: Answer) -> Response {
+    let mut builder = Response::builder().status(answer.status);
+    for (name, value) in answer.headers {
+        builder = builder.header(name, value);
+    }
+    let body = match answer.body {
+        Some((content_type, body)) => {
+            builder = builder.header("content-type", content_type);
+            Body::from(body)
+        }
+        None => Body::empty(),
+    };
+    builder
+        .body(body)
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}

@@ -1,0 +1,118 @@
+//! What the sign-in routes read from a request and answer, independent of the framework:
+//! the adapters copy [`LoginInput`] out of their request and [`Answer`] into their response.
+
+use serde_json::json;
+
+use crate::{credential::cookie, request::RequestView};
+
+/// The parts of a request the sign-in routes use, copied out so that the request need not
+/// live across the provider calls.
+#[derive(Debug, Clone, Default)]
+pub struct LoginInput {
+    /// The query string, undecoded.
+    pub query: Option<String>,
+    /// The flow cookie's value, if exactly one was sent.
+    pub flow: Option<String>,
+    /// The refresh cookie's value.
+    pub refresh: Option<String>,
+    /// `Origin`.
+    pub origin: Option<String>,
+    /// `Sec-Fetch-Site`.
+    pub sec_fetch_site: Option<String>,
+}
+
+impl LoginInput {
+    /// Read `req`, with the cookie names of a [`Login`](super::Login).
+    pub fn read<R: RequestView>(req: &R, names: &super::CookieNames) -> LoginInput {
+        let header = |name: &str| {
+            req.header_values(name)
+                .next()
+                .and_then(|v| std::str::from_utf8(v).ok())
+                .map(str::to_owned)
+        };
+        // An ambiguous cookie (sent twice with different values) counts as absent.
+        let cookie = |name: &str| cookie(req, name).ok().flatten().map(str::to_owned);
+        LoginInput {
+            query: req.query().map(str::to_owned),
+            flow: cookie(&names.flow),
+            refresh: cookie(&names.refresh),
+            origin: header("origin"),
+            sec_fetch_site: header("sec-fetch-site"),
+        }
+    }
+
+    /// The first value of query parameter `name`, decoded.
+    pub(super) fn param(&self, name: &str) -> Option<String> {
+        url::form_urlencoded::parse(self.query.as_deref()?.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+/// A framework-neutral response: status, headers (`Set-Cookie` may repeat), body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// Header pairs, in order.
+    pub headers: Vec<(&'static str, String)>,
+    /// The body and its content type, if any.
+    pub body: Option<(&'static str, String)>,
+}
+
+impl Answer {
+    /// A redirect (303 See Other) to `location`.
+    pub(super) fn see_other(location: impl Into<String>) -> Answer {
+        Answer {
+            status: 303,
+            headers: vec![
+                ("location", location.into()),
+                ("cache-control", "no-store".into()),
+            ],
+            body: None,
+        }
+    }
+
+    /// An RFC 9457 problem with a fixed `detail` (never request data).
+    pub(super) fn problem(status: u16, detail: &str) -> Answer {
+        let title = match status {
+            400 => "Bad Request",
+            401 => "Unauthorized",
+            403 => "Forbidden",
+            404 => "Not Found",
+            502 => "Bad Gateway",
+            503 => "Service Unavailable",
+            _ => "Error",
+        };
+        let body =
+            json!({ "type": "about:blank", "title": title, "status": status, "detail": detail });
+        Answer {
+            status,
+            headers: vec![("cache-control", "no-store".into())],
+            body: Some(("application/problem+json", body.to_string())),
+        }
+    }
+
+    /// A JSON body.
+    pub(super) fn json(status: u16, body: serde_json::Value) -> Answer {
+        Answer {
+            status,
+            headers: vec![("cache-control", "no-store".into())],
+            body: Some(("application/json", body.to_string())),
+        }
+    }
+
+    /// Add a header.
+    pub(super) fn with(mut self, name: &'static str, value: String) -> Answer {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The `Set-Cookie` values, for tests and logs.
+    pub fn set_cookies(&self) -> impl Iterator<Item = &str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| *k == "set-cookie")
+            .map(|(_, v)| v.as_str())
+    }
+}

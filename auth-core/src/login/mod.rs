@@ -1,0 +1,672 @@
+//! Sign-in with an OpenID provider, and the app's own sessions (feature `login`).
+//!
+//! [`Login`] holds everything the four sign-in routes need; the adapters mount them
+//! (`auth_axum::login_routes`, `auth_actix::login_config`):
+//!
+//! | route | does |
+//! |---|---|
+//! | `GET /auth/{provider}/login?return_to=/path` | 303 to the provider with `state`, PKCE S256 and `nonce`, sealed with `return_to` into a short-lived encrypted, HttpOnly flow cookie |
+//! | `GET /auth/{provider}/callback` | checks the flow cookie and `state` (constant time, once, within 10 minutes) and RFC 9207 `iss`, exchanges the code with the PKCE verifier, checks the ID token (keys, issuer, audience, `azp`, `nonce`, `at_hash`) and userinfo's `sub`; the app's hook turns the identity into a session; 303 to `return_to` with the session cookies |
+//! | `POST /auth/refresh` | rotates the refresh token (a reused one revokes its family); 200 with a new access token |
+//! | `POST /auth/logout` | revokes the refresh family, clears the cookies; 204 |
+//!
+//! Sessions are the app's own: a short access JWT (default 15 minutes, minted by the app's
+//! [`JwtIssuer`], so a provider token never passes as a session) in an HttpOnly cookie that
+//! `RequireJwt` reads when its validator lists [`Login::session_cookie`] as a token source,
+//! and an opaque refresh token stored hashed ([`RefreshStore`]). Cookies are `__Host-`,
+//! `Secure`, `HttpOnly`, `SameSite=Lax`, `Path=/` on https; plain http needs
+//! [`LoginBuilder::allow_insecure_http`] (development). The cookie-authenticated `POST`s
+//! refuse cross-site requests (`Origin` other than the app's, or `Sec-Fetch-Site` other
+//! than `same-origin`/`none`) with 403.
+
+mod answer;
+mod flow;
+mod provider;
+mod store;
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use cookie::{Cookie, Key, SameSite};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use subtle::ConstantTimeEq;
+
+pub use answer::{Answer, LoginInput};
+pub use flow::is_local_path;
+use flow::{Flow, UsedStates};
+use provider::Provider;
+pub use provider::{OidcProvider, ProviderError};
+pub use store::{MemoryRefreshStore, RefreshHash, RefreshRecord, RefreshStore, RotateError};
+
+use crate::{
+    jwt::JwtIssuer,
+    remote::{FetchPolicy, ReqwestFetch},
+};
+
+/// Who signed in, whatever the provider.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Identity {
+    /// The provider's name (as in the routes).
+    pub provider: String,
+    /// The provider's subject identifier.
+    pub subject: String,
+    /// The email address, if the provider shared one.
+    pub email: Option<String>,
+    /// Whether the provider verified that address.
+    pub email_verified: bool,
+    /// A display name, if any.
+    pub name: Option<String>,
+    /// Every claim the provider gave (ID token and userinfo).
+    pub claims: Map<String, Value>,
+}
+
+impl Identity {
+    fn from_claims(provider: &str, subject: String, claims: Map<String, Value>) -> Identity {
+        let text = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
+        Identity {
+            provider: provider.to_owned(),
+            email: text("email"),
+            email_verified: claims
+                .get("email_verified")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            name: text("name").or_else(|| text("preferred_username")),
+            subject,
+            claims,
+        }
+    }
+}
+
+/// What a session grants: the subject, scopes and extra claims of its access tokens.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionGrant {
+    /// The access tokens' `sub`.
+    pub subject: String,
+    /// Their scopes.
+    pub scopes: Vec<String>,
+    /// Extra claims (registered ones are the issuer's).
+    pub claims: Map<String, Value>,
+}
+
+impl SessionGrant {
+    /// A grant for `subject` with no scopes and no extra claims.
+    pub fn new(subject: impl Into<String>) -> SessionGrant {
+        SessionGrant {
+            subject: subject.into(),
+            scopes: Vec::new(),
+            claims: Map::new(),
+        }
+    }
+
+    /// Add scopes.
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.scopes.extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    /// Add a claim.
+    pub fn claim(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.claims.insert(name.into(), value.into());
+        self
+    }
+}
+
+/// The app's decision on a sign-in: a session, or a refusal whose text is shown to the
+/// user (403).
+pub type SessionHook = dyn Fn(&Identity) -> Result<SessionGrant, String> + Send + Sync;
+
+/// The cookie names in use (`__Host-` prefixed on https).
+#[derive(Debug, Clone)]
+pub struct CookieNames {
+    /// The transient flow cookie.
+    pub flow: String,
+    /// The access token.
+    pub session: String,
+    /// The refresh token.
+    pub refresh: String,
+}
+
+/// Why a [`Login`] could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoginError {
+    /// The public URL is not an absolute http(s) URL.
+    #[error("the public URL must be an absolute http or https URL")]
+    PublicUrl,
+    /// The public URL is plain http and insecure http was not allowed.
+    #[error(
+        "the public URL is http: cookies would travel in clear; use https (or allow_insecure_http for development)"
+    )]
+    InsecureHttp,
+    /// The cookie secret is shorter than 32 bytes.
+    #[error("the cookie secret must be at least 32 bytes")]
+    CookieSecret,
+    /// Two providers share a name, or a name is not a plain path segment.
+    #[error("provider names must be distinct and made of [a-z0-9_-]")]
+    ProviderName,
+    /// A provider's client could not be set up.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    /// The outbound client could not be built.
+    #[error("outbound HTTP client: {0}")]
+    Http(String),
+}
+
+/// Configures a [`Login`].
+pub struct LoginBuilder {
+    public_url: String,
+    issuer: JwtIssuer,
+    providers: Vec<OidcProvider>,
+    store: Arc<dyn RefreshStore>,
+    hook: Arc<SessionHook>,
+    cookie_secret: Option<Vec<u8>>,
+    insecure_http: bool,
+    refresh_ttl: Duration,
+    fetch: Option<Arc<ReqwestFetch>>,
+}
+
+impl fmt::Debug for LoginBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginBuilder")
+            .field("public_url", &self.public_url)
+            .field("providers", &self.providers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoginBuilder {
+    /// Add a provider.
+    pub fn provider(mut self, provider: OidcProvider) -> Self {
+        self.providers.push(provider);
+        self
+    }
+
+    /// Where refresh tokens live (default: in memory).
+    pub fn refresh_store(mut self, store: Arc<dyn RefreshStore>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// Turn a signed-in identity into a session, or refuse it (default: the provider's
+    /// subject, no scopes, and an `idp` claim naming the provider).
+    pub fn on_sign_in(
+        mut self,
+        hook: impl Fn(&Identity) -> Result<SessionGrant, String> + Send + Sync + 'static,
+    ) -> Self {
+        self.hook = Arc::new(hook);
+        self
+    }
+
+    /// The secret (at least 32 bytes) from which the flow cookie's encryption key is derived
+    /// (HKDF-SHA256); default: a random key per process (logins in progress fail across a
+    /// restart).
+    pub fn cookie_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.cookie_secret = Some(secret.into());
+        self
+    }
+
+    /// Allow a plain-http public URL: cookies then lose `Secure` and the `__Host-` prefix.
+    /// For development only.
+    pub fn allow_insecure_http(mut self) -> Self {
+        self.insecure_http = true;
+        self
+    }
+
+    /// Refresh-token lifetime (default 14 days).
+    pub fn refresh_ttl(mut self, ttl: Duration) -> Self {
+        self.refresh_ttl = ttl;
+        self
+    }
+
+    /// The outbound client for token and userinfo calls (default: https only, 5 s timeout).
+    pub fn fetch(mut self, fetch: Arc<ReqwestFetch>) -> Self {
+        self.fetch = Some(fetch);
+        self
+    }
+
+    /// Check the configuration.
+    pub fn build(self) -> Result<Login, LoginError> {
+        let url = url::Url::parse(&self.public_url).map_err(|_| LoginError::PublicUrl)?;
+        let secure = match url.scheme() {
+            "https" => true,
+            "http" if self.insecure_http => false,
+            "http" => return Err(LoginError::InsecureHttp),
+            _ => return Err(LoginError::PublicUrl),
+        };
+        if url.host_str().is_none() {
+            return Err(LoginError::PublicUrl);
+        }
+        let origin = url.origin().ascii_serialization();
+        let base = self.public_url.trim_end_matches('/').to_owned();
+        let key = match &self.cookie_secret {
+            Some(secret) if secret.len() < 32 => return Err(LoginError::CookieSecret),
+            Some(secret) => derive_key(secret).ok_or(LoginError::CookieSecret)?,
+            None => Key::try_generate().ok_or(LoginError::CookieSecret)?,
+        };
+        let mut providers: Vec<Provider> = Vec::new();
+        for config in self.providers {
+            let name_ok = !config.name.is_empty()
+                && config.name.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
+                });
+            if !name_ok || providers.iter().any(|p| p.config.name == config.name) {
+                return Err(LoginError::ProviderName);
+            }
+            let client = config.client(&format!("{base}/auth/{}/callback", config.name))?;
+            providers.push(Provider { config, client });
+        }
+        let fetch = match self.fetch {
+            Some(f) => f,
+            None => Arc::new(
+                ReqwestFetch::new(FetchPolicy::default())
+                    .map_err(|e| LoginError::Http(e.to_string()))?,
+            ),
+        };
+        let prefix = if secure { "__Host-" } else { "" };
+        Ok(Login {
+            inner: Arc::new(Inner {
+                base,
+                origin,
+                secure,
+                key,
+                providers,
+                issuer: self.issuer,
+                store: self.store,
+                hook: self.hook,
+                used: UsedStates::default(),
+                refresh_ttl: self.refresh_ttl,
+                flow_ttl: Duration::from_secs(600),
+                names: CookieNames {
+                    flow: format!("{prefix}auth-flow"),
+                    session: format!("{prefix}auth-session"),
+                    refresh: format!("{prefix}auth-refresh"),
+                },
+                fetch,
+            }),
+        })
+    }
+}
+
+/// 64 bytes of key material from `secret`: HKDF-SHA256 with a label of its own, so the
+/// cookie key is never the JWT key even when both come from one secret.
+fn derive_key(secret: &[u8]) -> Option<Key> {
+    use aws_lc_rs::hkdf;
+    struct Len64;
+    impl hkdf::KeyType for Len64 {
+        fn len(&self) -> usize {
+            64
+        }
+    }
+    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"auth-core login").extract(secret);
+    let info: [&[u8]; 1] = [b"flow cookie key"];
+    let okm = prk.expand(&info, Len64).ok()?;
+    let mut bytes = [0u8; 64];
+    okm.fill(&mut bytes).ok()?;
+    Key::try_from(&bytes[..]).ok()
+}
+
+struct Inner {
+    base: String,
+    origin: String,
+    secure: bool,
+    key: Key,
+    providers: Vec<Provider>,
+    issuer: JwtIssuer,
+    store: Arc<dyn RefreshStore>,
+    hook: Arc<SessionHook>,
+    used: UsedStates,
+    refresh_ttl: Duration,
+    flow_ttl: Duration,
+    names: CookieNames,
+    fetch: Arc<ReqwestFetch>,
+}
+
+/// The sign-in routes' logic, shared by the adapters; cheap to clone.
+#[derive(Clone)]
+pub struct Login {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Login {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Login")
+            .field("base", &self.inner.base)
+            .field("secure", &self.inner.secure)
+            .field(
+                "providers",
+                &self
+                    .inner
+                    .providers
+                    .iter()
+                    .map(|p| &p.config.name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Login {
+    /// Start configuring: the app's external base URL (redirect URIs are
+    /// `{public_url}/auth/{provider}/callback`) and the issuer of its session tokens.
+    pub fn builder(public_url: impl Into<String>, sessions: JwtIssuer) -> LoginBuilder {
+        LoginBuilder {
+            public_url: public_url.into(),
+            issuer: sessions,
+            providers: Vec::new(),
+            store: Arc::new(MemoryRefreshStore::new()),
+            hook: Arc::new(|id: &Identity| {
+                Ok(SessionGrant::new(id.subject.clone()).claim("idp", id.provider.clone()))
+            }),
+            cookie_secret: None,
+            insecure_http: false,
+            refresh_ttl: Duration::from_secs(14 * 24 * 3600),
+            fetch: None,
+        }
+    }
+
+    /// The cookie names; give `session` to the validator as a
+    /// [`TokenSource::Cookie`](crate::credential::TokenSource::Cookie).
+    pub fn cookie_names(&self) -> &CookieNames {
+        &self.inner.names
+    }
+
+    /// The session cookie's name.
+    pub fn session_cookie(&self) -> &str {
+        &self.inner.names.session
+    }
+
+    /// The providers' names.
+    pub fn providers(&self) -> impl Iterator<Item = &str> {
+        self.inner.providers.iter().map(|p| p.config.name.as_str())
+    }
+
+    /// The login URL of `provider`.
+    pub fn login_url(&self, provider: &str) -> String {
+        format!("{}/auth/{provider}/login", self.inner.base)
+    }
+
+    fn provider(&self, name: &str) -> Option<&Provider> {
+        self.inner.providers.iter().find(|p| p.config.name == name)
+    }
+
+    fn cookie(&self, name: &str, value: &str, max_age: i64) -> String {
+        Cookie::build((name.to_owned(), value.to_owned()))
+            .path("/")
+            .http_only(true)
+            .secure(self.inner.secure)
+            .same_site(SameSite::Lax)
+            .max_age(cookie::time::Duration::seconds(max_age))
+            .build()
+            .to_string()
+    }
+
+    /// `GET /auth/{provider}/login`.
+    pub fn begin(&self, provider: &str, input: &LoginInput) -> Answer {
+        let Some(p) = self.provider(provider) else {
+            return Answer::problem(404, "no such sign-in provider");
+        };
+        let return_to = input.param("return_to").unwrap_or_else(|| "/".into());
+        if !is_local_path(&return_to) {
+            return Answer::problem(400, "return_to must be a path on this site");
+        }
+        let (Some(state), Some(nonce)) = (flow::random_token(32), flow::random_token(32)) else {
+            return Answer::problem(503, "no randomness available");
+        };
+        let (challenge, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
+        let ttl = i64::try_from(self.inner.flow_ttl.as_secs()).unwrap_or(600);
+        let flow = Flow {
+            p: provider.to_owned(),
+            s: state.clone(),
+            v: verifier.secret().clone(),
+            n: nonce.clone(),
+            r: return_to,
+            e: crate::clock::now() + ttl,
+        };
+        let Some(sealed) = flow::seal(&flow, &self.inner.names.flow, &self.inner.key) else {
+            return Answer::problem(503, "the sign-in could not be started");
+        };
+        Answer::see_other(p.authorize_url(&state, challenge, &nonce)).with(
+            "set-cookie",
+            self.cookie(&self.inner.names.flow, &sealed, ttl),
+        )
+    }
+
+    /// `GET /auth/{provider}/callback`.
+    pub async fn callback(&self, provider: &str, input: &LoginInput) -> Answer {
+        let Some(p) = self.provider(provider) else {
+            return Answer::problem(404, "no such sign-in provider");
+        };
+        let (flow, code) = match self.check_flow(p, provider, input) {
+            Ok(checked) => checked,
+            Err(answer) => return answer,
+        };
+        let identity = match p.finish(&self.inner.fetch, code, flow.v, &flow.n).await {
+            Ok(identity) => identity,
+            Err(e) => {
+                tracing::warn!(provider, error = %e, "sign-in failed");
+                return Answer::problem(400, "the sign-in could not be completed");
+            }
+        };
+        let grant = match (self.inner.hook)(&identity) {
+            Ok(grant) => grant,
+            Err(reason) => {
+                tracing::info!(provider, "sign-in refused by the application");
+                return Answer::problem(403, &reason);
+            }
+        };
+        let Some(family) = flow::random_token(16) else {
+            return Answer::problem(503, "no randomness available");
+        };
+        match self.start_session(grant, family).await {
+            Ok(cookies) => cookies
+                .into_iter()
+                .fold(Answer::see_other(flow.r), |a, c| a.with("set-cookie", c))
+                .with("set-cookie", self.cookie(&self.inner.names.flow, "", 0)),
+            Err(answer) => answer,
+        }
+    }
+
+    /// The flow checks of a callback, before any call to the provider: the flow and the
+    /// code. The `state` is consumed only when everything else is in order, so a forged
+    /// or broken callback cannot spend a genuine login.
+    fn check_flow(
+        &self,
+        p: &Provider,
+        provider: &str,
+        input: &LoginInput,
+    ) -> Result<(Flow, String), Answer> {
+        let bad = |detail| Err(Answer::problem(400, detail));
+        let Some(sealed) = &input.flow else {
+            return bad("no sign-in in progress (the flow cookie is missing)");
+        };
+        let Some(flow) = flow::open(sealed, &self.inner.names.flow, &self.inner.key) else {
+            return bad("the flow cookie is not valid");
+        };
+        if flow.p != provider {
+            return bad("the callback is not for the provider the sign-in started with");
+        }
+        if crate::clock::now() >= flow.e {
+            return bad("the sign-in took too long; start again");
+        }
+        if let Some(error) = input.param("error") {
+            // Only the code, and only if it looks like one: nothing else is echoed.
+            let code = if error.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                && error.len() <= 64
+            {
+                error
+            } else {
+                "error".into()
+            };
+            tracing::info!(provider, error = %code, "the provider refused the sign-in");
+            return Err(Answer::problem(
+                400,
+                "the provider did not complete the sign-in",
+            ));
+        }
+        let state = input.param("state").unwrap_or_default();
+        if state.is_empty() || !bool::from(state.as_bytes().ct_eq(flow.s.as_bytes())) {
+            return bad("the state does not match this sign-in");
+        }
+        match input.param("iss") {
+            Some(iss) if iss != p.config.issuer => {
+                return bad("the response comes from another issuer");
+            }
+            None if p.config.iss_parameter => return bad("the response lacks its issuer"),
+            _ => {}
+        }
+        let Some(code) = input.param("code").filter(|c| !c.is_empty()) else {
+            return bad("the callback has no code");
+        };
+        if !self.inner.used.first_use(&flow.s, flow.e) {
+            return bad("this sign-in response was already used");
+        }
+        Ok((flow, code))
+    }
+
+    /// Mint the access token and a refresh token of a new family; the two cookies.
+    async fn start_session(
+        &self,
+        grant: SessionGrant,
+        family: String,
+    ) -> Result<[String; 2], Answer> {
+        let Some(refresh) = flow::random_token(32) else {
+            return Err(Answer::problem(503, "no randomness available"));
+        };
+        let record = RefreshRecord {
+            family,
+            expires: crate::clock::now() + self.refresh_secs(),
+            grant,
+        };
+        let access = self.mint(&record.grant)?;
+        if let Err(e) = self
+            .inner
+            .store
+            .insert(RefreshHash::of(&refresh), record)
+            .await
+        {
+            tracing::error!(error = %e, "refresh store");
+            return Err(Answer::problem(
+                503,
+                "sessions are unavailable; retry later",
+            ));
+        }
+        Ok(self.session_cookies(&access, &refresh))
+    }
+
+    fn refresh_secs(&self) -> i64 {
+        i64::try_from(self.inner.refresh_ttl.as_secs()).unwrap_or(i64::MAX / 2)
+    }
+
+    fn access_secs(&self) -> i64 {
+        i64::try_from(self.inner.issuer.lifetime().as_secs()).unwrap_or(900)
+    }
+
+    fn mint(&self, grant: &SessionGrant) -> Result<String, Answer> {
+        let scopes: Vec<&str> = grant.scopes.iter().map(String::as_str).collect();
+        self.inner
+            .issuer
+            .issue(&grant.subject, &scopes, &grant.claims)
+            .map_err(|_| Answer::problem(503, "the session could not be issued"))
+    }
+
+    fn session_cookies(&self, access: &str, refresh: &str) -> [String; 2] {
+        let names = &self.inner.names;
+        [
+            self.cookie(&names.session, access, self.access_secs()),
+            self.cookie(&names.refresh, refresh, self.refresh_secs()),
+        ]
+    }
+
+    fn clear_session(&self, answer: Answer) -> Answer {
+        let names = &self.inner.names;
+        answer
+            .with("set-cookie", self.cookie(&names.session, "", 0))
+            .with("set-cookie", self.cookie(&names.refresh, "", 0))
+    }
+
+    /// Refuse cookie-authenticated requests from other sites.
+    fn same_site(&self, input: &LoginInput) -> Result<(), Answer> {
+        let forbidden = || Err(Answer::problem(403, "cross-site request refused"));
+        if let Some(origin) = &input.origin
+            && *origin != self.inner.origin
+        {
+            return forbidden();
+        }
+        if let Some(site) = &input.sec_fetch_site
+            && site != "same-origin"
+            && site != "none"
+        {
+            return forbidden();
+        }
+        Ok(())
+    }
+
+    /// `POST /auth/refresh`.
+    pub async fn refresh(&self, input: &LoginInput) -> Answer {
+        if let Err(answer) = self.same_site(input) {
+            return answer;
+        }
+        let unauthorized = |detail| {
+            Answer::problem(401, detail)
+                .with("www-authenticate", "Bearer error=\"invalid_token\"".into())
+        };
+        let Some(old) = &input.refresh else {
+            return unauthorized("no refresh token");
+        };
+        let Some(new) = flow::random_token(32) else {
+            return Answer::problem(503, "no randomness available");
+        };
+        let expires = crate::clock::now() + self.refresh_secs();
+        match self
+            .inner
+            .store
+            .rotate(&RefreshHash::of(old), RefreshHash::of(&new), expires)
+            .await
+        {
+            Ok(record) => match self.mint(&record.grant) {
+                Ok(access) => {
+                    let body = json!({
+                        "access_token": access,
+                        "token_type": "Bearer",
+                        "expires_in": self.access_secs(),
+                    });
+                    self.session_cookies(&access, &new)
+                        .into_iter()
+                        .fold(Answer::json(200, body), |a, c| a.with("set-cookie", c))
+                }
+                Err(answer) => answer,
+            },
+            Err(RotateError::Store(e)) => {
+                tracing::error!(error = %e, "refresh store");
+                Answer::problem(503, "sessions are unavailable; retry later")
+            }
+            Err(e) => {
+                tracing::info!(reason = %e, "refresh refused");
+                self.clear_session(unauthorized("the refresh token is not valid"))
+            }
+        }
+    }
+
+    /// `POST /auth/logout`.
+    pub async fn logout(&self, input: &LoginInput) -> Answer {
+        if let Err(answer) = self.same_site(input) {
+            return answer;
+        }
+        if let Some(token) = &input.refresh
+            && let Err(e) = self
+                .inner
+                .store
+                .revoke_family(&RefreshHash::of(token))
+                .await
+        {
+            tracing::error!(error = %e, "refresh store");
+            return Answer::problem(503, "sessions are unavailable; retry later");
+        }
+        self.clear_session(Answer {
+            status: 204,
+            headers: vec![("cache-control", "no-store".into())],
+            body: None,
+        })
+    }
+}
