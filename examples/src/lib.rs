@@ -14,6 +14,10 @@ use auth_core::{
     remote::{FetchPolicy, KeySource as RemoteSource, RefreshPolicy, RemoteKeySet, ReqwestFetch},
     scope::{ScopeRequirement, Scopes},
 };
+use auth_core::{
+    credential::TokenSource,
+    login::{Login, OidcProvider, SessionGrant},
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -45,6 +49,8 @@ pub struct Demo {
     pub validator: JwtValidator,
     /// The provider whose access tokens `/api/*` accepts: issuer and audience.
     pub oidc: Option<(String, String)>,
+    /// Sign-in (`DEMO_OIDC_ISSUER` + `DEMO_OIDC_CLIENT_ID`): the `/auth/*` routes.
+    pub login: Option<Login>,
     /// Mints the app's own tokens (the banner's development tokens).
     pub issuer: JwtIssuer,
     /// Whether the HS256 secret was generated for this run.
@@ -88,8 +94,6 @@ fn var(name: &str) -> Result<Option<String>, StartError> {
 
 /// Variables of features this version does not have yet: refuse rather than ignore them.
 const NOT_YET: &[&str] = &[
-    "DEMO_OIDC_CLIENT_ID",
-    "DEMO_OIDC_CLIENT_SECRET",
     "DEMO_GITHUB_CLIENT_ID",
     "DEMO_GITHUB_CLIENT_SECRET",
     "DEMO_GOOGLE_CLIENT_ID",
@@ -105,8 +109,8 @@ impl Demo {
         for name in NOT_YET {
             if var(name)?.is_some() {
                 return Err(StartError(format!(
-                    "{name}: this version of the demo does not support it yet (sign-in arrives \
-                     in a later release); unset it"
+                    "{name}: this version of the demo does not support it yet (sign-in with \
+                     GitHub and Google arrives in a later release); unset it"
                 )));
             }
         }
@@ -129,25 +133,76 @@ impl Demo {
         let jwt_issuer = var("DEMO_JWT_ISSUER")?.unwrap_or_else(|| "auth-demo".into());
         let audience = var("DEMO_JWT_AUDIENCE")?.unwrap_or_else(|| "auth-demo".into());
         let bad_secret = |e: ConfigError| StartError(format!("DEMO_JWT_SECRET: {e}"));
-        let (signing, secret_generated) = match var("DEMO_JWT_SECRET")? {
-            Some(secret) => (
-                SigningKey::hmac(Algorithm::HS256, secret.as_bytes()).map_err(bad_secret)?,
-                false,
-            ),
-            None => (
-                SigningKey::generate(Algorithm::HS256).map_err(bad_secret)?,
-                true,
-            ),
+        let (secret, secret_generated) = match var("DEMO_JWT_SECRET")? {
+            Some(secret) => (secret.into_bytes(), false),
+            None => {
+                let mut bytes = vec![0u8; 32];
+                aws_lc_rs::rand::fill(&mut bytes).map_err(|_| {
+                    StartError("DEMO_JWT_SECRET: no randomness to generate one".into())
+                })?;
+                (bytes, true)
+            }
         };
+        // One key signs the banner's development tokens, another (the same secret) the
+        // sessions: `SigningKey` is not `Clone`.
+        let signing = SigningKey::hmac(Algorithm::HS256, &secret).map_err(bad_secret)?;
+        let sessions = SigningKey::hmac(Algorithm::HS256, &secret).map_err(bad_secret)?;
         let verifying: JwtKey = signing.verifying_key().map_err(bad_secret)?;
+        let oidc_issuer = var("DEMO_OIDC_ISSUER")?;
+        let (client_id, client_secret) =
+            (var("DEMO_OIDC_CLIENT_ID")?, var("DEMO_OIDC_CLIENT_SECRET")?);
+        let oidc_audience = var("DEMO_OIDC_AUDIENCE")?;
+        let login = match (&oidc_issuer, client_id) {
+            (Some(issuer), Some(client_id)) => {
+                let base = match &public_url {
+                    Some(url) => url.clone(),
+                    None if addr.port() == 0 => {
+                        return Err(StartError(
+                            "DEMO_PUBLIC_URL: set it, or a fixed DEMO_ADDR port: the provider needs the callback URL".into(),
+                        ));
+                    }
+                    None => format!("http://{addr}"),
+                };
+                let issuer_for_sessions =
+                    JwtIssuer::new(sessions, jwt_issuer.clone(), audience.clone());
+                Some(
+                    sign_in(
+                        &base,
+                        issuer,
+                        client_id,
+                        client_secret,
+                        issuer_for_sessions,
+                        &secret,
+                    )
+                    .await?,
+                )
+            }
+            (None, Some(_)) => {
+                return Err(StartError(
+                    "DEMO_OIDC_CLIENT_ID: set DEMO_OIDC_ISSUER too".into(),
+                ));
+            }
+            (_, None) if client_secret.is_some() => {
+                return Err(StartError(
+                    "DEMO_OIDC_CLIENT_SECRET: set DEMO_OIDC_CLIENT_ID (and DEMO_OIDC_ISSUER) too"
+                        .into(),
+                ));
+            }
+            _ => None,
+        };
+        let mut sources = vec![TokenSource::AuthorizationBearer];
+        if let Some(login) = &login {
+            sources.push(TokenSource::Cookie(login.session_cookie().to_owned()));
+        }
         let app = JwtValidator::builder()
             .key(verifying)
             .algorithms([Algorithm::HS256])
             .issuer(jwt_issuer.clone())
             .audience(audience.clone())
             .require_claim(RegisteredClaim::Sub)
-            .realm(REALM);
-        let oidc = match (var("DEMO_OIDC_ISSUER")?, var("DEMO_OIDC_AUDIENCE")?) {
+            .realm(REALM)
+            .token_sources(sources.clone());
+        let oidc = match (oidc_issuer, oidc_audience) {
             (None, None) => None,
             (Some(issuer), Some(audience)) => Some((issuer, audience)),
             (None, Some(_)) => {
@@ -155,10 +210,11 @@ impl Demo {
                     "DEMO_OIDC_AUDIENCE: set DEMO_OIDC_ISSUER too (the provider whose tokens carry this audience)".into(),
                 ));
             }
+            (Some(_), None) if login.is_some() => None,
             (Some(_), None) => {
                 return Err(StartError(
-                    "DEMO_OIDC_ISSUER: sign-in with the provider arrives in a later release; set \
-                     DEMO_OIDC_AUDIENCE to accept its access tokens on /api/*"
+                    "DEMO_OIDC_ISSUER: set DEMO_OIDC_CLIENT_ID (sign-in) or DEMO_OIDC_AUDIENCE \
+                     (its access tokens on /api/*), or both"
                         .into(),
                 ));
             }
@@ -172,6 +228,7 @@ impl Demo {
                 .route_issuer(app)
                 .route_issuer(provider_validator(issuer, audience).await?)
                 .realm(REALM)
+                .token_sources(sources)
                 .build()
                 .map_err(|e| {
                     StartError(format!(
@@ -186,6 +243,7 @@ impl Demo {
             public_url,
             validator,
             oidc,
+            login,
             issuer,
             secret_generated,
             keys,
@@ -231,6 +289,14 @@ impl Demo {
                 ));
             }
             _ => out.push_str("(could not mint development tokens)\n"),
+        }
+        if let Some(login) = &self.login {
+            for provider in login.providers() {
+                out.push_str(&format!(
+                    "\nSign in with {provider}: {}?return_to=/api/me\n  (then /api/me works with the session cookie alone)\n",
+                    login.login_url(provider)
+                ));
+            }
         }
         if let Some((issuer, audience)) = &self.oidc {
             out.push_str(&format!(
@@ -305,6 +371,45 @@ async fn provider_validator(issuer: &str, audience: &str) -> Result<JwtValidator
         .cache_verified(10_000)
         .build()
         .map_err(|e| StartError(format!("DEMO_OIDC_AUDIENCE: {e}")))
+}
+
+/// Sign-in with the provider `oidc` at `issuer` (discovery; a failure stops the start).
+/// Sessions are the app's own tokens (scope `read`, claim `idp`), in cookies; plain http is
+/// allowed because this is a development server (cookies lose `Secure` and `__Host-`).
+async fn sign_in(
+    base: &str,
+    issuer: &str,
+    client_id: String,
+    client_secret: Option<String>,
+    sessions: JwtIssuer,
+    secret: &[u8],
+) -> Result<Login, StartError> {
+    let named = |e: &dyn std::fmt::Display| StartError(format!("DEMO_OIDC_ISSUER: {e}"));
+    let fetch = Arc::new(
+        ReqwestFetch::new(FetchPolicy {
+            allow_http_loopback: true,
+            ..FetchPolicy::default()
+        })
+        .map_err(|e| named(&e))?,
+    );
+    let provider = OidcProvider::discover("oidc", issuer, client_id, client_secret, fetch.clone())
+        .await
+        .map_err(|e| named(&e))?;
+    let mut builder = Login::builder(base, sessions)
+        .provider(provider)
+        .fetch(fetch)
+        .cookie_secret(secret)
+        .on_sign_in(|id| {
+            Ok(SessionGrant::new(id.subject.clone())
+                .scopes(["read"])
+                .claim("idp", id.provider.clone()))
+        });
+    if base.starts_with("http://") {
+        builder = builder.allow_insecure_http();
+    }
+    builder
+        .build()
+        .map_err(|e| StartError(format!("DEMO_PUBLIC_URL: {e}")))
 }
 
 /// The API-key validator: over `DEMO_API_KEYS_FILE` when set, else over one generated key.

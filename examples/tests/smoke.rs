@@ -550,3 +550,80 @@ fn an_unusable_provider_stops_the_start_with_one_line_naming_the_variable() {
         }
     }
 }
+
+/// A port free at the time of asking (the demo binds it a moment later).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+#[tokio::test]
+async fn a_person_signs_in_to_both_demos_through_the_provider() {
+    use auth_tests::{
+        browser::Browser,
+        oidc::{OidcProvider, SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET},
+    };
+    let ports = [free_port(), free_port()];
+    let bases = ports.map(|p| format!("http://127.0.0.1:{p}"));
+    let provider = OidcProvider::start_with_redirects(
+        &bases.clone().map(|b| format!("{b}/auth/oidc/callback")),
+    );
+    let mut seen = Vec::new();
+    for ((bin, base), port) in [
+        env!("CARGO_BIN_EXE_axum-demo"),
+        env!("CARGO_BIN_EXE_actix-demo"),
+    ]
+    .into_iter()
+    .zip(&bases)
+    .zip(ports)
+    {
+        let addr = format!("127.0.0.1:{port}");
+        let server = start_with(
+            bin,
+            &[
+                ("DEMO_ADDR", addr.as_str()),
+                ("DEMO_OIDC_ISSUER", provider.issuer.as_str()),
+                ("DEMO_OIDC_CLIENT_ID", SIGNIN_CLIENT_ID),
+                ("DEMO_OIDC_CLIENT_SECRET", SIGNIN_CLIENT_SECRET),
+            ],
+        );
+        let login_url = format!("{base}/auth/oidc/login?return_to=/api/me");
+        assert!(
+            server.banner.iter().any(|l| l.contains(&login_url)),
+            "{:?}",
+            server.banner
+        );
+        let browser = Browser::new();
+        let (_, back) = browser
+            .authorize(&login_url, "alice", &format!("{base}/auth/oidc/callback"))
+            .await;
+        let signed_in = browser.callback(&back).await;
+        assert_eq!(signed_in.status, 303, "{bin}: {}", signed_in.body);
+        assert_eq!(
+            signed_in.location.as_ref().map(|u| u.path().to_owned()),
+            Some("/api/me".to_owned())
+        );
+        let me = browser.get(&format!("{base}/api/me")).await;
+        assert_eq!(me.status, 200, "{bin}: {}", me.body);
+        let body: Value = serde_json::from_str(&me.body).unwrap();
+        assert_eq!(body["sub"], "alice");
+        assert_eq!(body["idp"], "oidc");
+        assert_eq!(body["iss"], "auth-demo");
+        assert_eq!(body["scopes"], serde_json::json!(["read"]));
+        let refreshed = browser
+            .post(&format!("{base}/auth/refresh"), &[], &[])
+            .await;
+        let out = browser.post(&format!("{base}/auth/logout"), &[], &[]).await;
+        let after = browser.get(&format!("{base}/api/me")).await;
+        seen.push([
+            signed_in.status.as_u16(),
+            me.status.as_u16(),
+            refreshed.status.as_u16(),
+            out.status.as_u16(),
+            after.status.as_u16(),
+        ]);
+    }
+    assert_eq!(seen, [[303, 200, 200, 204, 401]; 2]);
+}

@@ -670,3 +670,127 @@ impl Login {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jwt::{Algorithm, SigningKey};
+
+    fn builder(url: &str) -> Result<LoginBuilder, Box<dyn std::error::Error>> {
+        let key = SigningKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?;
+        let op = SigningKey::generate(Algorithm::RS256)?;
+        Ok(Login::builder(url, JwtIssuer::new(key, "app", "app"))
+            .provider(provider::tests::config(op.verifying_key()?)?))
+    }
+
+    #[test]
+    fn https_cookies_and_the_authorization_request() -> Result<(), Box<dyn std::error::Error>> {
+        let login = builder("https://app.test")?.build()?;
+        assert_eq!(login.session_cookie(), "__Host-auth-session");
+        let answer = login.begin("op", &LoginInput::default());
+        assert_eq!(answer.status, 303);
+        let cookie = answer.set_cookies().next().unwrap_or_default().to_owned();
+        assert!(cookie.starts_with("__Host-auth-flow="), "{cookie}");
+        for attr in [
+            "Secure",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Path=/",
+            "Max-Age=600",
+        ] {
+            assert!(cookie.contains(attr), "{attr} in {cookie}");
+        }
+        assert!(!cookie.contains("Domain"), "{cookie}");
+        let location = answer
+            .headers
+            .iter()
+            .find(|(k, _)| *k == "location")
+            .map(|(_, v)| url::Url::parse(v))
+            .transpose()?
+            .ok_or("no location")?;
+        let q = |k: &str| {
+            location
+                .query_pairs()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.into_owned())
+        };
+        assert_eq!(q("response_type").as_deref(), Some("code"));
+        assert_eq!(q("code_challenge_method").as_deref(), Some("S256"));
+        assert_eq!(q("code_challenge").map(|c| c.len()), Some(43));
+        assert_eq!(
+            q("redirect_uri").as_deref(),
+            Some("https://app.test/auth/op/callback")
+        );
+        assert_eq!(q("state").map(|s| s.len()), Some(43));
+        assert_eq!(q("nonce").map(|s| s.len()), Some(43));
+        assert!(q("scope").is_some_and(|s| s.split(' ').any(|x| x == "openid")));
+        Ok(())
+    }
+
+    #[test]
+    fn configuration_errors() -> Result<(), Box<dyn std::error::Error>> {
+        assert!(matches!(
+            builder("http://app.test")?.build(),
+            Err(LoginError::InsecureHttp)
+        ));
+        assert!(
+            builder("http://app.test")?
+                .allow_insecure_http()
+                .build()
+                .is_ok()
+        );
+        assert!(matches!(
+            builder("not a url")?.build(),
+            Err(LoginError::PublicUrl)
+        ));
+        assert!(matches!(
+            builder("https://app.test")?
+                .cookie_secret(&b"short"[..])
+                .build(),
+            Err(LoginError::CookieSecret)
+        ));
+        let key = SigningKey::generate(Algorithm::RS256)?;
+        let twice =
+            builder("https://app.test")?.provider(provider::tests::config(key.verifying_key()?)?);
+        assert!(matches!(twice.build(), Err(LoginError::ProviderName)));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn cookie_posts_from_other_sites_are_refused() -> Result<(), Box<dyn std::error::Error>> {
+        let login = builder("https://app.test")?.build()?;
+        let input = |origin: Option<&str>, site: Option<&str>| LoginInput {
+            origin: origin.map(str::to_owned),
+            sec_fetch_site: site.map(str::to_owned),
+            ..LoginInput::default()
+        };
+        for (origin, site) in [
+            (Some("https://evil.test"), None),
+            (Some("http://app.test"), None),
+            (Some("null"), None),
+            (None, Some("cross-site")),
+            (None, Some("same-site")),
+        ] {
+            assert_eq!(
+                login.refresh(&input(origin, site)).await.status,
+                403,
+                "{origin:?} {site:?}"
+            );
+            assert_eq!(
+                login.logout(&input(origin, site)).await.status,
+                403,
+                "{origin:?} {site:?}"
+            );
+        }
+        // Same origin, or neither header (curl): the check passes (401: no refresh token).
+        for (origin, site) in [
+            (Some("https://app.test"), Some("same-origin")),
+            (None, Some("none")),
+            (None, None),
+        ] {
+            assert_eq!(login.refresh(&input(origin, site)).await.status, 401);
+            assert_eq!(login.logout(&input(origin, site)).await.status, 204);
+        }
+        Ok(())
+    }
+}

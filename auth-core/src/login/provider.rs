@@ -391,8 +391,116 @@ fn left_half_hash(alg: Algorithm, access_token: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
+    use serde_json::json;
+
     use super::*;
+    use crate::jwt::{JwtKey, SigningKey, sign_compact};
+
+    const ISSUER: &str = "https://op.test";
+
+    fn provider(key: JwtKey) -> Result<Provider, Box<dyn std::error::Error>> {
+        let config = config(key)?;
+        let client = config.client("https://app.test/auth/op/callback")?;
+        Ok(Provider { config, client })
+    }
+
+    /// A provider configuration with static keys, for tests.
+    pub(in crate::login) fn config(
+        key: JwtKey,
+    ) -> Result<OidcProvider, Box<dyn std::error::Error>> {
+        let id_tokens = JwtValidator::builder()
+            .key(key)
+            .algorithms([Algorithm::RS256])
+            .issuer(ISSUER)
+            .audience("app")
+            .require_claim(RegisteredClaim::Sub)
+            .require_claim(RegisteredClaim::Iat)
+            .build()?;
+        let config = OidcProvider {
+            name: "op".into(),
+            issuer: ISSUER.into(),
+            client_id: "app".into(),
+            client_secret: None,
+            scopes: vec!["openid".into()],
+            authorization_endpoint: format!("{ISSUER}/auth"),
+            token_endpoint: format!("{ISSUER}/token"),
+            userinfo_endpoint: None,
+            iss_parameter: true,
+            id_tokens,
+        };
+        Ok(config)
+    }
+
+    #[tokio::test]
+    async fn id_token_rules() -> Result<(), Box<dyn std::error::Error>> {
+        let key = SigningKey::generate(Algorithm::RS256)?;
+        let p = provider(key.verifying_key()?)?;
+        let now = crate::clock::now();
+        let base = json!({
+            "iss": ISSUER, "aud": "app", "sub": "u1", "iat": now, "exp": now + 300,
+            "nonce": "n-1",
+        });
+        let sign = |changes: Value, remove: &[&str]| {
+            let mut claims = base.clone();
+            if let (Some(c), Value::Object(extra)) = (claims.as_object_mut(), changes) {
+                c.extend(extra);
+                for r in remove {
+                    c.remove(*r);
+                }
+            }
+            sign_compact(
+                br#"{"alg":"RS256","typ":"JWT"}"#,
+                claims.to_string().as_bytes(),
+                &key,
+            )
+            .unwrap_or_default()
+        };
+        let at = "access-token-1";
+        let check = |token: String| {
+            let p = &p;
+            async move { p.check_id_token(&token, at, "n-1").await.map(|_| ()) }
+        };
+        assert!(check(sign(json!({}), &[])).await.is_ok());
+        assert!(check(sign(json!({"azp": "app"}), &[])).await.is_ok());
+        let at_hash = left_half_hash(Algorithm::RS256, at);
+        assert!(check(sign(json!({"at_hash": at_hash}), &[])).await.is_ok());
+
+        for (what, token) in [
+            ("wrong nonce", sign(json!({"nonce": "n-2"}), &[])),
+            ("no nonce", sign(json!({}), &["nonce"])),
+            (
+                "another issuer",
+                sign(json!({"iss": "https://evil.test"}), &[]),
+            ),
+            ("another audience", sign(json!({"aud": "other"}), &[])),
+            (
+                "an extra audience",
+                sign(json!({"aud": ["app", "other"]}), &[]),
+            ),
+            ("azp of another client", sign(json!({"azp": "other"}), &[])),
+            ("no sub", sign(json!({}), &["sub"])),
+            ("no iat", sign(json!({}), &["iat"])),
+            ("expired", sign(json!({"exp": now - 3600}), &[])),
+            (
+                "at_hash mismatch",
+                sign(json!({"at_hash": "AAAAAAAAAAAAAAAAAAAAAA"}), &[]),
+            ),
+        ] {
+            assert!(check(token).await.is_err(), "{what} accepted");
+        }
+        // Signed by another key, or with alg none.
+        let other = SigningKey::generate(Algorithm::RS256)?;
+        let forged = sign_compact(br#"{"alg":"RS256"}"#, base.to_string().as_bytes(), &other)?;
+        assert!(check(forged).await.is_err());
+        let none = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#),
+            URL_SAFE_NO_PAD.encode(base.to_string())
+        );
+        assert!(check(none).await.is_err());
+        Ok(())
+    }
 
     #[test]
     fn at_hash_follows_openid_core() {

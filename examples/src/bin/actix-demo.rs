@@ -31,12 +31,17 @@ async fn stats(key: ApiKey) -> HttpResponse {
 }
 
 /// The app: public health check, `/api/me` for any valid token, `/api/admin` behind
-/// middleware that requires the `admin` scope, `/internal/stats` behind API-key middleware.
+/// middleware that requires the `admin` scope, `/internal/stats` behind API-key middleware,
+/// and the sign-in routes when a provider is configured.
 fn configure(
     validator: JwtValidator,
     keys: ApiKeyValidator,
+    login: Option<auth_core::login::Login>,
 ) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
+        if let Some(login) = login {
+            auth_actix::login_config(login)(cfg);
+        }
         cfg.app_data(validator.clone())
             .app_data(keys.clone())
             .route("/health", web::get().to(health))
@@ -74,10 +79,12 @@ async fn main() -> ExitCode {
     let bound = listener.local_addr().unwrap_or(demo.addr);
     let validator = demo.validator.clone();
     let keys = demo.keys.clone();
-    let server =
-        HttpServer::new(move || App::new().configure(configure(validator.clone(), keys.clone())))
-            .workers(2)
-            .listen(listener);
+    let login = demo.login.clone();
+    let server = HttpServer::new(move || {
+        App::new().configure(configure(validator.clone(), keys.clone(), login.clone()))
+    })
+    .workers(2)
+    .listen(listener);
     let server = match server {
         Ok(s) => s,
         Err(e) => {

@@ -56,8 +56,9 @@ impl FromRef<AppState> for ApiKeyValidator {
 }
 
 /// The app: public health check, `/api/me` for any valid token, `/api/admin` behind a
-/// layer that requires the `admin` scope, `/internal/stats` behind an API-key layer.
-fn app(state: AppState) -> Router {
+/// layer that requires the `admin` scope, `/internal/stats` behind an API-key layer, and
+/// the sign-in routes when a provider is configured.
+fn app(state: AppState, login: Option<auth_core::login::Login>) -> Router {
     let admin_routes = Router::new()
         .route("/api/admin", get(admin))
         .route_layer(RequireJwtLayer::new(state.jwt.clone()).scopes(admin_scope()));
@@ -70,6 +71,7 @@ fn app(state: AppState) -> Router {
         .route("/api/whoami", get(whoami))
         .merge(admin_routes)
         .merge(internal)
+        .merge(login.map(auth_axum::login_routes).unwrap_or_default())
         .with_state(state)
 }
 
@@ -99,7 +101,7 @@ async fn main() -> ExitCode {
         jwt: demo.validator.clone(),
         keys: demo.keys.clone(),
     };
-    match axum::serve(listener, app(state))
+    match axum::serve(listener, app(state, demo.login.clone()))
         .with_graceful_shutdown(shutdown)
         .await
     {
