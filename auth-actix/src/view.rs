@@ -13,6 +13,10 @@ use auth_core::request::RequestView;
 pub struct ActixView<'a>(pub &'a HttpRequest);
 
 impl RequestView for ActixView<'_> {
+    fn method(&self) -> &str {
+        self.0.method().as_str()
+    }
+
     fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
         // The usual names as ready-made `HeaderName`s: looking a `&str` up parses and
         // lowercases it first, on every request.

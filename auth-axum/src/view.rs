@@ -1,7 +1,7 @@
 //! [`RequestView`] over axum's request types.
 
 use auth_core::request::RequestView;
-use http::{HeaderMap, HeaderName, Uri, header, request::Parts};
+use http::{HeaderMap, HeaderName, Method, Uri, header, request::Parts};
 
 const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 
@@ -10,6 +10,7 @@ const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 pub struct HttpView<'a> {
     headers: &'a HeaderMap,
     uri: &'a Uri,
+    method: &'a Method,
 }
 
 impl<'a> HttpView<'a> {
@@ -18,6 +19,7 @@ impl<'a> HttpView<'a> {
         HttpView {
             headers: &parts.headers,
             uri: &parts.uri,
+            method: &parts.method,
         }
     }
 
@@ -26,11 +28,16 @@ impl<'a> HttpView<'a> {
         HttpView {
             headers: req.headers(),
             uri: req.uri(),
+            method: req.method(),
         }
     }
 }
 
 impl RequestView for HttpView<'_> {
+    fn method(&self) -> &str {
+        self.method.as_str()
+    }
+
     fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
         // The usual names as ready-made `HeaderName`s: looking a `&str` up parses and
         // lowercases it first, on every request.

@@ -259,6 +259,7 @@ pub fn find_bearer<'a, R: RequestView>(
     let mut found: Option<BearerToken<'a>> = None;
     for source in sources {
         let from_authorization = matches!(source, TokenSource::AuthorizationBearer);
+        let from_cookie = matches!(source, TokenSource::Cookie(_));
         let token = match source {
             TokenSource::AuthorizationBearer => {
                 match single_header(req, "authorization").map_err(bad)? {
@@ -283,6 +284,7 @@ pub fn find_bearer<'a, R: RequestView>(
         found = Some(BearerToken {
             token,
             from_authorization,
+            from_cookie,
         });
     }
     Ok(found)
@@ -295,6 +297,52 @@ pub struct BearerToken<'a> {
     pub token: &'a str,
     /// Whether it came from an `Authorization` header (whose grammar is RFC 6750's).
     pub from_authorization: bool,
+    /// Whether it came from a cookie (which browsers attach to cross-site requests).
+    pub from_cookie: bool,
+}
+
+/// Whether a request is cross-site by its `Origin` and `Sec-Fetch-Site` headers: the
+/// cross-site request forgery check for cookie-authenticated unsafe requests.
+///
+/// `Sec-Fetch-Site`, when sent, must be `same-origin` or `none`. `Origin`, when sent, must
+/// equal `own_origin` when one is configured, else name the request's own `Host`. A request
+/// with neither header (curl, another server) is not cross-site.
+///
+/// ```
+/// use auth_core::credential::is_cross_site;
+/// assert!(is_cross_site(Some("https://evil.example"), None, Some("https://app.example"), None));
+/// assert!(!is_cross_site(Some("https://app.example"), Some("same-origin"), Some("https://app.example"), None));
+/// assert!(!is_cross_site(Some("http://127.0.0.1:3000"), None, None, Some("127.0.0.1:3000")));
+/// assert!(is_cross_site(None, Some("cross-site"), None, None));
+/// assert!(!is_cross_site(None, None, None, None));
+/// ```
+pub fn is_cross_site(
+    origin: Option<&str>,
+    sec_fetch_site: Option<&str>,
+    own_origin: Option<&str>,
+    host: Option<&str>,
+) -> bool {
+    if sec_fetch_site.is_some_and(|s| s != "same-origin" && s != "none") {
+        return true;
+    }
+    let Some(origin) = origin else {
+        return false;
+    };
+    match own_origin {
+        Some(own) => origin != own,
+        None => {
+            let authority = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            authority.is_none() || authority != host
+        }
+    }
+}
+
+/// Whether `method` is one a cross-site request may not use with cookies (anything but
+/// `GET`, `HEAD`, `OPTIONS`, `TRACE`).
+pub fn is_unsafe_method(method: &str) -> bool {
+    !matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
 }
 
 impl BearerToken<'_> {

@@ -248,6 +248,10 @@ pub enum AuthError {
     /// A credential store could not be reached (503).
     #[error("credential store unavailable")]
     Unavailable,
+    /// A cookie-authenticated unsafe request (POST, PUT, PATCH, DELETE) came from another
+    /// site (403, no challenge): the cross-site request forgery check.
+    #[error("cross-site request refused")]
+    CrossSite,
     /// The server is misconfigured (500); the text is for the operator, not the client.
     #[error("server misconfiguration: {0}")]
     Misconfigured(&'static str),
@@ -271,7 +275,7 @@ impl AuthError {
             | AuthError::InvalidToken(_)
             | AuthError::InvalidKey(_) => 401,
             AuthError::InvalidRequest(..) => 400,
-            AuthError::InsufficientScope(..) => 403,
+            AuthError::InsufficientScope(..) | AuthError::CrossSite => 403,
             AuthError::Unavailable => 503,
             AuthError::Misconfigured(_) => 500,
         }
@@ -284,7 +288,8 @@ impl AuthError {
             AuthError::MissingCredential(_)
             | AuthError::MissingEither
             | AuthError::Misconfigured(_)
-            | AuthError::Unavailable => None,
+            | AuthError::Unavailable
+            | AuthError::CrossSite => None,
             AuthError::InvalidRequest(..) => Some("invalid_request"),
             AuthError::InvalidToken(_) => Some("invalid_token"),
             AuthError::InvalidKey(_) => Some("invalid_key"),
@@ -300,7 +305,7 @@ impl AuthError {
             AuthError::InvalidToken(_) => Some(Scheme::Bearer),
             AuthError::InvalidKey(_) => Some(Scheme::ApiKey),
             AuthError::MissingEither => Some(Scheme::Bearer),
-            AuthError::Misconfigured(_) | AuthError::Unavailable => None,
+            AuthError::Misconfigured(_) | AuthError::Unavailable | AuthError::CrossSite => None,
         }
     }
 
@@ -320,6 +325,7 @@ impl AuthError {
             AuthError::InvalidKey(_) => "the API key is not valid".into(),
             AuthError::Unavailable => "credentials cannot be checked right now; retry later".into(),
             AuthError::Misconfigured(_) => "the server is not configured correctly".into(),
+            AuthError::CrossSite => "cross-site request refused".into(),
         }
     }
 
@@ -373,7 +379,9 @@ impl AuthError {
             AuthError::MissingCredential(_) | AuthError::MissingEither => {
                 "https://www.rfc-editor.org/rfc/rfc6750#section-3"
             }
-            AuthError::Misconfigured(_) | AuthError::Unavailable => "about:blank",
+            AuthError::Misconfigured(_) | AuthError::Unavailable | AuthError::CrossSite => {
+                "about:blank"
+            }
             AuthError::InvalidKey(_) => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.2",
             _ => "https://www.rfc-editor.org/rfc/rfc6750#section-3.1",
         }
@@ -388,6 +396,7 @@ impl AuthError {
             AuthError::InvalidKey(_) => "Invalid API key",
             AuthError::Unavailable => "Service Unavailable",
             AuthError::Misconfigured(_) => "Internal Server Error",
+            AuthError::CrossSite => "Forbidden",
         }
     }
 }

@@ -10,6 +10,10 @@ pub trait RequestView {
 
     /// The raw query string (without `?`), if any.
     fn query(&self) -> Option<&str>;
+
+    /// The method (`GET`, `POST`, ...): cookie-authenticated unsafe methods get the
+    /// cross-site check.
+    fn method(&self) -> &str;
 }
 
 /// A request given as plain header pairs and a query string: for tests and for callers
@@ -24,9 +28,16 @@ pub trait RequestView {
 pub struct StaticRequest {
     headers: Vec<(String, Vec<u8>)>,
     query: Option<String>,
+    method: Option<String>,
 }
 
 impl StaticRequest {
+    /// Set the method (default `GET`).
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = Some(method.to_owned());
+        self
+    }
+
     /// An empty request.
     pub fn new() -> Self {
         Self::default()
@@ -51,6 +62,10 @@ impl RequestView for StaticRequest {
             .iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_slice())
+    }
+
+    fn method(&self) -> &str {
+        self.method.as_deref().unwrap_or("GET")
     }
 
     fn query(&self) -> Option<&str> {

@@ -5,148 +5,15 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use std::{net::TcpListener, sync::Arc};
+use std::net::TcpListener;
 
-use auth_core::{
-    credential::TokenSource,
-    jwt::{Algorithm, JwtIssuer, JwtValidator, SigningKey},
-    login::{Login, OidcProvider, SessionGrant},
-    remote::{FetchPolicy, ReqwestFetch},
-};
 use auth_tests::{
-    browser::{Browser, Page, cookie_value, param},
-    oidc::{OidcProvider as Peer, SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET},
+    browser::{Browser, cookie_value, param},
+    oidc::OidcProvider as Peer,
+    signin::{App, login, no_session, serve_actix, serve_axum, sign_in},
 };
 use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
-
-const SECRET: &[u8] = b"sign-in-tests-secret-0123456789abcdef";
-
-fn issuer() -> JwtIssuer {
-    JwtIssuer::new(
-        SigningKey::hmac(Algorithm::HS256, SECRET).unwrap(),
-        "app",
-        "app",
-    )
-}
-
-async fn login(base: &str, peer: &Peer) -> Login {
-    let fetch = Arc::new(
-        ReqwestFetch::new(FetchPolicy {
-            allow_http_loopback: true,
-            ..FetchPolicy::default()
-        })
-        .unwrap(),
-    );
-    let provider = OidcProvider::discover(
-        "oidc",
-        peer.issuer.clone(),
-        SIGNIN_CLIENT_ID,
-        Some(SIGNIN_CLIENT_SECRET.into()),
-        fetch.clone(),
-    )
-    .await
-    .expect("discovery of the provider");
-    Login::builder(base, issuer())
-        .provider(provider)
-        .fetch(fetch)
-        .cookie_secret(SECRET)
-        .allow_insecure_http()
-        .on_sign_in(|id| {
-            if id.subject == "mallory" {
-                return Err("this account may not sign in here".into());
-            }
-            Ok(SessionGrant::new(id.subject.clone())
-                .scopes(["read"])
-                .claim("idp", id.provider.clone())
-                .claim("email", id.email.clone().unwrap_or_default()))
-        })
-        .build()
-        .expect("login")
-}
-
-fn validator(login: &Login) -> JwtValidator {
-    JwtValidator::builder()
-        .key(issuer().key().verifying_key().unwrap())
-        .issuer("app")
-        .audience("app")
-        .token_sources([
-            TokenSource::AuthorizationBearer,
-            TokenSource::Cookie(login.session_cookie().to_owned()),
-        ])
-        .build()
-        .unwrap()
-}
-
-fn me_json(sub: Option<&str>, claims: &Value) -> Value {
-    json!({ "sub": sub, "idp": claims["idp"], "email": claims["email"] })
-}
-
-fn serve_axum(listener: TcpListener, login: Login) {
-    use auth_axum::RequireJwt;
-    use axum::{Json, Router, routing::get};
-    async fn me(RequireJwt(c): RequireJwt<Value>) -> Json<Value> {
-        Json(me_json(c.sub(), &c.custom))
-    }
-    let app = Router::new()
-        .route("/me", get(me))
-        .with_state(validator(&login))
-        .merge(auth_axum::login_routes(login));
-    listener.set_nonblocking(true).unwrap();
-    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-}
-
-fn serve_actix(listener: TcpListener, login: Login) {
-    use actix_web::{App, HttpResponse, HttpServer, web};
-    use auth_actix::RequireJwt;
-    async fn me(RequireJwt(c): RequireJwt<Value>) -> HttpResponse {
-        HttpResponse::Ok().json(me_json(c.sub(), &c.custom))
-    }
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(validator(&login))
-            .route("/me", web::get().to(me))
-            .configure(auth_actix::login_config(login.clone()))
-    })
-    .workers(1)
-    .disable_signals()
-    .listen(listener)
-    .unwrap()
-    .run();
-    actix_web::rt::spawn(server);
-}
-
-struct App {
-    base: String,
-}
-
-impl App {
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-    fn callback(&self) -> String {
-        self.url("/auth/oidc/callback")
-    }
-    fn login(&self, return_to: &str) -> String {
-        self.url(&format!("/auth/oidc/login?return_to={return_to}"))
-    }
-}
-
-/// A browser signed in as `user` with `return_to=/me`: the callback's answer.
-async fn sign_in(app: &App, browser: &Browser, user: &str) -> Page {
-    let (_, back) = browser
-        .authorize(&app.login("/me"), user, &app.callback())
-        .await;
-    browser.callback(&back).await
-}
-
-fn no_session(page: &Page) -> bool {
-    page.set_cookies
-        .iter()
-        .all(|c| !c.contains("auth-session=") && !c.contains("auth-refresh="))
-        || page.set_cookies.iter().all(|c| c.contains("Max-Age=0"))
-}
 
 /// The whole scenario against one app; returns the statuses seen, to compare adapters.
 async fn scenario(app: &App) -> Vec<(&'static str, u16)> {
@@ -200,6 +67,29 @@ async fn scenario(app: &App) -> Vec<(&'static str, u16)> {
         .await
         .unwrap();
     saw("me with the refreshed access token", bearer.status());
+
+    // A cookie-authenticated POST from another site is refused; from the app's own origin,
+    // or with the token in a header (which browsers never attach by themselves), it passes.
+    let cross = browser
+        .post(&app.url("/me"), &[], &[("origin", "http://evil.example")])
+        .await;
+    saw("cookie POST from another site", cross.status);
+    let fetch_meta = browser
+        .post(&app.url("/me"), &[], &[("sec-fetch-site", "cross-site")])
+        .await;
+    saw("cookie POST marked cross-site", fetch_meta.status);
+    let same = browser
+        .post(&app.url("/me"), &[], &[("origin", app.base.as_str())])
+        .await;
+    saw("cookie POST from the app", same.status);
+    let header_token = reqwest::Client::new()
+        .post(app.url("/me"))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    saw("bearer POST from another site", header_token.status());
 
     // A cross-site refresh is refused and changes nothing.
     for header in [
@@ -387,6 +277,10 @@ async fn sign_in_sessions_refresh_and_logout_through_both_adapters() {
         ("me with the session cookie", 200),
         ("refresh", 200),
         ("me with the refreshed access token", 200),
+        ("cookie POST from another site", 403),
+        ("cookie POST marked cross-site", 403),
+        ("cookie POST from the app", 200),
+        ("bearer POST from another site", 200),
         ("cross-site refresh", 403),
         ("cross-site refresh", 403),
         ("same-origin refresh", 200),

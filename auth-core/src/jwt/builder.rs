@@ -29,6 +29,7 @@ pub struct JwtValidatorBuilder {
     renderer: Renderer,
     routes: Vec<(String, JwtValidator)>,
     cache: usize,
+    cookie_origin: Option<String>,
 }
 
 impl fmt::Debug for JwtValidatorBuilder {
@@ -58,6 +59,7 @@ impl Default for JwtValidatorBuilder {
             renderer: Renderer::default(),
             routes: Vec::new(),
             cache: 0,
+            cookie_origin: None,
         }
     }
 }
@@ -190,6 +192,15 @@ impl JwtValidatorBuilder {
         self
     }
 
+    /// The app's origin (`https://app.example`), against which a cookie-authenticated
+    /// unsafe request's `Origin` is checked (403 when it differs, or when `Sec-Fetch-Site`
+    /// says cross-site). Default: the request's own `Host`. Tokens from headers are never
+    /// checked: browsers do not attach them to cross-site requests.
+    pub fn cookie_origin(mut self, origin: impl Into<String>) -> Self {
+        self.cookie_origin = Some(origin.into().trim_end_matches('/').to_owned());
+        self
+    }
+
     /// The realm named in `WWW-Authenticate` challenges.
     pub fn realm(mut self, realm: &str) -> Self {
         self.renderer = self.renderer.with_realm(realm);
@@ -256,6 +267,7 @@ impl JwtValidatorBuilder {
                 renderer,
                 routes: self.routes,
                 cache: (self.cache > 0).then(|| super::cache::VerifiedCache::new(self.cache)),
+                cookie_origin: self.cookie_origin,
             }),
         })
     }

@@ -21,7 +21,7 @@ use super::{
     registered::RegisteredClaims,
 };
 use crate::{
-    credential::{TokenSource, find_bearer},
+    credential::{TokenSource, find_bearer, is_cross_site, is_unsafe_method},
     error::{AuthError, Rejection, Renderer, Scheme, TokenError},
     request::RequestView,
     scope::{ScopeRequirement, Scopes},
@@ -132,6 +132,8 @@ pub(super) struct Inner {
     /// Validators by issuer: when not empty, the token's `iss` picks one, which decides.
     pub(super) routes: Vec<(String, JwtValidator)>,
     pub(super) cache: Option<VerifiedCache>,
+    /// The app's origin for the cross-site check of cookie tokens (`None`: the `Host`).
+    pub(super) cookie_origin: Option<String>,
 }
 
 impl fmt::Debug for JwtValidator {
@@ -604,6 +606,21 @@ impl JwtValidator {
         let Some(bearer) = find_bearer(req, &self.inner.sources)? else {
             return Ok(None);
         };
+        if bearer.from_cookie && is_unsafe_method(req.method()) {
+            let header = |name| {
+                req.header_values(name)
+                    .next()
+                    .and_then(|v| std::str::from_utf8(v).ok())
+            };
+            if is_cross_site(
+                header("origin"),
+                header("sec-fetch-site"),
+                self.inner.cookie_origin.as_deref(),
+                header("host"),
+            ) {
+                return Err(AuthError::CrossSite);
+            }
+        }
         verify(bearer.token).map(Some).map_err(|e| {
             // A token that fails to verify may be a malformed header (400) rather than a bad
             // token (401); the grammar check runs only now, off the hot path.

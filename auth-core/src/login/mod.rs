@@ -35,7 +35,7 @@ pub use answer::{Answer, LoginInput};
 pub use flow::is_local_path;
 use flow::{Flow, UsedStates};
 use provider::Provider;
-pub use provider::{OidcProvider, ProviderError};
+pub use provider::{GitHubProvider, OidcProvider, ProviderConfig, ProviderError};
 pub use store::{MemoryRefreshStore, RefreshHash, RefreshRecord, RefreshStore, RotateError};
 
 use crate::{
@@ -157,7 +157,7 @@ pub enum LoginError {
 pub struct LoginBuilder {
     public_url: String,
     issuer: JwtIssuer,
-    providers: Vec<OidcProvider>,
+    providers: Vec<ProviderConfig>,
     store: Arc<dyn RefreshStore>,
     hook: Arc<SessionHook>,
     cookie_secret: Option<Vec<u8>>,
@@ -176,9 +176,9 @@ impl fmt::Debug for LoginBuilder {
 }
 
 impl LoginBuilder {
-    /// Add a provider.
-    pub fn provider(mut self, provider: OidcProvider) -> Self {
-        self.providers.push(provider);
+    /// Add a provider: an [`OidcProvider`] or a [`GitHubProvider`].
+    pub fn provider(mut self, provider: impl Into<ProviderConfig>) -> Self {
+        self.providers.push(provider.into());
         self
     }
 
@@ -246,14 +246,15 @@ impl LoginBuilder {
         };
         let mut providers: Vec<Provider> = Vec::new();
         for config in self.providers {
-            let name_ok = !config.name.is_empty()
-                && config.name.bytes().all(|b| {
+            let name = config.name().to_owned();
+            let name_ok = !name.is_empty()
+                && name.bytes().all(|b| {
                     b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
                 });
-            if !name_ok || providers.iter().any(|p| p.config.name == config.name) {
+            if !name_ok || providers.iter().any(|p| p.name() == name) {
                 return Err(LoginError::ProviderName);
             }
-            let client = config.client(&format!("{base}/auth/{}/callback", config.name))?;
+            let client = config.client(&format!("{base}/auth/{name}/callback"))?;
             providers.push(Provider { config, client });
         }
         let fetch = match self.fetch {
@@ -339,7 +340,7 @@ impl fmt::Debug for Login {
                     .inner
                     .providers
                     .iter()
-                    .map(|p| &p.config.name)
+                    .map(Provider::name)
                     .collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
@@ -378,7 +379,7 @@ impl Login {
 
     /// The providers' names.
     pub fn providers(&self) -> impl Iterator<Item = &str> {
-        self.inner.providers.iter().map(|p| p.config.name.as_str())
+        self.inner.providers.iter().map(Provider::name)
     }
 
     /// The login URL of `provider`.
@@ -387,7 +388,7 @@ impl Login {
     }
 
     fn provider(&self, name: &str) -> Option<&Provider> {
-        self.inner.providers.iter().find(|p| p.config.name == name)
+        self.inner.providers.iter().find(|p| p.name() == name)
     }
 
     fn cookie(&self, name: &str, value: &str, max_age: i64) -> String {
@@ -413,6 +414,7 @@ impl Login {
         let (Some(state), Some(nonce)) = (flow::random_token(32), flow::random_token(32)) else {
             return Answer::problem(503, "no randomness available");
         };
+        let nonce = if p.uses_nonce() { nonce } else { String::new() };
         let (challenge, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
         let ttl = i64::try_from(self.inner.flow_ttl.as_secs()).unwrap_or(600);
         let flow = Flow {
@@ -508,11 +510,12 @@ impl Login {
         if state.is_empty() || !bool::from(state.as_bytes().ct_eq(flow.s.as_bytes())) {
             return bad("the state does not match this sign-in");
         }
+        let (issuer, iss_required) = p.issuer();
         match input.param("iss") {
-            Some(iss) if iss != p.config.issuer => {
+            Some(iss) if Some(iss.as_str()) != issuer => {
                 return bad("the response comes from another issuer");
             }
-            None if p.config.iss_parameter => return bad("the response lacks its issuer"),
+            None if iss_required => return bad("the response lacks its issuer"),
             _ => {}
         }
         let Some(code) = input.param("code").filter(|c| !c.is_empty()) else {
@@ -587,17 +590,13 @@ impl Login {
 
     /// Refuse cookie-authenticated requests from other sites.
     fn same_site(&self, input: &LoginInput) -> Result<(), Answer> {
-        let forbidden = || Err(Answer::problem(403, "cross-site request refused"));
-        if let Some(origin) = &input.origin
-            && *origin != self.inner.origin
-        {
-            return forbidden();
-        }
-        if let Some(site) = &input.sec_fetch_site
-            && site != "same-origin"
-            && site != "none"
-        {
-            return forbidden();
+        if crate::credential::is_cross_site(
+            input.origin.as_deref(),
+            input.sec_fetch_site.as_deref(),
+            Some(&self.inner.origin),
+            None,
+        ) {
+            return Err(Answer::problem(403, "cross-site request refused"));
         }
         Ok(())
     }

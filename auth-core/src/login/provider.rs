@@ -170,24 +170,163 @@ impl OidcProvider {
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
+}
 
-    pub(super) fn client(&self, redirect: &str) -> Result<OAuthClient, ProviderError> {
-        let bad = |_| ProviderError::Metadata("an endpoint is not a valid URL");
-        let mut client = oauth2::Client::new(ClientId::new(self.client_id.clone()))
-            .set_auth_uri(AuthUrl::new(self.authorization_endpoint.clone()).map_err(bad)?)
-            .set_token_uri(TokenUrl::new(self.token_endpoint.clone()).map_err(bad)?)
-            .set_redirect_uri(RedirectUrl::new(redirect.to_owned()).map_err(bad)?);
-        if let Some(secret) = &self.client_secret {
-            client = client.set_client_secret(ClientSecret::new(secret.clone()));
-        }
-        Ok(client)
+/// A provider of either kind, for [`LoginBuilder::provider`](super::LoginBuilder::provider).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ProviderConfig {
+    /// An OpenID provider (Google, or any through discovery).
+    Oidc(OidcProvider),
+    /// GitHub (OAuth 2.0 without OpenID).
+    GitHub(GitHubProvider),
+}
+
+impl From<OidcProvider> for ProviderConfig {
+    fn from(p: OidcProvider) -> Self {
+        ProviderConfig::Oidc(p)
     }
 }
+
+impl From<GitHubProvider> for ProviderConfig {
+    fn from(p: GitHubProvider) -> Self {
+        ProviderConfig::GitHub(p)
+    }
+}
+
+impl ProviderConfig {
+    /// The provider's name (its route segment).
+    pub fn name(&self) -> &str {
+        match self {
+            ProviderConfig::Oidc(p) => &p.name,
+            ProviderConfig::GitHub(p) => &p.name,
+        }
+    }
+
+    pub(super) fn client(&self, redirect: &str) -> Result<OAuthClient, ProviderError> {
+        match self {
+            ProviderConfig::Oidc(p) => client(
+                &p.client_id,
+                p.client_secret.as_deref(),
+                &p.authorization_endpoint,
+                &p.token_endpoint,
+                redirect,
+            ),
+            ProviderConfig::GitHub(p) => client(
+                &p.client_id,
+                Some(&p.client_secret),
+                &p.authorize_url,
+                &p.token_url,
+                redirect,
+            ),
+        }
+    }
+}
+
+fn client(
+    client_id: &str,
+    secret: Option<&str>,
+    authorize: &str,
+    token: &str,
+    redirect: &str,
+) -> Result<OAuthClient, ProviderError> {
+    let bad = |_| ProviderError::Metadata("an endpoint is not a valid URL");
+    let mut client = oauth2::Client::new(ClientId::new(client_id.to_owned()))
+        .set_auth_uri(AuthUrl::new(authorize.to_owned()).map_err(bad)?)
+        .set_token_uri(TokenUrl::new(token.to_owned()).map_err(bad)?)
+        .set_redirect_uri(RedirectUrl::new(redirect.to_owned()).map_err(bad)?);
+    if let Some(secret) = secret {
+        client = client.set_client_secret(ClientSecret::new(secret.to_owned()));
+    }
+    Ok(client)
+}
+
+/// GitHub: OAuth 2.0 (no OpenID), the user from its REST API and the primary verified
+/// email from `/user/emails`. Endpoints can be pointed elsewhere (GitHub Enterprise, or a
+/// stand-in in tests).
+#[derive(Debug, Clone)]
+pub struct GitHubProvider {
+    pub(super) name: String,
+    pub(super) client_id: String,
+    pub(super) client_secret: String,
+    pub(super) authorize_url: String,
+    pub(super) token_url: String,
+    pub(super) api_url: String,
+    pub(super) scopes: Vec<String>,
+}
+
+impl GitHubProvider {
+    /// The OAuth app `client_id` / `client_secret` on github.com; routes under
+    /// `/auth/github/`.
+    pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
+        GitHubProvider {
+            name: "github".into(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            authorize_url: "https://github.com/login/oauth/authorize".into(),
+            token_url: "https://github.com/login/oauth/access_token".into(),
+            api_url: "https://api.github.com".into(),
+            scopes: vec!["read:user".into(), "user:email".into()],
+        }
+    }
+
+    /// Use other endpoints: the authorization page, the token endpoint and the REST API's
+    /// base URL.
+    pub fn endpoints(
+        mut self,
+        authorize: impl Into<String>,
+        token: impl Into<String>,
+        api: impl Into<String>,
+    ) -> Self {
+        self.authorize_url = authorize.into();
+        self.token_url = token.into();
+        self.api_url = api.into().trim_end_matches('/').to_owned();
+        self
+    }
+
+    /// Another route name (default `github`).
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+}
+
+impl OidcProvider {
+    /// Google: [`discover`](Self::discover) of `https://accounts.google.com`, routes under
+    /// `/auth/google/`.
+    pub async fn google(
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        fetch: Arc<ReqwestFetch>,
+    ) -> Result<OidcProvider, ProviderError> {
+        Self::google_at(GOOGLE_ISSUER, client_id, client_secret, fetch).await
+    }
+
+    /// The Google preset against another issuer URL (a stand-in in tests).
+    pub async fn google_at(
+        issuer: &str,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+        fetch: Arc<ReqwestFetch>,
+    ) -> Result<OidcProvider, ProviderError> {
+        Self::discover(
+            "google",
+            issuer,
+            client_id,
+            Some(client_secret.into()),
+            fetch,
+        )
+        .await
+    }
+}
+
+/// Google's issuer.
+const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 
 /// A provider ready for requests: its configuration and its `oauth2` client.
 #[derive(Debug)]
 pub(super) struct Provider {
-    pub(super) config: OidcProvider,
+    pub(super) config: ProviderConfig,
     pub(super) client: OAuthClient,
 }
 
@@ -207,7 +346,25 @@ pub(super) enum ExchangeError {
 }
 
 impl Provider {
-    /// The authorization URL for a login with this `state`, PKCE challenge and `nonce`.
+    pub(super) fn name(&self) -> &str {
+        self.config.name()
+    }
+
+    /// The issuer a callback's `iss` must name, and whether it must be present.
+    pub(super) fn issuer(&self) -> (Option<&str>, bool) {
+        match &self.config {
+            ProviderConfig::Oidc(p) => (Some(&p.issuer), p.iss_parameter),
+            ProviderConfig::GitHub(_) => (None, false),
+        }
+    }
+
+    /// Whether the flow uses an OpenID `nonce`.
+    pub(super) fn uses_nonce(&self) -> bool {
+        matches!(self.config, ProviderConfig::Oidc(_))
+    }
+
+    /// The authorization URL for a login with this `state`, PKCE challenge and `nonce`
+    /// (empty: none).
     pub(super) fn authorize_url(
         &self,
         state: &str,
@@ -218,16 +375,21 @@ impl Provider {
         let mut request = self
             .client
             .authorize_url(move || CsrfToken::new(state))
-            .set_pkce_challenge(challenge)
-            .add_extra_param("nonce", nonce.to_owned());
-        for scope in &self.config.scopes {
+            .set_pkce_challenge(challenge);
+        if !nonce.is_empty() {
+            request = request.add_extra_param("nonce", nonce.to_owned());
+        }
+        let scopes = match &self.config {
+            ProviderConfig::Oidc(p) => &p.scopes,
+            ProviderConfig::GitHub(p) => &p.scopes,
+        };
+        for scope in scopes {
             request = request.add_scope(Scope::new(scope.clone()));
         }
         request.url().0.to_string()
     }
 
-    /// Exchange `code` with the PKCE `verifier`, check the ID token (with `nonce`), read
-    /// userinfo when the provider has it, and say who signed in.
+    /// Exchange `code` with the PKCE `verifier`, then learn who signed in.
     pub(super) async fn finish(
         &self,
         http: &ReqwestFetch,
@@ -242,6 +404,88 @@ impl Provider {
             .request_async(&OAuthHttp(http))
             .await
             .map_err(|e| ExchangeError::Token(describe(&e)))?;
+        match &self.config {
+            ProviderConfig::Oidc(p) => p.identity(http, &token, nonce).await,
+            ProviderConfig::GitHub(p) => p.identity(http, token.access_token().secret()).await,
+        }
+    }
+}
+
+impl GitHubProvider {
+    async fn identity(
+        &self,
+        http: &ReqwestFetch,
+        access_token: &str,
+    ) -> Result<Identity, ExchangeError> {
+        let user = get_json(http, &format!("{}/user", self.api_url), access_token).await?;
+        let Value::Object(user) = user else {
+            return Err(ExchangeError::UserInfo(
+                "the user is not a JSON object".into(),
+            ));
+        };
+        let subject = match user.get("id") {
+            Some(Value::Number(id)) => id.to_string(),
+            _ => return Err(ExchangeError::UserInfo("the user has no id".into())),
+        };
+        let emails = get_json(http, &format!("{}/user/emails", self.api_url), access_token).await?;
+        let primary = emails.as_array().and_then(|list| {
+            list.iter().find(|e| {
+                e.get("primary").and_then(Value::as_bool) == Some(true)
+                    && e.get("verified").and_then(Value::as_bool) == Some(true)
+            })
+        });
+        let mut claims = user;
+        claims.insert("sub".into(), Value::String(subject.clone()));
+        if let Some(email) = primary.and_then(|e| e.get("email")).and_then(Value::as_str) {
+            claims.insert("email".into(), Value::String(email.to_owned()));
+            claims.insert("email_verified".into(), Value::Bool(true));
+        } else {
+            // `user.email` is the public profile address, not known to be verified.
+            claims.remove("email");
+        }
+        if claims.get("name").is_none_or(Value::is_null)
+            && let Some(login) = claims.get("login").cloned()
+        {
+            claims.insert("name".into(), login);
+        }
+        Ok(Identity::from_claims(&self.name, subject, claims))
+    }
+}
+
+/// GET `url` with the access token, expecting JSON (GitHub wants a `User-Agent`).
+async fn get_json(
+    http: &ReqwestFetch,
+    url: &str,
+    access_token: &str,
+) -> Result<Value, ExchangeError> {
+    let request = http::Request::get(url)
+        .header("authorization", format!("Bearer {access_token}"))
+        .header("accept", "application/json")
+        .header("user-agent", "auth-toolkit")
+        .body(Vec::new())
+        .map_err(|e| ExchangeError::UserInfo(e.to_string()))?;
+    let response = http
+        .send(request)
+        .await
+        .map_err(|e| ExchangeError::UserInfo(e.to_string()))?;
+    if response.status() != 200 {
+        return Err(ExchangeError::UserInfo(format!(
+            "status {}",
+            response.status()
+        )));
+    }
+    serde_json::from_slice(response.body()).map_err(|_| ExchangeError::UserInfo("not JSON".into()))
+}
+
+impl OidcProvider {
+    /// Check the ID token (with `nonce`), read userinfo when the provider has it, and say
+    /// who signed in.
+    async fn identity(
+        &self,
+        http: &ReqwestFetch,
+        token: &TokenResp,
+        nonce: &str,
+    ) -> Result<Identity, ExchangeError> {
         let id_token = token
             .extra_fields()
             .id_token
@@ -254,8 +498,10 @@ impl Provider {
             .and_then(Value::as_str)
             .map(str::to_owned)
             .ok_or_else(|| ExchangeError::IdToken("no sub".into()))?;
-        if let Some(url) = &self.config.userinfo_endpoint {
-            let info = self.userinfo(http, url, access_token).await?;
+        if let Some(url) = &self.userinfo_endpoint {
+            let Value::Object(info) = get_json(http, url, access_token).await? else {
+                return Err(ExchangeError::UserInfo("not a JSON object".into()));
+            };
             if info.get("sub").and_then(Value::as_str) != Some(subject.as_str()) {
                 return Err(ExchangeError::UserInfo(
                     "its sub is not the ID token's".into(),
@@ -265,7 +511,7 @@ impl Provider {
                 claims.entry(k).or_insert(v);
             }
         }
-        Ok(Identity::from_claims(&self.config.name, subject, claims))
+        Ok(Identity::from_claims(&self.name, subject, claims))
     }
 
     async fn check_id_token(
@@ -274,7 +520,7 @@ impl Provider {
         access_token: &str,
         nonce: &str,
     ) -> Result<Map<String, Value>, ExchangeError> {
-        let validator = &self.config.id_tokens;
+        let validator = &self.id_tokens;
         let verified = match validator.verify_claims::<Map<String, Value>>(id_token) {
             Err(TokenError::UnknownKey | TokenError::KeysUnavailable) => {
                 validator.verify_claims_refetching(id_token).await
@@ -282,7 +528,7 @@ impl Provider {
             other => other.map_err(AuthError::from),
         }
         .map_err(|e| ExchangeError::IdToken(e.to_string()))?;
-        let client_id = self.config.client_id.as_str();
+        let client_id = self.client_id.as_str();
         // Every audience must be this client: no token minted for someone else as well.
         if verified.registered.aud().any(|a| a != client_id) {
             return Err(ExchangeError::IdToken(
@@ -308,31 +554,6 @@ impl Provider {
         }
         Ok(claims)
     }
-
-    async fn userinfo(
-        &self,
-        http: &ReqwestFetch,
-        url: &str,
-        access_token: &str,
-    ) -> Result<Map<String, Value>, ExchangeError> {
-        let request = http::Request::get(url)
-            .header("authorization", format!("Bearer {access_token}"))
-            .header("accept", "application/json")
-            .body(Vec::new())
-            .map_err(|e| ExchangeError::UserInfo(e.to_string()))?;
-        let response = http
-            .send(request)
-            .await
-            .map_err(|e| ExchangeError::UserInfo(e.to_string()))?;
-        if response.status() != 200 {
-            return Err(ExchangeError::UserInfo(format!(
-                "status {}",
-                response.status()
-            )));
-        }
-        serde_json::from_slice(response.body())
-            .map_err(|_| ExchangeError::UserInfo("not a JSON object".into()))
-    }
 }
 
 /// `oauth2`'s HTTP client trait over this crate's outbound client. A named type with a
@@ -347,7 +568,18 @@ impl<'c> oauth2::AsyncHttpClient<'c> for OAuthHttp<'_> {
     >;
 
     fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
-        Box::pin(async move { self.0.send(request).await.map_err(SendError) })
+        Box::pin(async move {
+            let mut response = self.0.send(request).await.map_err(SendError)?;
+            // GitHub answers a failed exchange with 200 and an `error` member: make it the
+            // error response RFC 6749 §5.2 says it is, so it is reported as one.
+            if response.status() == 200
+                && serde_json::from_slice::<Map<String, Value>>(response.body())
+                    .is_ok_and(|m| m.contains_key("error") && !m.contains_key("access_token"))
+            {
+                *response.status_mut() = http::StatusCode::BAD_REQUEST;
+            }
+            Ok(response)
+        })
     }
 }
 
@@ -400,7 +632,7 @@ pub(super) mod tests {
     const ISSUER: &str = "https://op.test";
 
     fn provider(key: JwtKey) -> Result<Provider, Box<dyn std::error::Error>> {
-        let config = config(key)?;
+        let config = ProviderConfig::Oidc(config(key)?);
         let client = config.client("https://app.test/auth/op/callback")?;
         Ok(Provider { config, client })
     }
@@ -459,7 +691,12 @@ pub(super) mod tests {
         let at = "access-token-1";
         let check = |token: String| {
             let p = &p;
-            async move { p.check_id_token(&token, at, "n-1").await.map(|_| ()) }
+            async move {
+                let ProviderConfig::Oidc(oidc) = &p.config else {
+                    unreachable!()
+                };
+                oidc.check_id_token(&token, at, "n-1").await.map(|_| ())
+            }
         };
         assert!(check(sign(json!({}), &[])).await.is_ok());
         assert!(check(sign(json!({"azp": "app"}), &[])).await.is_ok());
