@@ -30,6 +30,8 @@
 //!   service), neither guard rejecting the other.
 //! - [`AuthRejection`]: the response; status, `WWW-Authenticate` and body come from the core
 //!   unchanged, so actix-web and axum answer identically.
+//! - `login_config` (feature `login`): the sign-in routes of `auth_core::login` (OpenID,
+//!   GitHub, Google; app-issued sessions with rotating refresh tokens).
 
 mod apikey;
 mod extract;

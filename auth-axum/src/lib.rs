@@ -29,6 +29,8 @@
 //!   service), neither guard rejecting the other.
 //! - [`AuthRejection`]: the response; status, `WWW-Authenticate` and body come from the core
 //!   unchanged, so axum and actix-web answer identically.
+//! - `login_routes` (feature `login`): the sign-in routes of `auth_core::login` (OpenID,
+//!   GitHub, Google; app-issued sessions with rotating refresh tokens).
 //!
 //! The validator is found through [`FromRef`](axum_core::extract::FromRef) on the router
 //! state: use [`JwtValidator`](auth_core::jwt::JwtValidator) as the state, or a state struct

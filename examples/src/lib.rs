@@ -16,7 +16,7 @@ use auth_core::{
 };
 use auth_core::{
     credential::TokenSource,
-    login::{Login, OidcProvider, SessionGrant},
+    login::{GitHubProvider, Login, OidcProvider, ProviderConfig, SessionGrant},
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -92,28 +92,12 @@ fn var(name: &str) -> Result<Option<String>, StartError> {
     }
 }
 
-/// Variables of features this version does not have yet: refuse rather than ignore them.
-const NOT_YET: &[&str] = &[
-    "DEMO_GITHUB_CLIENT_ID",
-    "DEMO_GITHUB_CLIENT_SECRET",
-    "DEMO_GOOGLE_CLIENT_ID",
-    "DEMO_GOOGLE_CLIENT_SECRET",
-];
-
 impl Demo {
     /// Read the `DEMO_*` variables (see DEMO.md) and build the validator and issuer. With
     /// `DEMO_OIDC_ISSUER` and `DEMO_OIDC_AUDIENCE`, the provider's keys are fetched through
     /// discovery (a failure stops the start) and refreshed in the background on the
     /// current Tokio runtime.
     pub async fn from_env() -> Result<Demo, StartError> {
-        for name in NOT_YET {
-            if var(name)?.is_some() {
-                return Err(StartError(format!(
-                    "{name}: this version of the demo does not support it yet (sign-in with \
-                     GitHub and Google arrives in a later release); unset it"
-                )));
-            }
-        }
         let addr: SocketAddr = match var("DEMO_ADDR")? {
             Some(a) => a.parse().map_err(|_| {
                 StartError(format!(
@@ -152,31 +136,22 @@ impl Demo {
         let (client_id, client_secret) =
             (var("DEMO_OIDC_CLIENT_ID")?, var("DEMO_OIDC_CLIENT_SECRET")?);
         let oidc_audience = var("DEMO_OIDC_AUDIENCE")?;
-        let login = match (&oidc_issuer, client_id) {
-            (Some(issuer), Some(client_id)) => {
-                let base = match &public_url {
-                    Some(url) => url.clone(),
-                    None if addr.port() == 0 => {
-                        return Err(StartError(
-                            "DEMO_PUBLIC_URL: set it, or a fixed DEMO_ADDR port: the provider needs the callback URL".into(),
-                        ));
-                    }
-                    None => format!("http://{addr}"),
-                };
-                let issuer_for_sessions =
-                    JwtIssuer::new(sessions, jwt_issuer.clone(), audience.clone());
-                Some(
-                    sign_in(
-                        &base,
-                        issuer,
-                        client_id,
-                        client_secret,
-                        issuer_for_sessions,
-                        &secret,
-                    )
-                    .await?,
-                )
-            }
+        let fetch = Arc::new(
+            ReqwestFetch::new(FetchPolicy {
+                // Plain http to loopback only: a provider on this machine in development.
+                allow_http_loopback: true,
+                ..FetchPolicy::default()
+            })
+            .map_err(|e| StartError(format!("DEMO_OIDC_ISSUER: {e}")))?,
+        );
+        let mut providers: Vec<ProviderConfig> = Vec::new();
+        match (&oidc_issuer, client_id) {
+            (Some(issuer), Some(client_id)) => providers.push(
+                OidcProvider::discover("oidc", issuer, client_id, client_secret, fetch.clone())
+                    .await
+                    .map_err(|e| StartError(format!("DEMO_OIDC_ISSUER: {e}")))?
+                    .into(),
+            ),
             (None, Some(_)) => {
                 return Err(StartError(
                     "DEMO_OIDC_CLIENT_ID: set DEMO_OIDC_ISSUER too".into(),
@@ -188,7 +163,34 @@ impl Demo {
                         .into(),
                 ));
             }
-            _ => None,
+            _ => {}
+        }
+        if let Some((id, secret)) = pair("DEMO_GITHUB_CLIENT_ID", "DEMO_GITHUB_CLIENT_SECRET")? {
+            providers.push(GitHubProvider::new(id, secret).into());
+        }
+        if let Some((id, secret)) = pair("DEMO_GOOGLE_CLIENT_ID", "DEMO_GOOGLE_CLIENT_SECRET")? {
+            providers.push(
+                OidcProvider::google(id, secret, fetch.clone())
+                    .await
+                    .map_err(|e| StartError(format!("DEMO_GOOGLE_CLIENT_ID: Google: {e}")))?
+                    .into(),
+            );
+        }
+        let login = if providers.is_empty() {
+            None
+        } else {
+            let base = match &public_url {
+                Some(url) => url.clone(),
+                None if addr.port() == 0 => {
+                    return Err(StartError(
+                        "DEMO_PUBLIC_URL: set it, or a fixed DEMO_ADDR port: providers need the callback URL"
+                            .into(),
+                    ));
+                }
+                None => format!("http://{addr}"),
+            };
+            let sessions = JwtIssuer::new(sessions, jwt_issuer.clone(), audience.clone());
+            Some(sign_in(&base, providers, sessions, &secret, fetch.clone())?)
         };
         let mut sources = vec![TokenSource::AuthorizationBearer];
         if let Some(login) = &login {
@@ -226,7 +228,7 @@ impl Demo {
             None => app,
             Some((issuer, audience)) => JwtValidator::builder()
                 .route_issuer(app)
-                .route_issuer(provider_validator(issuer, audience).await?)
+                .route_issuer(provider_validator(issuer, audience, fetch.clone()).await?)
                 .realm(REALM)
                 .token_sources(sources)
                 .build()
@@ -345,18 +347,15 @@ const PROVIDER_ALGORITHMS: [Algorithm; 9] = [
 
 /// The validator for the provider's access tokens: keys through discovery (fail fast at
 /// start), refreshed in the background, verified tokens cached.
-async fn provider_validator(issuer: &str, audience: &str) -> Result<JwtValidator, StartError> {
+async fn provider_validator(
+    issuer: &str,
+    audience: &str,
+    fetch: Arc<ReqwestFetch>,
+) -> Result<JwtValidator, StartError> {
     let named = |e: &dyn std::fmt::Display| StartError(format!("DEMO_OIDC_ISSUER: {e}"));
-    // Plain http is allowed to loopback addresses only: a provider on this machine in
-    // development. Anything else must be https.
-    let fetch = ReqwestFetch::new(FetchPolicy {
-        allow_http_loopback: true,
-        ..FetchPolicy::default()
-    })
-    .map_err(|e| named(&e))?;
     let set = RemoteKeySet::load(
         RemoteSource::Discovery(issuer.to_owned()),
-        Arc::new(fetch),
+        fetch,
         RefreshPolicy::default(),
     )
     .await
@@ -373,30 +372,27 @@ async fn provider_validator(issuer: &str, audience: &str) -> Result<JwtValidator
         .map_err(|e| StartError(format!("DEMO_OIDC_AUDIENCE: {e}")))
 }
 
-/// Sign-in with the provider `oidc` at `issuer` (discovery; a failure stops the start).
-/// Sessions are the app's own tokens (scope `read`, claim `idp`), in cookies; plain http is
-/// allowed because this is a development server (cookies lose `Secure` and `__Host-`).
-async fn sign_in(
+/// Both variables of a client, or neither; one alone names the other.
+fn pair(id: &str, secret: &str) -> Result<Option<(String, String)>, StartError> {
+    match (var(id)?, var(secret)?) {
+        (Some(i), Some(s)) => Ok(Some((i, s))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(StartError(format!("{secret}: set it with {id}"))),
+        (None, Some(_)) => Err(StartError(format!("{id}: set it with {secret}"))),
+    }
+}
+
+/// Sign-in with the configured providers. Sessions are the app's own tokens (scope `read`,
+/// claim `idp`), in cookies; plain http is allowed because this is a development server
+/// (cookies then lose `Secure` and `__Host-`).
+fn sign_in(
     base: &str,
-    issuer: &str,
-    client_id: String,
-    client_secret: Option<String>,
+    providers: Vec<ProviderConfig>,
     sessions: JwtIssuer,
     secret: &[u8],
+    fetch: Arc<ReqwestFetch>,
 ) -> Result<Login, StartError> {
-    let named = |e: &dyn std::fmt::Display| StartError(format!("DEMO_OIDC_ISSUER: {e}"));
-    let fetch = Arc::new(
-        ReqwestFetch::new(FetchPolicy {
-            allow_http_loopback: true,
-            ..FetchPolicy::default()
-        })
-        .map_err(|e| named(&e))?,
-    );
-    let provider = OidcProvider::discover("oidc", issuer, client_id, client_secret, fetch.clone())
-        .await
-        .map_err(|e| named(&e))?;
     let mut builder = Login::builder(base, sessions)
-        .provider(provider)
         .fetch(fetch)
         .cookie_secret(secret)
         .on_sign_in(|id| {
@@ -404,6 +400,9 @@ async fn sign_in(
                 .scopes(["read"])
                 .claim("idp", id.provider.clone()))
         });
+    for provider in providers {
+        builder = builder.provider(provider);
+    }
     if base.starts_with("http://") {
         builder = builder.allow_insecure_http();
     }

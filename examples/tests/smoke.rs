@@ -627,3 +627,63 @@ async fn a_person_signs_in_to_both_demos_through_the_provider() {
     }
     assert_eq!(seen, [[303, 200, 200, 204, 401]; 2]);
 }
+
+#[tokio::test]
+async fn github_sign_in_starts_at_github_and_half_a_client_is_refused() {
+    for bin in [
+        env!("CARGO_BIN_EXE_axum-demo"),
+        env!("CARGO_BIN_EXE_actix-demo"),
+    ] {
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let server = start_with(
+            bin,
+            &[
+                ("DEMO_ADDR", addr.as_str()),
+                ("DEMO_GITHUB_CLIENT_ID", "gh-client-id"),
+                ("DEMO_GITHUB_CLIENT_SECRET", "gh-client-secret"),
+            ],
+        );
+        let login = format!("{}/auth/github/login?return_to=/api/me", server.base);
+        assert!(
+            server.banner.iter().any(|l| l.contains(&login)),
+            "{:?}",
+            server.banner
+        );
+        // No request leaves this machine: the login only redirects to GitHub.
+        let response = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(&login)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303);
+        let location = response.headers()["location"].to_str().unwrap();
+        assert!(
+            location.starts_with("https://github.com/login/oauth/authorize?"),
+            "{location}"
+        );
+        for part in [
+            "client_id=gh-client-id",
+            "code_challenge_method=S256",
+            &format!("redirect_uri=http%3A%2F%2F127.0.0.1%3A{port}%2Fauth%2Fgithub%2Fcallback"),
+        ] {
+            assert!(location.contains(part), "{part} in {location}");
+        }
+        assert!(!location.contains("gh-client-secret"));
+        drop(server);
+
+        let out = Command::new(bin)
+            .env("DEMO_ADDR", "127.0.0.1:0")
+            .env("DEMO_JWT_SECRET", SECRET)
+            .env("DEMO_GITHUB_CLIENT_ID", "gh-client-id")
+            .output()
+            .expect("run demo");
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("DEMO_GITHUB_CLIENT_SECRET"), "{err}");
+    }
+}
