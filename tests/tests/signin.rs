@@ -15,8 +15,10 @@ use auth_tests::{
 use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
 
-/// The whole scenario against one app; returns the statuses seen, to compare adapters.
-async fn scenario(app: &App) -> Vec<(&'static str, u16)> {
+/// The whole scenario against one app; returns the statuses seen, to compare adapters, and
+/// the secrets met on the way (tokens, codes), which must never reach the logs.
+async fn scenario(app: &App) -> (Vec<(&'static str, u16)>, Vec<String>) {
+    let mut secrets = Vec::new();
     let mut seen = Vec::new();
     let mut saw = |what: &'static str, status: StatusCode| seen.push((what, status.as_u16()));
 
@@ -60,6 +62,12 @@ async fn scenario(app: &App) -> Vec<(&'static str, u16)> {
     assert_eq!(token["token_type"], "Bearer");
     let second_refresh = cookie_value(&refreshed.set_cookies, "auth-refresh").unwrap();
     assert_ne!(first_refresh, second_refresh);
+    secrets.extend([
+        session.clone(),
+        first_refresh.clone(),
+        second_refresh.clone(),
+    ]);
+    secrets.extend(token["access_token"].as_str().map(str::to_owned));
     let bearer = reqwest::Client::new()
         .get(app.url("/me"))
         .bearer_auth(token["access_token"].as_str().unwrap())
@@ -163,6 +171,8 @@ async fn scenario(app: &App) -> Vec<(&'static str, u16)> {
         .await;
     let flow = cookie_value(&start.set_cookies, "auth-flow").expect("flow cookie");
     let callback = back.location.clone().unwrap();
+    secrets.extend(param(&callback, "code"));
+    secrets.push(flow.clone());
     let with = |k: &str, v: Option<&str>| {
         let mut url = callback.clone();
         let pairs: Vec<(String, String)> = callback
@@ -249,11 +259,15 @@ async fn scenario(app: &App) -> Vec<(&'static str, u16)> {
     }
     let unknown = Browser::new().get(&app.url("/auth/nobody/login")).await;
     saw("unknown provider", unknown.status);
-    seen
+    (seen, secrets)
 }
 
 #[actix_web::test]
 async fn sign_in_sessions_refresh_and_logout_through_both_adapters() {
+    // Every thread's events (actix-web serves from worker threads): this test is alone in
+    // its binary.
+    let logs = auth_tests::logcap::LogCapture::default();
+    tracing::subscriber::set_global_default(logs.subscriber()).unwrap();
     let (axum_listener, actix_listener) = (
         TcpListener::bind("127.0.0.1:0").unwrap(),
         TcpListener::bind("127.0.0.1:0").unwrap(),
@@ -265,11 +279,11 @@ async fn sign_in_sessions_refresh_and_logout_through_both_adapters() {
     serve_axum(axum_listener, login(&bases[0], &peer).await);
     serve_actix(actix_listener, login(&bases[1], &peer).await);
 
-    let axum = scenario(&App {
+    let (axum, mut secrets) = scenario(&App {
         base: bases[0].clone(),
     })
     .await;
-    let actix = scenario(&App {
+    let (actix, more) = scenario(&App {
         base: bases[1].clone(),
     })
     .await;
@@ -309,4 +323,15 @@ async fn sign_in_sessions_refresh_and_logout_through_both_adapters() {
     ];
     assert_eq!(axum, expected);
     assert_eq!(actix, expected);
+
+    // SECURITY: no token, code or flow cookie in the logs, at any level.
+    secrets.extend(more);
+    let text = logs.text();
+    assert!(text.contains("sign-in failed"), "the capture saw nothing");
+    for secret in secrets.iter().filter(|s| s.len() >= 16) {
+        // Enough of it to be unmistakable; JWTs are checked segment by segment.
+        for piece in secret.split('.').filter(|p| p.len() >= 16) {
+            assert!(!text.contains(piece), "a secret reached the logs");
+        }
+    }
 }
