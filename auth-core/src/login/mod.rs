@@ -21,6 +21,8 @@
 
 mod answer;
 mod flow;
+mod github;
+mod oidc;
 mod provider;
 mod store;
 
@@ -34,8 +36,10 @@ use subtle::ConstantTimeEq;
 pub use answer::{Answer, LoginInput};
 pub use flow::is_local_path;
 use flow::{Flow, UsedStates};
+pub use github::GitHubProvider;
+pub use oidc::OidcProvider;
 use provider::Provider;
-pub use provider::{GitHubProvider, OidcProvider, ProviderConfig, ProviderError};
+pub use provider::{ProviderConfig, ProviderError};
 pub use store::{MemoryRefreshStore, RefreshHash, RefreshRecord, RefreshStore, RotateError};
 
 use crate::{
@@ -679,7 +683,7 @@ mod tests {
         let key = SigningKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?;
         let op = SigningKey::generate(Algorithm::RS256)?;
         Ok(Login::builder(url, JwtIssuer::new(key, "app", "app"))
-            .provider(provider::tests::config(op.verifying_key()?)?))
+            .provider(oidc::tests::config(op.verifying_key()?)?))
     }
 
     #[test]
@@ -750,7 +754,7 @@ mod tests {
         ));
         let key = SigningKey::generate(Algorithm::RS256)?;
         let twice =
-            builder("https://app.test")?.provider(provider::tests::config(key.verifying_key()?)?);
+            builder("https://app.test")?.provider(oidc::tests::config(key.verifying_key()?)?);
         assert!(matches!(twice.build(), Err(LoginError::ProviderName)));
         Ok(())
     }
