@@ -612,20 +612,41 @@ async fn a_person_signs_in_to_both_demos_through_the_provider() {
         assert_eq!(body["idp"], "oidc");
         assert_eq!(body["iss"], "auth-demo");
         assert_eq!(body["scopes"], serde_json::json!(["read"]));
+        let first_refresh =
+            auth_tests::browser::cookie_value(&signed_in.set_cookies, "auth-refresh")
+                .expect("refresh cookie");
         let refreshed = browser
             .post(&format!("{base}/auth/refresh"), &[], &[])
             .await;
+        // The first refresh token again (stolen): refused, and its family with it.
+        let reused = Browser::new()
+            .post_with_cookie(
+                &format!("{base}/auth/refresh"),
+                &format!("auth-refresh={first_refresh}"),
+            )
+            .await;
+        let family = browser
+            .post(&format!("{base}/auth/refresh"), &[], &[])
+            .await;
+        // Sign in again, then log out.
+        let (_, back) = browser
+            .authorize(&login_url, "alice", &format!("{base}/auth/oidc/callback"))
+            .await;
+        let again = browser.callback(&back).await;
         let out = browser.post(&format!("{base}/auth/logout"), &[], &[]).await;
         let after = browser.get(&format!("{base}/api/me")).await;
         seen.push([
             signed_in.status.as_u16(),
             me.status.as_u16(),
             refreshed.status.as_u16(),
+            reused.status.as_u16(),
+            family.status.as_u16(),
+            again.status.as_u16(),
             out.status.as_u16(),
             after.status.as_u16(),
         ]);
     }
-    assert_eq!(seen, [[303, 200, 200, 204, 401]; 2]);
+    assert_eq!(seen, [[303, 200, 200, 401, 401, 303, 204, 401]; 2]);
 }
 
 #[tokio::test]
