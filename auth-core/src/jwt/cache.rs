@@ -11,6 +11,9 @@ use std::{fmt, sync::Arc};
 
 use serde::Deserialize;
 
+use super::validator::JwtValidator;
+use crate::error::TokenError;
+
 /// SHA-256 of a token.
 pub(super) type Digest = [u8; 32];
 
@@ -89,9 +92,102 @@ impl VerifiedCache {
     }
 }
 
+impl JwtValidator {
+    /// Verify the JWS layer, then hand the decoded payload to `f`: through the
+    /// verified-token cache when it is on.
+    pub(super) fn with_payload<T>(
+        &self,
+        token: &str,
+        f: impl FnOnce(&[u8]) -> Result<T, TokenError>,
+    ) -> Result<T, TokenError> {
+        let Some(cache) = &self.inner.cache else {
+            return self.verify_payload(token, |_, payload| f(payload));
+        };
+        if token.len() > self.inner.max_len {
+            return Err(TokenError::TooLarge);
+        }
+        let digest = digest(token);
+        if let Some(entry) = cache.get(&digest) {
+            let live = entry.exp.is_none_or(|exp| crate::clock::now() < exp);
+            if live && self.holds_key(&entry.key) {
+                return f(&entry.payload);
+            }
+            cache.remove(&digest);
+        }
+        let mut verified = None;
+        let out = self.verify_payload(token, |key, payload| {
+            let out = f(payload)?;
+            verified = Some(Entry::new(payload, key.fingerprint()));
+            Ok(out)
+        })?;
+        if let Some(entry) = verified.filter(|e| e.exp.is_none_or(|exp| crate::clock::now() < exp))
+        {
+            cache.insert(digest, entry);
+        }
+        Ok(out)
+    }
+
+    /// Whether a key with this fingerprint is among the keys in force.
+    fn holds_key(&self, fingerprint: &[u8; 16]) -> bool {
+        let inner = &*self.inner;
+        inner.keys.iter().any(|k| k.fingerprint() == *fingerprint)
+            || inner.remote.as_ref().is_some_and(|r| {
+                let snapshot = r.snapshot();
+                snapshot.usable()
+                    && snapshot
+                        .keys
+                        .iter()
+                        .any(|k| k.fingerprint() == *fingerprint)
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{
+        error::ConfigError,
+        jwt::{
+            Algorithm, JwtKey, NoClaims,
+            validator::tests::{H, SECRET, hs256},
+        },
+    };
+
+    #[test]
+    fn the_cache_skips_the_signature_but_never_the_claims() -> Result<(), ConfigError> {
+        let v = JwtValidator::builder()
+            .key(JwtKey::hmac(Algorithm::HS256, SECRET)?)
+            .issuer("iss")
+            .audience("aud")
+            .cache_verified(100)
+            .build()?;
+        let now = crate::clock::now();
+        let token = hs256(
+            H,
+            &format!(r#"{{"iss":"iss","aud":"aud","exp":{}}}"#, now + 600),
+        );
+        assert!(v.verify(&token).is_ok());
+        assert_eq!(v.cached_tokens(), 1);
+        assert!(v.verify_claims::<NoClaims>(&token).is_ok());
+        assert_eq!(v.cached_tokens(), 1);
+        // A hit still checks the claims against the time given.
+        assert_eq!(
+            v.verify_at(&token, now + 10_000).err(),
+            Some(TokenError::Expired)
+        );
+        // A token that fails is not cached; a forged signature is not a hit.
+        let expired = hs256(
+            H,
+            &format!(r#"{{"iss":"iss","aud":"aud","exp":{}}}"#, now - 600),
+        );
+        assert_eq!(v.verify(&expired).err(), Some(TokenError::Expired));
+        let mut forged = token.clone();
+        forged.pop();
+        forged.push(if token.ends_with('A') { 'B' } else { 'A' });
+        assert!(v.verify(&forged).is_err());
+        assert_eq!(v.cached_tokens(), 1);
+        Ok(())
+    }
 
     #[test]
     fn entries_record_exp() {

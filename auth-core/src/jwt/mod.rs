@@ -10,8 +10,11 @@ mod header;
 mod issue;
 mod json;
 mod key;
+mod refetch;
 mod registered;
+mod route;
 mod validator;
+mod verified;
 
 pub use algorithm::Algorithm;
 pub use builder::JwtValidatorBuilder;
@@ -20,4 +23,5 @@ pub use guard::JwtGuard;
 pub use issue::{IssueError, JwtIssuer, SigningKey, sign_compact};
 pub use key::{JwtKey, keys_from_jwks, keys_from_jwks_file};
 pub use registered::RegisteredClaims;
-pub use validator::{JwtValidator, RegisteredClaim, VerifiedJwt, check_scopes};
+pub use validator::{JwtValidator, RegisteredClaim, check_scopes};
+pub use verified::VerifiedJwt;

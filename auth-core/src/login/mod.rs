@@ -20,8 +20,10 @@
 //! than `same-origin`/`none`) with 403.
 
 mod answer;
+mod builder;
 mod flow;
 mod github;
+mod identity;
 mod oidc;
 mod provider;
 mod store;
@@ -29,96 +31,21 @@ mod store;
 use std::{fmt, sync::Arc, time::Duration};
 
 use cookie::{Cookie, Key, SameSite};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::json;
 use subtle::ConstantTimeEq;
 
 pub use answer::{Answer, LoginInput};
+pub use builder::{LoginBuilder, LoginError};
 pub use flow::is_local_path;
 use flow::{Flow, UsedStates};
 pub use github::GitHubProvider;
+pub use identity::{Identity, SessionGrant, SessionHook};
 pub use oidc::OidcProvider;
 use provider::Provider;
 pub use provider::{ProviderConfig, ProviderError};
 pub use store::{MemoryRefreshStore, RefreshHash, RefreshRecord, RefreshStore, RotateError};
 
-use crate::{
-    jwt::JwtIssuer,
-    remote::{FetchPolicy, ReqwestFetch},
-};
-
-/// Who signed in, whatever the provider.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct Identity {
-    /// The provider's name (as in the routes).
-    pub provider: String,
-    /// The provider's subject identifier.
-    pub subject: String,
-    /// The email address, if the provider shared one.
-    pub email: Option<String>,
-    /// Whether the provider verified that address.
-    pub email_verified: bool,
-    /// A display name, if any.
-    pub name: Option<String>,
-    /// Every claim the provider gave (ID token and userinfo).
-    pub claims: Map<String, Value>,
-}
-
-impl Identity {
-    fn from_claims(provider: &str, subject: String, claims: Map<String, Value>) -> Identity {
-        let text = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
-        Identity {
-            provider: provider.to_owned(),
-            email: text("email"),
-            email_verified: claims
-                .get("email_verified")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            name: text("name").or_else(|| text("preferred_username")),
-            subject,
-            claims,
-        }
-    }
-}
-
-/// What a session grants: the subject, scopes and extra claims of its access tokens.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SessionGrant {
-    /// The access tokens' `sub`.
-    pub subject: String,
-    /// Their scopes.
-    pub scopes: Vec<String>,
-    /// Extra claims (registered ones are the issuer's).
-    pub claims: Map<String, Value>,
-}
-
-impl SessionGrant {
-    /// A grant for `subject` with no scopes and no extra claims.
-    pub fn new(subject: impl Into<String>) -> SessionGrant {
-        SessionGrant {
-            subject: subject.into(),
-            scopes: Vec::new(),
-            claims: Map::new(),
-        }
-    }
-
-    /// Add scopes.
-    pub fn scopes(mut self, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.scopes.extend(scopes.into_iter().map(Into::into));
-        self
-    }
-
-    /// Add a claim.
-    pub fn claim(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.claims.insert(name.into(), value.into());
-        self
-    }
-}
-
-/// The app's decision on a sign-in: a session, or a refusal whose text is shown to the
-/// user (403).
-pub type SessionHook = dyn Fn(&Identity) -> Result<SessionGrant, String> + Send + Sync;
+use crate::{jwt::JwtIssuer, remote::ReqwestFetch};
 
 /// The cookie names in use (`__Host-` prefixed on https).
 #[derive(Debug, Clone)]
@@ -129,186 +56,6 @@ pub struct CookieNames {
     pub session: String,
     /// The refresh token.
     pub refresh: String,
-}
-
-/// Why a [`Login`] could not be built.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum LoginError {
-    /// The public URL is not an absolute http(s) URL.
-    #[error("the public URL must be an absolute http or https URL")]
-    PublicUrl,
-    /// The public URL is plain http and insecure http was not allowed.
-    #[error(
-        "the public URL is http: cookies would travel in clear; use https (or allow_insecure_http for development)"
-    )]
-    InsecureHttp,
-    /// The cookie secret is shorter than 32 bytes.
-    #[error("the cookie secret must be at least 32 bytes")]
-    CookieSecret,
-    /// Two providers share a name, or a name is not a plain path segment.
-    #[error("provider names must be distinct and made of [a-z0-9_-]")]
-    ProviderName,
-    /// A provider's client could not be set up.
-    #[error(transparent)]
-    Provider(#[from] ProviderError),
-    /// The outbound client could not be built.
-    #[error("outbound HTTP client: {0}")]
-    Http(String),
-}
-
-/// Configures a [`Login`].
-pub struct LoginBuilder {
-    public_url: String,
-    issuer: JwtIssuer,
-    providers: Vec<ProviderConfig>,
-    store: Arc<dyn RefreshStore>,
-    hook: Arc<SessionHook>,
-    cookie_secret: Option<Vec<u8>>,
-    insecure_http: bool,
-    refresh_ttl: Duration,
-    fetch: Option<Arc<ReqwestFetch>>,
-}
-
-impl fmt::Debug for LoginBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LoginBuilder")
-            .field("public_url", &self.public_url)
-            .field("providers", &self.providers.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl LoginBuilder {
-    /// Add a provider: an [`OidcProvider`] or a [`GitHubProvider`].
-    pub fn provider(mut self, provider: impl Into<ProviderConfig>) -> Self {
-        self.providers.push(provider.into());
-        self
-    }
-
-    /// Where refresh tokens live (default: in memory).
-    pub fn refresh_store(mut self, store: Arc<dyn RefreshStore>) -> Self {
-        self.store = store;
-        self
-    }
-
-    /// Turn a signed-in identity into a session, or refuse it (default: the provider's
-    /// subject, no scopes, and an `idp` claim naming the provider).
-    pub fn on_sign_in(
-        mut self,
-        hook: impl Fn(&Identity) -> Result<SessionGrant, String> + Send + Sync + 'static,
-    ) -> Self {
-        self.hook = Arc::new(hook);
-        self
-    }
-
-    /// The secret (at least 32 bytes) from which the flow cookie's encryption key is derived
-    /// (HKDF-SHA256); default: a random key per process (logins in progress fail across a
-    /// restart).
-    pub fn cookie_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
-        self.cookie_secret = Some(secret.into());
-        self
-    }
-
-    /// Allow a plain-http public URL: cookies then lose `Secure` and the `__Host-` prefix.
-    /// For development only.
-    pub fn allow_insecure_http(mut self) -> Self {
-        self.insecure_http = true;
-        self
-    }
-
-    /// Refresh-token lifetime (default 14 days).
-    pub fn refresh_ttl(mut self, ttl: Duration) -> Self {
-        self.refresh_ttl = ttl;
-        self
-    }
-
-    /// The outbound client for token and userinfo calls (default: https only, 5 s timeout).
-    pub fn fetch(mut self, fetch: Arc<ReqwestFetch>) -> Self {
-        self.fetch = Some(fetch);
-        self
-    }
-
-    /// Check the configuration.
-    pub fn build(self) -> Result<Login, LoginError> {
-        let url = url::Url::parse(&self.public_url).map_err(|_| LoginError::PublicUrl)?;
-        let secure = match url.scheme() {
-            "https" => true,
-            "http" if self.insecure_http => false,
-            "http" => return Err(LoginError::InsecureHttp),
-            _ => return Err(LoginError::PublicUrl),
-        };
-        if url.host_str().is_none() {
-            return Err(LoginError::PublicUrl);
-        }
-        let origin = url.origin().ascii_serialization();
-        let base = self.public_url.trim_end_matches('/').to_owned();
-        let key = match &self.cookie_secret {
-            Some(secret) if secret.len() < 32 => return Err(LoginError::CookieSecret),
-            Some(secret) => derive_key(secret).ok_or(LoginError::CookieSecret)?,
-            None => Key::try_generate().ok_or(LoginError::CookieSecret)?,
-        };
-        let mut providers: Vec<Provider> = Vec::new();
-        for config in self.providers {
-            let name = config.name().to_owned();
-            let name_ok = !name.is_empty()
-                && name.bytes().all(|b| {
-                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
-                });
-            if !name_ok || providers.iter().any(|p| p.name() == name) {
-                return Err(LoginError::ProviderName);
-            }
-            let client = config.client(&format!("{base}/auth/{name}/callback"))?;
-            providers.push(Provider { config, client });
-        }
-        let fetch = match self.fetch {
-            Some(f) => f,
-            None => Arc::new(
-                ReqwestFetch::new(FetchPolicy::default())
-                    .map_err(|e| LoginError::Http(e.to_string()))?,
-            ),
-        };
-        let prefix = if secure { "__Host-" } else { "" };
-        Ok(Login {
-            inner: Arc::new(Inner {
-                base,
-                origin,
-                secure,
-                key,
-                providers,
-                issuer: self.issuer,
-                store: self.store,
-                hook: self.hook,
-                used: UsedStates::default(),
-                refresh_ttl: self.refresh_ttl,
-                flow_ttl: Duration::from_secs(600),
-                names: CookieNames {
-                    flow: format!("{prefix}auth-flow"),
-                    session: format!("{prefix}auth-session"),
-                    refresh: format!("{prefix}auth-refresh"),
-                },
-                fetch,
-            }),
-        })
-    }
-}
-
-/// 64 bytes of key material from `secret`: HKDF-SHA256 with a label of its own, so the
-/// cookie key is never the JWT key even when both come from one secret.
-fn derive_key(secret: &[u8]) -> Option<Key> {
-    use aws_lc_rs::hkdf;
-    struct Len64;
-    impl hkdf::KeyType for Len64 {
-        fn len(&self) -> usize {
-            64
-        }
-    }
-    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"auth-core login").extract(secret);
-    let info: [&[u8]; 1] = [b"flow cookie key"];
-    let okm = prk.expand(&info, Len64).ok()?;
-    let mut bytes = [0u8; 64];
-    okm.fill(&mut bytes).ok()?;
-    Key::try_from(&bytes[..]).ok()
 }
 
 struct Inner {
@@ -355,19 +102,7 @@ impl Login {
     /// Start configuring: the app's external base URL (redirect URIs are
     /// `{public_url}/auth/{provider}/callback`) and the issuer of its session tokens.
     pub fn builder(public_url: impl Into<String>, sessions: JwtIssuer) -> LoginBuilder {
-        LoginBuilder {
-            public_url: public_url.into(),
-            issuer: sessions,
-            providers: Vec::new(),
-            store: Arc::new(MemoryRefreshStore::new()),
-            hook: Arc::new(|id: &Identity| {
-                Ok(SessionGrant::new(id.subject.clone()).claim("idp", id.provider.clone()))
-            }),
-            cookie_secret: None,
-            insecure_http: false,
-            refresh_ttl: Duration::from_secs(14 * 24 * 3600),
-            fetch: None,
-        }
+        LoginBuilder::new(public_url.into(), sessions)
     }
 
     /// The cookie names; give `session` to the validator as a

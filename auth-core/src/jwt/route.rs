@@ -1,0 +1,136 @@
+//! Issuer routes: a validator made of validators, one per issuer, the token's `iss`
+//! choosing ([`JwtValidatorBuilder::route_issuer`](super::JwtValidatorBuilder::route_issuer)).
+
+use super::validator::{JwtValidator, PAYLOAD_BUF, with_decoded};
+use crate::error::TokenError;
+
+impl JwtValidator {
+    /// The validator for the token's issuer (itself when it has no routes). The `iss` is
+    /// read before the signature is checked, only to choose among configured issuers; the
+    /// chosen validator then checks everything, `iss` included.
+    pub(super) fn route(&self, token: &str) -> Result<&JwtValidator, TokenError> {
+        #[derive(serde::Deserialize)]
+        struct Peek<'a> {
+            #[serde(borrow)]
+            iss: Option<std::borrow::Cow<'a, str>>,
+        }
+        let inner = &*self.inner;
+        if inner.routes.is_empty() {
+            return Ok(self);
+        }
+        if token.len() > inner.max_len {
+            return Err(TokenError::TooLarge);
+        }
+        let mut parts = token.split('.');
+        let (Some(_), Some(payload_b64), Some(_), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(TokenError::Malformed);
+        };
+        with_decoded::<PAYLOAD_BUF, _>(payload_b64, |payload| {
+            let peek: Peek<'_> = serde_json::from_slice(payload).map_err(|_| TokenError::Claims)?;
+            let iss = peek.iss.ok_or(TokenError::MissingClaim)?;
+            inner
+                .routes
+                .iter()
+                .find(|(i, _)| *i == iss)
+                .map(|(_, v)| v)
+                .ok_or(TokenError::Issuer)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
+    use crate::{
+        error::{ConfigError, TokenError},
+        jwt::{
+            Algorithm, JwtKey, JwtValidator, NoClaims,
+            validator::tests::{H, SECRET, hs256, validator},
+        },
+    };
+
+    fn hs256_with(secret: &[u8], claims: &str) -> String {
+        use aws_lc_rs::hmac;
+        let input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(H),
+            URL_SAFE_NO_PAD.encode(claims)
+        );
+        let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), input.as_bytes());
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
+    }
+
+    #[test]
+    fn issuer_routes_pick_the_issuers_own_policy() -> Result<(), ConfigError> {
+        const OTHER: &[u8] = b"another-secret-of-enough-length!";
+        let b = JwtValidator::builder()
+            .key(JwtKey::hmac(Algorithm::HS256, OTHER)?)
+            .issuer("b")
+            .audience("aud-b")
+            .build()?;
+        let v = JwtValidator::builder()
+            .route_issuer(validator()?)
+            .route_issuer(b)
+            .build()?;
+        let exp = crate::clock::now() + 600;
+        let claims =
+            |iss: &str, aud: &str| format!(r#"{{"iss":"{iss}","aud":"{aud}","exp":{exp}}}"#);
+        assert!(v.verify(&hs256(H, &claims("iss", "aud"))).is_ok());
+        assert!(v.verify(&hs256_with(OTHER, &claims("b", "aud-b"))).is_ok());
+        // Each issuer's keys and audiences only.
+        assert_eq!(
+            v.verify(&hs256_with(OTHER, &claims("iss", "aud"))).err(),
+            Some(TokenError::Signature)
+        );
+        assert_eq!(
+            v.verify(&hs256_with(OTHER, &claims("b", "aud"))).err(),
+            Some(TokenError::Audience)
+        );
+        assert_eq!(
+            v.verify(&hs256(H, &claims("c", "aud"))).err(),
+            Some(TokenError::Issuer)
+        );
+        assert_eq!(
+            v.verify(&hs256(H, &format!(r#"{{"aud":"aud","exp":{exp}}}"#)))
+                .err(),
+            Some(TokenError::MissingClaim)
+        );
+        assert_eq!(
+            v.verify(&hs256(H, r#"{"iss":"iss","iss":"b"}"#)).err(),
+            Some(TokenError::Claims)
+        );
+        assert_eq!(v.verify("a.b").err(), Some(TokenError::Malformed));
+        assert!(
+            v.verify_claims::<NoClaims>(&hs256(H, &claims("iss", "aud")))
+                .is_ok()
+        );
+        assert!(v.verify_jws(&hs256(H, &claims("iss", "aud"))).is_ok());
+
+        // Configuration errors.
+        let routed =
+            |extra: fn(super::super::JwtValidatorBuilder) -> super::super::JwtValidatorBuilder| {
+                extra(JwtValidator::builder().route_issuer(validator().ok()?))
+                    .build()
+                    .err()
+            };
+        assert!(matches!(
+            routed(|b| b.issuer("x")),
+            Some(ConfigError::Routes(_))
+        ));
+        assert!(matches!(
+            routed(|b| b.route_issuer(validator().ok().unwrap_or_else(|| unreachable!()))),
+            Some(ConfigError::Routes(_))
+        ));
+        let no_issuer = JwtValidator::builder()
+            .key(JwtKey::hmac(Algorithm::HS256, SECRET)?)
+            .build()?;
+        assert!(matches!(
+            JwtValidator::builder().route_issuer(no_issuer).build(),
+            Err(ConfigError::Routes(_))
+        ));
+        Ok(())
+    }
+}

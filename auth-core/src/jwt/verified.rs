@@ -1,0 +1,55 @@
+//! [`VerifiedJwt`]: a token that passed every check, with its payload kept for reading
+//! claims later.
+
+use serde::de::DeserializeOwned;
+
+use super::{
+    claims::{self, Claims},
+    registered::RegisteredClaims,
+};
+use crate::{error::TokenError, scope::Scopes};
+
+/// A token whose signature and claims passed every check.
+#[derive(Debug, Clone)]
+pub struct VerifiedJwt {
+    pub(super) registered: RegisteredClaims,
+    pub(super) scopes: Scopes,
+    pub(super) payload: Vec<u8>,
+}
+
+impl VerifiedJwt {
+    /// The registered claims.
+    pub fn registered(&self) -> &RegisteredClaims {
+        &self.registered
+    }
+
+    /// The scopes (`scope` and `scp`).
+    pub fn scopes(&self) -> &Scopes {
+        &self.scopes
+    }
+
+    /// The decoded payload (JSON), for reading claims of another type.
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// The claims with the application's type `C`, keeping this value.
+    pub fn claims<C: DeserializeOwned>(&self) -> Result<Claims<C>, TokenError> {
+        let (_, custom) = claims::parse::<C>(&self.payload)?;
+        Ok(Claims {
+            registered: self.registered.clone(),
+            scopes: self.scopes.clone(),
+            custom,
+        })
+    }
+
+    /// The claims with the application's type `C`.
+    pub fn into_claims<C: DeserializeOwned>(self) -> Result<Claims<C>, TokenError> {
+        let (_, custom) = claims::parse::<C>(&self.payload)?;
+        Ok(Claims {
+            custom,
+            registered: self.registered,
+            scopes: self.scopes,
+        })
+    }
+}
