@@ -91,31 +91,25 @@ impl Browser {
 
     /// GET `url` with exactly this `Cookie` header (no jar): replays and forgeries.
     pub async fn get_with_cookie(&self, url: &str, cookie: &str) -> Page {
-        let url = Url::parse(url).expect("URL");
-        let response = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client")
-            .get(url.clone())
-            .header("cookie", cookie)
-            .send()
-            .await
-            .expect("GET");
-        Self::page(url, response).await
+        Self::with_cookie(reqwest::Method::GET, url, cookie).await
     }
 
     /// POST (empty form) to `url` with exactly this `Cookie` header (no jar).
     pub async fn post_with_cookie(&self, url: &str, cookie: &str) -> Page {
+        Self::with_cookie(reqwest::Method::POST, url, cookie).await
+    }
+
+    async fn with_cookie(method: reqwest::Method, url: &str, cookie: &str) -> Page {
         let url = Url::parse(url).expect("URL");
         let response = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client")
-            .post(url.clone())
+            .request(method, url.clone())
             .header("cookie", cookie)
             .send()
             .await
-            .expect("POST");
+            .expect("request");
         Self::page(url, response).await
     }
 

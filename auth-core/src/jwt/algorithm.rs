@@ -65,6 +65,12 @@ impl Algorithm {
         Algorithm::EdDSA,
     ];
 
+    /// Every public-key algorithm (all but HMAC): what a validator of a provider's tokens
+    /// lists, since each key is bound to its own algorithm.
+    pub fn public_key() -> impl Iterator<Item = Algorithm> {
+        Self::ALL.into_iter().filter(|a| a.family() != Family::Hmac)
+    }
+
     /// The `alg` header value.
     pub fn as_str(self) -> &'static str {
         match self {

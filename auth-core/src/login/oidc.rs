@@ -74,7 +74,7 @@ impl OidcProvider {
             .id_token_signing_alg_values_supported
             .iter()
             .filter_map(|a| Algorithm::from_name(a))
-            .filter(|a| a.verification().is_some())
+            .filter(|a| Algorithm::public_key().any(|p| p == *a))
             .collect();
         if algorithms.is_empty() {
             algorithms = DEFAULT_ID_TOKEN_ALGS.to_vec();
