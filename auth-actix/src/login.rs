@@ -10,7 +10,8 @@ use auth_core::login::{Answer, Login, LoginInput};
 
 use crate::ActixView;
 
-/// `GET /auth/{provider}/login`, `GET /auth/{provider}/callback`, `POST /auth/refresh` and
+/// `GET /auth/{provider}/login`, `GET /auth/{provider}/callback` (and `POST`, for
+/// `form_post` providers), `POST /auth/refresh` and
 /// `POST /auth/logout`, answered by `login`:
 ///
 /// ```no_run
@@ -23,6 +24,7 @@ pub fn login_config(login: Login) -> impl FnOnce(&mut ServiceConfig) {
         cfg.app_data(web::Data::new(login))
             .route("/auth/{provider}/login", web::get().to(begin))
             .route("/auth/{provider}/callback", web::get().to(callback))
+            .route("/auth/{provider}/callback", web::post().to(callback_form))
             .route("/auth/refresh", web::post().to(refresh))
             .route("/auth/logout", web::post().to(logout));
     }
@@ -46,6 +48,17 @@ async fn callback(
     req: HttpRequest,
 ) -> HttpResponse {
     let input = input(&login, &req);
+    respond(login.callback(&provider, &input).await)
+}
+
+/// A `response_mode=form_post` callback: the parameters are in the body.
+async fn callback_form(
+    login: web::Data<Login>,
+    provider: web::Path<String>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let input = input(&login, &req).with_form(&body);
     respond(login.callback(&provider, &input).await)
 }
 

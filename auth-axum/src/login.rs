@@ -4,7 +4,7 @@
 use auth_core::login::{Answer, Login, LoginInput};
 use axum::{
     Router,
-    body::Body,
+    body::{Body, Bytes},
     extract::{Path, State},
     http::{StatusCode, request::Parts},
     response::{IntoResponse, Response},
@@ -13,7 +13,8 @@ use axum::{
 
 use crate::HttpView;
 
-/// `GET /auth/{provider}/login`, `GET /auth/{provider}/callback`, `POST /auth/refresh` and
+/// `GET /auth/{provider}/login`, `GET /auth/{provider}/callback` (and `POST`, for
+/// `form_post` providers), `POST /auth/refresh` and
 /// `POST /auth/logout`, answered by `login`. Merge it into the app's router:
 ///
 /// ```no_run
@@ -24,7 +25,10 @@ use crate::HttpView;
 pub fn login_routes<S: Clone + Send + Sync + 'static>(login: Login) -> Router<S> {
     Router::new()
         .route("/auth/{provider}/login", get(begin))
-        .route("/auth/{provider}/callback", get(callback))
+        .route(
+            "/auth/{provider}/callback",
+            get(callback).post(callback_form),
+        )
         .route("/auth/refresh", post(refresh))
         .route("/auth/logout", post(logout))
         .with_state(login)
@@ -44,6 +48,17 @@ async fn callback(
     parts: Parts,
 ) -> Response {
     let input = input(&login, &parts);
+    respond(login.callback(&provider, &input).await)
+}
+
+/// A `response_mode=form_post` callback: the parameters are in the body.
+async fn callback_form(
+    State(login): State<Login>,
+    Path(provider): Path<String>,
+    parts: Parts,
+    body: Bytes,
+) -> Response {
+    let input = input(&login, &parts).with_form(&body);
     respond(login.callback(&provider, &input).await)
 }
 

@@ -130,9 +130,10 @@ impl Browser {
     }
 
     /// Sign in at the app's login URL through the provider's development interactions
-    /// (login as `user`, then consent), stopping at the redirect back to `callback_prefix`
-    /// (the app's callback URL): returns that redirect, whose `location` is the callback
-    /// with `code`, `state` and `iss`; and the app's first answer (which set the flow
+    /// (login as `user`, then consent), stopping where the provider sends the browser back
+    /// to `callback_prefix` (the app's callback URL): a redirect whose `location` is the
+    /// callback with `code`, `state` and `iss`, or (`response_mode=form_post`) a page whose
+    /// form posts them there. Also returns the app's first answer (which set the flow
     /// cookie).
     pub async fn authorize(
         &self,
@@ -149,6 +150,10 @@ impl Browser {
             }
             assert_eq!(page.status, StatusCode::OK, "provider page: {}", page.body);
             let (action, mut fields) = form(&page.body).expect("a form on the provider's page");
+            let target = page.url.join(&action).expect("form action");
+            if target.as_str().starts_with(callback_prefix) {
+                return (start, page);
+            }
             for (name, value) in &mut fields {
                 match name.as_str() {
                     "login" => *value = user.to_owned(),
@@ -156,18 +161,22 @@ impl Browser {
                     _ => {}
                 }
             }
-            let target = page.url.join(&action).expect("form action");
             let posted = self.post(target.as_str(), &fields, &[]).await;
             page = self.follow(posted, callback_prefix).await;
         }
-        panic!("no redirect back to the app: {}", page.body);
+        panic!("no way back to the app: {}", page.body);
     }
 
-    /// Follow a callback redirect into the app: the app's answer (a redirect to
-    /// `return_to` with the session cookies, or an error).
-    pub async fn callback(&self, redirect: &Page) -> Page {
-        let url = redirect.location.as_ref().expect("a callback URL");
-        self.get(url.as_str()).await
+    /// Go back into the app as the provider said: follow the redirect, or submit the
+    /// `form_post` form. Returns the app's answer (a redirect to `return_to` with the
+    /// session cookies, or an error).
+    pub async fn callback(&self, back: &Page) -> Page {
+        if let Some(url) = &back.location {
+            return self.get(url.as_str()).await;
+        }
+        let (action, fields) = form(&back.body).expect("a form_post form");
+        let target = back.url.join(&action).expect("form action");
+        self.post(target.as_str(), &fields, &[]).await
     }
 }
 

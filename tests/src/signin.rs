@@ -59,6 +59,15 @@ pub fn builder(base: &str, fetch: Arc<ReqwestFetch>) -> LoginBuilder {
 
 /// Sign-in with the real provider as `oidc`.
 pub async fn login(base: &str, peer: &Peer) -> Login {
+    login_with(base, peer, |p| p).await
+}
+
+/// [`login`], with the provider adjusted by `adjust` (such as `OidcProvider::form_post`).
+pub async fn login_with(
+    base: &str,
+    peer: &Peer,
+    adjust: impl FnOnce(OidcProvider) -> OidcProvider,
+) -> Login {
     let fetch = loopback_fetch();
     let provider = OidcProvider::discover(
         "oidc",
@@ -70,7 +79,7 @@ pub async fn login(base: &str, peer: &Peer) -> Login {
     .await
     .expect("discovery of the provider");
     builder(base, fetch)
-        .provider(provider)
+        .provider(adjust(provider))
         .build()
         .expect("login")
 }

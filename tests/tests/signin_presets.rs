@@ -1,7 +1,8 @@
 //! The provider presets against local stand-ins, through both adapters: GitHub (OAuth 2.0
 //! without OpenID: a stand-in for its authorization page, token endpoint with PKCE and its
 //! 200-with-error answers, and REST API), and Google (the OpenID preset, pointed at the real
-//! provider standing in for accounts.google.com).
+//! provider standing in for accounts.google.com); and the `form_post` response mode with
+//! the real provider.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
@@ -15,7 +16,7 @@ use auth_core::login::{GitHubProvider, Login, OidcProvider};
 use auth_tests::{
     browser::{Browser, param},
     oidc::{OidcProvider as Peer, SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET},
-    signin::{App, builder, loopback_fetch, no_session, serve_actix, serve_axum},
+    signin::{App, builder, login_with, loopback_fetch, no_session, serve_actix, serve_axum},
 };
 use axum::{
     Form, Json, Router,
@@ -216,5 +217,45 @@ async fn google_preset_through_both_adapters() {
         let body: Value = serde_json::from_str(&me.body).unwrap();
         assert_eq!(body["sub"], "grace");
         assert_eq!(body["idp"], "google");
+    }
+}
+
+#[actix_web::test]
+async fn form_post_callbacks_through_both_adapters() {
+    let ([a, b], bases) = listeners();
+    let peer =
+        Peer::start_with_redirects(&bases.clone().map(|b| format!("{b}/auth/oidc/callback")));
+    serve_axum(
+        a,
+        login_with(&bases[0], &peer, OidcProvider::form_post).await,
+    );
+    serve_actix(
+        b,
+        login_with(&bases[1], &peer, OidcProvider::form_post).await,
+    );
+    for base in &bases {
+        let app = App { base: base.clone() };
+        let browser = Browser::new();
+        let (start, back) = browser
+            .authorize(&app.login("/me"), "heidi", &app.callback())
+            .await;
+        let authorization = start.location.as_ref().unwrap();
+        assert_eq!(
+            param(authorization, "response_mode").as_deref(),
+            Some("form_post")
+        );
+        // The provider answers with a page that posts the response: no code in any URL.
+        assert_eq!(back.status, 200);
+        assert!(back.location.is_none());
+        let signed_in = browser.callback(&back).await;
+        assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+        let me = browser.get(&app.url("/me")).await;
+        let body: Value = serde_json::from_str(&me.body).unwrap();
+        assert_eq!(body["sub"], "heidi");
+
+        // Replaying the posted response: refused (its flow cookie is gone, its state used).
+        let replay = browser.callback(&back).await;
+        assert_eq!(replay.status, 400);
+        assert!(no_session(&replay));
     }
 }

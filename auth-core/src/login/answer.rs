@@ -19,6 +19,9 @@ pub struct LoginInput {
     pub origin: Option<String>,
     /// `Sec-Fetch-Site`.
     pub sec_fetch_site: Option<String>,
+    /// A `form_post` callback's body (`application/x-www-form-urlencoded`): its parameters
+    /// replace the query's.
+    pub form: Option<String>,
 }
 
 impl LoginInput {
@@ -38,12 +41,21 @@ impl LoginInput {
             refresh: cookie(&names.refresh),
             origin: header("origin"),
             sec_fetch_site: header("sec-fetch-site"),
+            form: None,
         }
     }
 
-    /// The first value of query parameter `name`, decoded.
+    /// Add a form body (a `form_post` callback).
+    pub fn with_form(mut self, body: &[u8]) -> LoginInput {
+        self.form = Some(String::from_utf8_lossy(body).into_owned());
+        self
+    }
+
+    /// The first value of parameter `name`, decoded: from the form body when there is one,
+    /// else from the query.
     pub(super) fn param(&self, name: &str) -> Option<String> {
-        url::form_urlencoded::parse(self.query.as_deref()?.as_bytes())
+        let source = self.form.as_deref().or(self.query.as_deref())?;
+        url::form_urlencoded::parse(source.as_bytes())
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
     }

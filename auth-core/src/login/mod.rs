@@ -131,14 +131,30 @@ impl Login {
     }
 
     fn cookie(&self, name: &str, value: &str, max_age: i64) -> String {
+        self.cookie_with(name, value, max_age, SameSite::Lax)
+    }
+
+    fn cookie_with(&self, name: &str, value: &str, max_age: i64, same_site: SameSite) -> String {
         Cookie::build((name.to_owned(), value.to_owned()))
             .path("/")
             .http_only(true)
             .secure(self.inner.secure)
-            .same_site(SameSite::Lax)
+            .same_site(same_site)
             .max_age(cookie::time::Duration::seconds(max_age))
             .build()
             .to_string()
+    }
+
+    /// The flow cookie's `SameSite`: `Lax` survives a query callback (a top-level GET);
+    /// a `form_post` callback is a cross-site POST, which only `None` survives, and `None`
+    /// needs `Secure` (browsers drop it otherwise): on plain http (development) it stays
+    /// `Lax`, which browsers treating the provider as same-site still send.
+    fn flow_same_site(&self, p: &Provider) -> SameSite {
+        if p.form_post() && self.inner.secure {
+            SameSite::None
+        } else {
+            SameSite::Lax
+        }
     }
 
     /// `GET /auth/{provider}/login`.
@@ -169,15 +185,20 @@ impl Login {
         };
         Answer::see_other(p.authorize_url(&state, challenge, &nonce)).with(
             "set-cookie",
-            self.cookie(&self.inner.names.flow, &sealed, ttl),
+            self.cookie_with(&self.inner.names.flow, &sealed, ttl, self.flow_same_site(p)),
         )
     }
 
-    /// `GET /auth/{provider}/callback`.
+    /// `GET /auth/{provider}/callback`, or `POST` with a form body (`response_mode=form_post`,
+    /// when the provider is configured for it: [`OidcProvider::form_post`]). The parameters
+    /// are read from the query for a GET and from the body for a POST, never mixed.
     pub async fn callback(&self, provider: &str, input: &LoginInput) -> Answer {
         let Some(p) = self.provider(provider) else {
             return Answer::problem(404, "no such sign-in provider");
         };
+        if input.form.is_some() && !p.form_post() {
+            return Answer::problem(400, "this provider answers by redirect, not by POST");
+        }
         let (flow, code) = match self.check_flow(p, provider, input) {
             Ok(checked) => checked,
             Err(answer) => return answer,
@@ -203,7 +224,10 @@ impl Login {
             Ok(cookies) => cookies
                 .into_iter()
                 .fold(Answer::see_other(flow.r), |a, c| a.with("set-cookie", c))
-                .with("set-cookie", self.cookie(&self.inner.names.flow, "", 0)),
+                .with(
+                    "set-cookie",
+                    self.cookie_with(&self.inner.names.flow, "", 0, self.flow_same_site(p)),
+                ),
             Err(answer) => answer,
         }
     }
@@ -462,6 +486,27 @@ mod tests {
         assert_eq!(q("state").map(|s| s.len()), Some(43));
         assert_eq!(q("nonce").map(|s| s.len()), Some(43));
         assert!(q("scope").is_some_and(|s| s.split(' ').any(|x| x == "openid")));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn form_post_flows_survive_a_cross_site_post() -> Result<(), Box<dyn std::error::Error>> {
+        let key = SigningKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?;
+        let op = SigningKey::generate(Algorithm::RS256)?;
+        let provider = oidc::tests::config(op.verifying_key()?)?.form_post();
+        let login = Login::builder("https://app.test", JwtIssuer::new(key, "app", "app"))
+            .provider(provider)
+            .build()?;
+        let answer = login.begin("op", &LoginInput::default());
+        let cookie = answer.set_cookies().next().unwrap_or_default().to_owned();
+        assert!(
+            cookie.contains("SameSite=None") && cookie.contains("Secure"),
+            "{cookie}"
+        );
+        // A query-mode provider takes no POSTed response.
+        let plain = builder("https://app.test")?.build()?;
+        let posted = LoginInput::default().with_form(b"code=c&state=s");
+        assert_eq!(plain.callback("op", &posted).await.status, 400);
         Ok(())
     }
 

@@ -33,6 +33,7 @@ pub struct OidcProvider {
     pub(super) userinfo_endpoint: Option<String>,
     pub(super) iss_parameter: bool,
     pub(super) id_tokens: JwtValidator,
+    pub(super) form_post: bool,
 }
 
 /// The ID-token algorithms accepted when the provider lists none: OpenID's default.
@@ -98,6 +99,7 @@ impl OidcProvider {
             userinfo_endpoint: metadata.userinfo_endpoint,
             iss_parameter: metadata.authorization_response_iss_parameter_supported,
             id_tokens,
+            form_post: false,
         })
     }
 
@@ -108,6 +110,14 @@ impl OidcProvider {
         if !self.scopes.iter().any(|s| s == "openid") {
             self.scopes.insert(0, "openid".into());
         }
+        self
+    }
+
+    /// Ask for the response by `POST` (`response_mode=form_post`) instead of the query:
+    /// the code then stays out of URLs (history, logs, `Referer`). The flow cookie becomes
+    /// `SameSite=None` (on https) so that it survives the provider's cross-site `POST`.
+    pub fn form_post(mut self) -> Self {
+        self.form_post = true;
         self
     }
 
@@ -294,6 +304,7 @@ pub(super) mod tests {
             userinfo_endpoint: None,
             iss_parameter: true,
             id_tokens,
+            form_post: false,
         };
         Ok(config)
     }

@@ -162,6 +162,11 @@ impl Provider {
         }
     }
 
+    /// Whether the response comes by `POST` (`response_mode=form_post`).
+    pub(super) fn form_post(&self) -> bool {
+        matches!(&self.config, ProviderConfig::Oidc(p) if p.form_post)
+    }
+
     /// Whether the flow uses an OpenID `nonce`.
     pub(super) fn uses_nonce(&self) -> bool {
         matches!(self.config, ProviderConfig::Oidc(_))
@@ -182,6 +187,9 @@ impl Provider {
             .set_pkce_challenge(challenge);
         if !nonce.is_empty() {
             request = request.add_extra_param("nonce", nonce.to_owned());
+        }
+        if self.form_post() {
+            request = request.add_extra_param("response_mode", "form_post");
         }
         let scopes = match &self.config {
             ProviderConfig::Oidc(p) => &p.scopes,
