@@ -124,7 +124,9 @@ impl JwtValidatorBuilder {
     /// claims (`exp`, `nbf`, issuer, audience, scopes) are still checked on every use. An
     /// entry is used no later than the token's `exp`, and only while the key that verified
     /// it is in the key set. Worth it for RSA and ECDSA keys, whose checks cost tens of
-    /// microseconds; an HMAC check costs about what the lookup does.
+    /// microseconds; an HMAC check costs about what the lookup does. With
+    /// [`route_issuer`](Self::route_issuer), set it on the routed validators: each keeps its
+    /// own.
     pub fn cache_verified(mut self, capacity: usize) -> Self {
         self.cache = capacity;
         self
