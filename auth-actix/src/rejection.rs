@@ -47,6 +47,9 @@ impl ResponseError for AuthRejection {
         {
             response.insert_header((WWW_AUTHENTICATE, v));
         }
+        if let Some(secs) = self.0.retry_after {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
+        }
         response.body(self.0.body.clone())
     }
 }

@@ -26,6 +26,7 @@ impl IntoResponse for AuthRejection {
             www_authenticate,
             content_type,
             body,
+            retry_after,
         } = self.0;
         let mut response = Response::new(Body::from(body));
         *response.status_mut() =
@@ -36,6 +37,9 @@ impl IntoResponse for AuthRejection {
         }
         if let Some(Ok(v)) = www_authenticate.as_deref().map(HeaderValue::from_str) {
             headers.insert(header::WWW_AUTHENTICATE, v);
+        }
+        if let Some(secs) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

@@ -214,6 +214,9 @@ pub enum ConfigError {
     /// The token size limit is zero.
     #[error("the maximum token length must be positive")]
     ZeroTokenLimit,
+    /// A rate limit of zero requests, or over a zero period.
+    #[error("a rate limit needs at least one request over a positive period")]
+    RateLimit,
     /// The issuer routes are not usable.
     #[error("issuer routes: {0}")]
     Routes(&'static str),
@@ -248,6 +251,9 @@ pub enum AuthError {
     /// A credential store could not be reached (503).
     #[error("credential store unavailable")]
     Unavailable,
+    /// Too many requests with this API key (429, `Retry-After` in seconds, no challenge).
+    #[error("API key rate limit exceeded")]
+    RateLimited(u64),
     /// A cookie-authenticated unsafe request (POST, PUT, PATCH, DELETE) came from another
     /// site (403, no challenge): the cross-site request forgery check.
     #[error("cross-site request refused")]
@@ -278,6 +284,15 @@ impl AuthError {
             AuthError::InsufficientScope(..) | AuthError::CrossSite => 403,
             AuthError::Unavailable => 503,
             AuthError::Misconfigured(_) => 500,
+            AuthError::RateLimited(_) => 429,
+        }
+    }
+
+    /// Seconds the client should wait (`Retry-After`), for errors that have one.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AuthError::RateLimited(secs) => Some(*secs),
+            _ => None,
         }
     }
 
@@ -289,7 +304,8 @@ impl AuthError {
             | AuthError::MissingEither
             | AuthError::Misconfigured(_)
             | AuthError::Unavailable
-            | AuthError::CrossSite => None,
+            | AuthError::CrossSite
+            | AuthError::RateLimited(_) => None,
             AuthError::InvalidRequest(..) => Some("invalid_request"),
             AuthError::InvalidToken(_) => Some("invalid_token"),
             AuthError::InvalidKey(_) => Some("invalid_key"),
@@ -305,7 +321,10 @@ impl AuthError {
             AuthError::InvalidToken(_) => Some(Scheme::Bearer),
             AuthError::InvalidKey(_) => Some(Scheme::ApiKey),
             AuthError::MissingEither => Some(Scheme::Bearer),
-            AuthError::Misconfigured(_) | AuthError::Unavailable | AuthError::CrossSite => None,
+            AuthError::Misconfigured(_)
+            | AuthError::Unavailable
+            | AuthError::CrossSite
+            | AuthError::RateLimited(_) => None,
         }
     }
 
@@ -326,6 +345,7 @@ impl AuthError {
             AuthError::Unavailable => "credentials cannot be checked right now; retry later".into(),
             AuthError::Misconfigured(_) => "the server is not configured correctly".into(),
             AuthError::CrossSite => "cross-site request refused".into(),
+            AuthError::RateLimited(_) => "too many requests with this API key; retry later".into(),
         }
     }
 
@@ -379,9 +399,10 @@ impl AuthError {
             AuthError::MissingCredential(_) | AuthError::MissingEither => {
                 "https://www.rfc-editor.org/rfc/rfc6750#section-3"
             }
-            AuthError::Misconfigured(_) | AuthError::Unavailable | AuthError::CrossSite => {
-                "about:blank"
-            }
+            AuthError::Misconfigured(_)
+            | AuthError::Unavailable
+            | AuthError::CrossSite
+            | AuthError::RateLimited(_) => "about:blank",
             AuthError::InvalidKey(_) => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.2",
             _ => "https://www.rfc-editor.org/rfc/rfc6750#section-3.1",
         }
@@ -397,6 +418,7 @@ impl AuthError {
             AuthError::Unavailable => "Service Unavailable",
             AuthError::Misconfigured(_) => "Internal Server Error",
             AuthError::CrossSite => "Forbidden",
+            AuthError::RateLimited(_) => "Too Many Requests",
         }
     }
 }
@@ -412,6 +434,8 @@ pub struct Rejection {
     pub content_type: String,
     /// The body.
     pub body: String,
+    /// `Retry-After`, in seconds, if any.
+    pub retry_after: Option<u64>,
 }
 
 /// The default `application/problem+json` (RFC 9457) rendering of an error.
@@ -445,6 +469,7 @@ pub fn problem_json(error: &AuthError, realm: Option<&str>) -> Rejection {
         www_authenticate: error.challenge(realm),
         content_type: "application/problem+json".to_owned(),
         body,
+        retry_after: error.retry_after(),
     }
 }
 
@@ -526,7 +551,12 @@ impl Renderer {
     pub fn render(&self, error: &AuthError) -> Rejection {
         tracing::debug!(status = error.status(), reason = %error, "request rejected");
         match &self.custom {
-            Some(custom) => custom.render(error, self.realm()),
+            Some(custom) => {
+                let mut rejection = custom.render(error, self.realm());
+                // A custom body keeps the protocol's header.
+                rejection.retry_after = rejection.retry_after.or(error.retry_after());
+                rejection
+            }
             None => problem_json(error, self.realm()),
         }
     }

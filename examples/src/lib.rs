@@ -34,6 +34,10 @@ pub fn stats_scope() -> ScopeRequirement {
     ScopeRequirement::all(["stats:read"])
 }
 
+/// Each API key's limit: a burst of 120 requests, refilled over a minute (then 429 with
+/// `Retry-After`).
+pub const KEY_RATE: (u32, Duration) = (120, Duration::from_secs(60));
+
 /// How often a key file is checked for changes: a revoked key stops working within this.
 pub const KEY_FILE_POLL: Duration = Duration::from_secs(2);
 
@@ -306,6 +310,10 @@ impl Demo {
                  (keys from its JWKS through discovery, refreshed in the background)\n"
             ));
         }
+        out.push_str(&format!(
+            "\nEach API key: {} requests a minute (429 with Retry-After beyond)",
+            KEY_RATE.0
+        ));
         match &self.key_source {
             KeySource::File(path) => out.push_str(&format!(
                 "\nAPI keys: from {} (reloaded within {} s of a change)\n",
@@ -402,6 +410,7 @@ fn api_keys() -> Result<(ApiKeyValidator, KeySource), StartError> {
     let build = |store: Arc<dyn auth_core::apikey::ApiKeyStore>| {
         ApiKeyValidator::builder(store)
             .realm(REALM)
+            .rate_limit(KEY_RATE.0, KEY_RATE.1)
             .build()
             .map_err(|e| StartError(format!("API keys: {e}")))
     };

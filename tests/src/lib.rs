@@ -112,6 +112,8 @@ pub struct TestResponse {
     pub www_authenticate: Option<String>,
     /// `Content-Type`, if any.
     pub content_type: Option<String>,
+    /// `Retry-After`, if any.
+    pub retry_after: Option<String>,
     /// The body.
     pub body: String,
 }
@@ -153,7 +155,7 @@ pub async fn call_axum(app: &axum::Router, req: &TestRequest) -> TestResponse {
     }
     let request = builder.body(axum::body::Body::empty()).expect("request");
     let response = app.clone().oneshot(request).await.expect("infallible");
-    let (status, www_authenticate, content_type) = {
+    let (status, www_authenticate, content_type, retry_after) = {
         let header = |name| {
             response
                 .headers()
@@ -164,6 +166,7 @@ pub async fn call_axum(app: &axum::Router, req: &TestRequest) -> TestResponse {
             response.status().as_u16(),
             header(http::header::WWW_AUTHENTICATE),
             header(http::header::CONTENT_TYPE),
+            header(http::header::RETRY_AFTER),
         )
     };
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -173,6 +176,7 @@ pub async fn call_axum(app: &axum::Router, req: &TestRequest) -> TestResponse {
         status,
         www_authenticate,
         content_type,
+        retry_after,
         body: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
@@ -232,11 +236,13 @@ where
     let status = response.status().as_u16();
     let www_authenticate = header(actix_web::http::header::WWW_AUTHENTICATE);
     let content_type = header(actix_web::http::header::CONTENT_TYPE);
+    let retry_after = header(actix_web::http::header::RETRY_AFTER);
     let bytes = actix_web::test::read_body(response).await;
     TestResponse {
         status,
         www_authenticate,
         content_type,
+        retry_after,
         body: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }

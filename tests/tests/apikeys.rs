@@ -117,3 +117,61 @@ async fn a_valid_key_is_marked_used() {
         .expect("record");
     assert!(stored.last_used().is_some());
 }
+
+#[actix_web::test]
+async fn a_key_over_its_rate_limit_gets_429_with_retry_after_in_both_adapters() {
+    use std::time::Duration;
+
+    use auth_core::apikey::ApiKeyValidator;
+    use auth_tests::{REALM, TestRequest};
+
+    let fx = KeyFixture::new();
+    // A burst of 3, then one an hour: the fourth request of a key is over its limit.
+    let validator = ApiKeyValidator::builder(fx.store.clone())
+        .realm(REALM)
+        .prefix("demo")
+        .rate_limit(3, Duration::from_secs(3 * 3600))
+        .build()
+        .unwrap();
+    let axum = axum_key_app(validator.clone());
+    let actix =
+        actix_web::test::init_service(actix_web::App::new().configure(actix_key_config(validator)))
+            .await;
+    let with = |key: &auth_core::apikey::ApiKey| TestRequest {
+        uri: "/internal/stats".into(),
+        headers: vec![("x-api-key".into(), key.expose_secret().to_owned())],
+    };
+    // The adapters share the validator, and so the limit: 3 requests pass in all.
+    let mut answers = Vec::new();
+    for i in 0..6 {
+        let req = with(&fx.valid);
+        let r = if i % 2 == 0 {
+            call_axum(&axum, &req).await
+        } else {
+            call_actix(&actix, &req).await
+        };
+        answers.push(r);
+    }
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 200, 200, 429, 429, 429]);
+    for limited in &answers[3..] {
+        let secs: u64 = limited.retry_after.as_deref().unwrap().parse().unwrap();
+        assert!((3000..=3600).contains(&secs), "Retry-After {secs}");
+        assert_eq!(limited.www_authenticate, None);
+        assert!(limited.body.contains("\"status\":429"), "{}", limited.body);
+        assert!(!limited.body.contains(fx.valid.expose_secret()));
+    }
+    assert_eq!(answers[3], answers[4], "the adapters answer alike");
+    // Limits are per key: another key, and an unknown one (never counted), are unaffected.
+    let unscoped = call_axum(
+        &axum,
+        &TestRequest {
+            uri: "/internal/whoami".into(),
+            ..with(&fx.unscoped)
+        },
+    )
+    .await;
+    assert_eq!(unscoped.status, 200);
+    let unknown = call_actix(&actix, &with(&fx.unknown)).await;
+    assert_eq!(unknown.status, 401);
+}

@@ -94,7 +94,11 @@ struct Inner {
     authorization: bool,
     prefixes: Vec<String>,
     renderer: Renderer,
+    limiter: Option<Limiter>,
 }
+
+/// Requests per key id: GCRA through `governor`, keyed by the key's id (never the key).
+type Limiter = governor::DefaultKeyedRateLimiter<String>;
 
 impl fmt::Debug for ApiKeyValidator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -122,6 +126,7 @@ impl ApiKeyValidator {
             authorization: false,
             prefixes: Vec::new(),
             renderer: Renderer::default(),
+            rate_limit: None,
         }
     }
 
@@ -240,6 +245,17 @@ impl ApiKeyValidator {
             }
             None => {}
         }
+        if let Some(limiter) = &self.inner.limiter
+            && let Err(not_until) = limiter.check_key(&record.id)
+        {
+            use governor::clock::Clock;
+            let wait = not_until.wait_time_from(limiter.clock().now());
+            tracing::info!(key_id = %record.id, "API key rate limit exceeded");
+            // Whole seconds, rounded up: Retry-After has no fractions.
+            return Err(AuthError::RateLimited(
+                wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+            ));
+        }
         stored.touch(now);
         Ok(VerifiedKey(stored))
     }
@@ -307,6 +323,7 @@ pub struct ApiKeyValidatorBuilder {
     authorization: bool,
     prefixes: Vec<String>,
     renderer: Renderer,
+    rate_limit: Option<(u32, std::time::Duration)>,
 }
 
 impl fmt::Debug for ApiKeyValidatorBuilder {
@@ -357,11 +374,31 @@ impl ApiKeyValidatorBuilder {
         self
     }
 
-    /// Build the validator; refuses a header name that cannot be one.
+    /// Limit each key (by its id, whatever store holds it) to `burst` requests at once,
+    /// refilled evenly over `per` (GCRA): `rate_limit(60, Duration::from_secs(60))` allows a
+    /// burst of 60, then one a second. A key over its limit gets 429 with `Retry-After`.
+    /// Only verified keys count: unknown keys never reach the limiter.
+    pub fn rate_limit(mut self, burst: u32, per: std::time::Duration) -> Self {
+        self.rate_limit = Some((burst, per));
+        self
+    }
+
+    /// Build the validator; refuses a header name that cannot be one, and a rate limit of
+    /// zero requests or a zero period.
     pub fn build(self) -> Result<ApiKeyValidator, ConfigError> {
         if !TokenSource::Header(self.header.clone()).is_valid() {
             return Err(ConfigError::BadSourceName);
         }
+        let limiter = match self.rate_limit {
+            None => None,
+            Some((burst, per)) => {
+                let burst = std::num::NonZeroU32::new(burst).ok_or(ConfigError::RateLimit)?;
+                let quota = governor::Quota::with_period(per / burst.get())
+                    .ok_or(ConfigError::RateLimit)?
+                    .allow_burst(burst);
+                Some(governor::RateLimiter::keyed(quota))
+            }
+        };
         let renderer = self.renderer;
         Ok(ApiKeyValidator {
             inner: Arc::new(Inner {
@@ -371,6 +408,7 @@ impl ApiKeyValidatorBuilder {
                 authorization: self.authorization,
                 prefixes: self.prefixes,
                 renderer,
+                limiter,
             }),
         })
     }
