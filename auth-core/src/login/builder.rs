@@ -79,7 +79,8 @@ impl LoginBuilder {
         }
     }
 
-    /// Add a provider: an [`OidcProvider`] or a [`GitHubProvider`].
+    /// Add a provider: an [`OidcProvider`](super::OidcProvider) or a
+    /// [`GitHubProvider`](super::GitHubProvider).
     pub fn provider(mut self, provider: impl Into<ProviderConfig>) -> Self {
         self.providers.push(provider.into());
         self
