@@ -1,16 +1,8 @@
 //! API keys in actix-web: the `ApiKey` extractor and `RequireApiKeyMiddleware`.
 
-use std::{
-    future::{Ready, ready},
-    ops::Deref,
-    rc::Rc,
-};
+use std::{future::ready, ops::Deref};
 
-use actix_web::{
-    Error, FromRequest, HttpMessage, HttpRequest, ResponseError,
-    body::{EitherBody, MessageBody},
-    dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
-};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload};
 use auth_core::{
     apikey::{ApiKeyGuard, ApiKeyValidator, VerifiedKey},
     error::{AuthError, Scheme},
@@ -18,7 +10,12 @@ use auth_core::{
 };
 use futures_util::future::LocalBoxFuture;
 
-use crate::{extract::registered, rejection::AuthRejection, view::ActixView};
+use crate::{
+    extract::registered,
+    guard::{GuardMiddleware, GuardMiddlewareService},
+    rejection::AuthRejection,
+    view::ActixView,
+};
 
 /// A verified API key: its id, name and scopes, or the caller gets 401 `invalid_key`.
 ///
@@ -137,88 +134,23 @@ impl FromRequest for OptionalApiKey {
 ///     }
 /// }
 /// ```
-#[derive(Debug, Clone)]
-pub struct RequireApiKeyMiddleware {
-    guard: ApiKeyGuard,
-}
+pub type RequireApiKeyMiddleware = GuardMiddleware<ApiKeyGuard>;
 
-impl RequireApiKeyMiddleware {
+/// The service made by [`RequireApiKeyMiddleware`].
+pub type RequireApiKeyMiddlewareService<S> = GuardMiddlewareService<ApiKeyGuard, S>;
+
+impl GuardMiddleware<ApiKeyGuard> {
     /// Require a valid key checked by `validator`.
     pub fn new(validator: ApiKeyValidator) -> Self {
-        RequireApiKeyMiddleware {
+        GuardMiddleware {
             guard: ApiKeyGuard::new(validator),
         }
     }
 
     /// Also require scopes; a valid key without them gets 403 `insufficient_scope`.
     pub fn scopes(self, requirement: ScopeRequirement) -> Self {
-        RequireApiKeyMiddleware {
+        GuardMiddleware {
             guard: self.guard.scopes(requirement),
         }
-    }
-}
-
-impl<S, B> Transform<S, ServiceRequest> for RequireApiKeyMiddleware
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
-{
-    type Response = ServiceResponse<EitherBody<B>>;
-    type Error = Error;
-    type Transform = RequireApiKeyMiddlewareService<S>;
-    type InitError = ();
-    type Future = Ready<Result<Self::Transform, Self::InitError>>;
-
-    fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(RequireApiKeyMiddlewareService {
-            service: Rc::new(service),
-            guard: self.guard.clone(),
-        }))
-    }
-}
-
-/// The service made by [`RequireApiKeyMiddleware`].
-#[derive(Debug)]
-pub struct RequireApiKeyMiddlewareService<S> {
-    service: Rc<S>,
-    guard: ApiKeyGuard,
-}
-
-impl<S, B> Service<ServiceRequest> for RequireApiKeyMiddlewareService<S>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
-{
-    type Response = ServiceResponse<EitherBody<B>>;
-    type Error = Error;
-    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
-
-    forward_ready!(service);
-
-    fn call(&self, req: ServiceRequest) -> Self::Future {
-        let key = match self.guard.read(&ActixView(req.request())) {
-            Ok(key) => key,
-            Err(rejection) => {
-                let response = AuthRejection(rejection).error_response();
-                return Box::pin(ready(Ok(req.into_response(response).map_into_right_body())));
-            }
-        };
-        let guard = self.guard.clone();
-        let service = Rc::clone(&self.service);
-        Box::pin(async move {
-            match guard.check(key).await {
-                Ok(verified) => {
-                    req.extensions_mut().insert(verified);
-                    service
-                        .call(req)
-                        .await
-                        .map(ServiceResponse::map_into_left_body)
-                }
-                Err(rejection) => {
-                    let response = AuthRejection(rejection).error_response();
-                    Ok(req.into_response(response).map_into_right_body())
-                }
-            }
-        })
     }
 }

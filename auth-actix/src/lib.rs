@@ -35,6 +35,7 @@
 
 mod apikey;
 mod extract;
+mod guard;
 #[cfg(feature = "login")]
 mod login;
 mod middleware;
@@ -44,6 +45,7 @@ mod view;
 
 pub use apikey::{ApiKey, OptionalApiKey, RequireApiKeyMiddleware, RequireApiKeyMiddlewareService};
 pub use extract::{OptionalJwt, RequireJwt};
+pub use guard::{GuardMiddleware, GuardMiddlewareService};
 #[cfg(feature = "login")]
 pub use login::login_config;
 pub use middleware::{RequireJwtMiddleware, RequireJwtMiddlewareService};

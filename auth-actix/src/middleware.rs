@@ -1,23 +1,11 @@
 //! `RequireJwtMiddleware`: guard a whole scope with a valid token and, optionally, scopes.
 
-use std::{
-    future::{Ready, ready},
-    rc::Rc,
-    sync::Arc,
-};
-
-use actix_web::{
-    Error, HttpMessage, ResponseError,
-    body::{EitherBody, MessageBody},
-    dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
-};
 use auth_core::{
-    jwt::{JwtGuard, JwtValidator, VerifiedJwt},
+    jwt::{JwtGuard, JwtValidator},
     scope::ScopeRequirement,
 };
-use futures_util::future::LocalBoxFuture;
 
-use crate::{rejection::AuthRejection, view::ActixView};
+use crate::guard::{GuardMiddleware, GuardMiddlewareService};
 
 /// Middleware that admits only requests with a valid token (and the required scopes).
 ///
@@ -40,115 +28,30 @@ use crate::{rejection::AuthRejection, view::ActixView};
 ///     }
 /// }
 /// ```
-#[derive(Debug, Clone)]
-pub struct RequireJwtMiddleware {
-    guard: JwtGuard,
-}
+pub type RequireJwtMiddleware = GuardMiddleware<JwtGuard>;
 
-impl RequireJwtMiddleware {
+/// The service made by [`RequireJwtMiddleware`].
+pub type RequireJwtMiddlewareService<S> = GuardMiddlewareService<JwtGuard, S>;
+
+impl GuardMiddleware<JwtGuard> {
     /// Require a valid token checked by `validator`.
     pub fn new(validator: JwtValidator) -> Self {
-        RequireJwtMiddleware {
+        GuardMiddleware {
             guard: JwtGuard::new(validator),
         }
     }
 
     /// Also require scopes; a valid token without them gets 403 `insufficient_scope`.
     pub fn scopes(self, requirement: ScopeRequirement) -> Self {
-        RequireJwtMiddleware {
+        GuardMiddleware {
             guard: self.guard.scopes(requirement),
         }
     }
 }
 
-impl From<JwtGuard> for RequireJwtMiddleware {
+impl From<JwtGuard> for GuardMiddleware<JwtGuard> {
     fn from(guard: JwtGuard) -> Self {
-        RequireJwtMiddleware { guard }
-    }
-}
-
-impl<S, B> Transform<S, ServiceRequest> for RequireJwtMiddleware
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
-{
-    type Response = ServiceResponse<EitherBody<B>>;
-    type Error = Error;
-    type Transform = RequireJwtMiddlewareService<S>;
-    type InitError = ();
-    type Future = Ready<Result<Self::Transform, Self::InitError>>;
-
-    fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(RequireJwtMiddlewareService {
-            service: Rc::new(service),
-            guard: self.guard.clone(),
-        }))
-    }
-}
-
-/// The service made by [`RequireJwtMiddleware`].
-#[derive(Debug)]
-pub struct RequireJwtMiddlewareService<S> {
-    service: Rc<S>,
-    guard: JwtGuard,
-}
-
-impl<S, B> Service<ServiceRequest> for RequireJwtMiddlewareService<S>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
-{
-    type Response = ServiceResponse<EitherBody<B>>;
-    type Error = Error;
-    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
-
-    forward_ready!(service);
-
-    fn call(&self, req: ServiceRequest) -> Self::Future {
-        if self.guard.validator().has_remote_keys() {
-            // An unknown key id may need a refetch of the remote key set: check in the future.
-            let guard = self.guard.clone();
-            let service = Rc::clone(&self.service);
-            return Box::pin(async move {
-                let verified = req.extensions().get::<Arc<VerifiedJwt>>().cloned();
-                let checked = guard
-                    .check_async(&ActixView(req.request()), verified.as_deref())
-                    .await;
-                match checked {
-                    Ok(jwt) => {
-                        if let Some(jwt) = jwt {
-                            req.extensions_mut().insert(Arc::new(jwt));
-                        }
-                        service
-                            .call(req)
-                            .await
-                            .map(ServiceResponse::map_into_left_body)
-                    }
-                    Err(rejection) => {
-                        let response = AuthRejection(rejection).error_response();
-                        Ok(req.into_response(response).map_into_right_body())
-                    }
-                }
-            });
-        }
-        let verified = req.extensions().get::<Arc<VerifiedJwt>>().cloned();
-        match self
-            .guard
-            .check(&ActixView(req.request()), verified.as_deref())
-        {
-            Ok(jwt) => {
-                if let Some(jwt) = jwt {
-                    req.extensions_mut().insert(Arc::new(jwt));
-                }
-                let future = self.service.call(req);
-                Box::pin(async move { future.await.map(ServiceResponse::map_into_left_body) })
-            }
-            Err(rejection) => {
-                let response = AuthRejection(rejection).error_response();
-                let response = req.into_response(response).map_into_right_body();
-                Box::pin(ready(Ok(response)))
-            }
-        }
+        GuardMiddleware { guard }
     }
 }
 

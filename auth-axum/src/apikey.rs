@@ -1,24 +1,20 @@
 //! API keys in axum: the `ApiKey` extractor and `RequireApiKeyLayer`.
 
-use std::{
-    ops::Deref,
-    task::{Context, Poll},
-};
+use std::ops::Deref;
 
 use auth_core::{
     apikey::{ApiKeyGuard, ApiKeyValidator, VerifiedKey},
     error::{AuthError, Scheme},
     scope::ScopeRequirement,
 };
-use axum_core::{
-    extract::{FromRef, FromRequestParts, OptionalFromRequestParts},
-    response::{IntoResponse, Response},
-};
-use http::{Request, request::Parts};
-use tower_layer::Layer;
-use tower_service::Service;
+use axum_core::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use http::request::Parts;
 
-use crate::{future::ResponseFuture, rejection::AuthRejection, view::HttpView};
+use crate::{
+    guard::{GuardLayer, GuardService},
+    rejection::AuthRejection,
+    view::HttpView,
+};
 
 /// A verified API key: its id, name and scopes, or the caller gets 401 `invalid_key`.
 ///
@@ -116,87 +112,23 @@ where
 ///         .with_state(keys)
 /// }
 /// ```
-#[derive(Debug, Clone)]
-pub struct RequireApiKeyLayer {
-    guard: ApiKeyGuard,
-}
+pub type RequireApiKeyLayer = GuardLayer<ApiKeyGuard>;
 
-impl RequireApiKeyLayer {
+/// The service made by [`RequireApiKeyLayer`].
+pub type RequireApiKeyService<S> = GuardService<ApiKeyGuard, S>;
+
+impl GuardLayer<ApiKeyGuard> {
     /// Require a valid key checked by `validator`.
     pub fn new(validator: ApiKeyValidator) -> Self {
-        RequireApiKeyLayer {
+        GuardLayer {
             guard: ApiKeyGuard::new(validator),
         }
     }
 
     /// Also require scopes; a valid key without them gets 403 `insufficient_scope`.
     pub fn scopes(self, requirement: ScopeRequirement) -> Self {
-        RequireApiKeyLayer {
+        GuardLayer {
             guard: self.guard.scopes(requirement),
-        }
-    }
-}
-
-impl<S> Layer<S> for RequireApiKeyLayer {
-    type Service = RequireApiKeyService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        RequireApiKeyService {
-            inner,
-            guard: self.guard.clone(),
-        }
-    }
-}
-
-/// The service made by [`RequireApiKeyLayer`].
-#[derive(Debug, Clone)]
-pub struct RequireApiKeyService<S> {
-    inner: S,
-    guard: ApiKeyGuard,
-}
-
-impl<S, B> Service<Request<B>> for RequireApiKeyService<S>
-where
-    S: Service<Request<B>, Response = Response> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-    B: Send + 'static,
-{
-    type Response = Response;
-    type Error = S::Error;
-    type Future = ResponseFuture<S::Future, S::Error>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        let key = match self.guard.read(&HttpView::from_request(&req)) {
-            Ok(key) => key,
-            Err(rejection) => return ResponseFuture::rejected(rejection),
-        };
-        // Call the service that was polled ready, leave a fresh clone in its place.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        match self.guard.check_now(key.as_ref()) {
-            // The store answered from memory: no allocation, no extra future.
-            Some(Ok(verified)) => {
-                req.extensions_mut().insert(verified);
-                ResponseFuture::inner(inner.call(req))
-            }
-            Some(Err(rejection)) => ResponseFuture::rejected(rejection),
-            None => {
-                let guard = self.guard.clone();
-                ResponseFuture::boxed(async move {
-                    match guard.check(key).await {
-                        Ok(verified) => {
-                            req.extensions_mut().insert(verified);
-                            inner.call(req).await
-                        }
-                        Err(rejection) => Ok(AuthRejection(rejection).into_response()),
-                    }
-                })
-            }
         }
     }
 }

@@ -1,20 +1,11 @@
 //! `RequireJwtLayer`: guard a whole route group with a valid token and, optionally, scopes.
 
-use std::{
-    sync::Arc,
-    task::{Context, Poll},
-};
-
 use auth_core::{
-    jwt::{JwtGuard, JwtValidator, VerifiedJwt},
+    jwt::{JwtGuard, JwtValidator},
     scope::ScopeRequirement,
 };
-use axum_core::response::{IntoResponse, Response};
-use http::Request;
-use tower_layer::Layer;
-use tower_service::Service;
 
-use crate::{future::ResponseFuture, rejection::AuthRejection, view::HttpView};
+use crate::guard::{GuardLayer, GuardService};
 
 /// A tower layer that admits only requests with a valid token (and the required scopes).
 ///
@@ -40,116 +31,30 @@ use crate::{future::ResponseFuture, rejection::AuthRejection, view::HttpView};
 ///         .with_state(validator)
 /// }
 /// ```
-#[derive(Debug, Clone)]
-pub struct RequireJwtLayer {
-    guard: JwtGuard,
-}
+pub type RequireJwtLayer = GuardLayer<JwtGuard>;
 
-impl RequireJwtLayer {
+/// The service made by [`RequireJwtLayer`].
+pub type RequireJwtService<S> = GuardService<JwtGuard, S>;
+
+impl GuardLayer<JwtGuard> {
     /// Require a valid token checked by `validator`.
     pub fn new(validator: JwtValidator) -> Self {
-        RequireJwtLayer {
+        GuardLayer {
             guard: JwtGuard::new(validator),
         }
     }
 
     /// Also require scopes; a valid token without them gets 403 `insufficient_scope`.
     pub fn scopes(self, requirement: ScopeRequirement) -> Self {
-        RequireJwtLayer {
+        GuardLayer {
             guard: self.guard.scopes(requirement),
         }
     }
 }
 
-impl From<JwtGuard> for RequireJwtLayer {
+impl From<JwtGuard> for GuardLayer<JwtGuard> {
     fn from(guard: JwtGuard) -> Self {
-        RequireJwtLayer { guard }
-    }
-}
-
-impl<S> Layer<S> for RequireJwtLayer {
-    type Service = RequireJwtService<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        RequireJwtService {
-            inner,
-            guard: self.guard.clone(),
-        }
-    }
-}
-
-/// The service made by [`RequireJwtLayer`].
-#[derive(Debug, Clone)]
-pub struct RequireJwtService<S> {
-    inner: S,
-    guard: JwtGuard,
-}
-
-impl<S, B> Service<Request<B>> for RequireJwtService<S>
-where
-    S: Service<Request<B>, Response = Response> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Send + 'static,
-    B: Send + 'static,
-{
-    type Response = Response;
-    type Error = S::Error;
-    type Future = ResponseFuture<S::Future, S::Error>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        if self.guard.validator().has_remote_keys() {
-            return self.call_remote(req);
-        }
-        let verified = req.extensions().get::<Arc<VerifiedJwt>>().map(Arc::as_ref);
-        match self.guard.check(&HttpView::from_request(&req), verified) {
-            Ok(jwt) => {
-                if let Some(jwt) = jwt {
-                    req.extensions_mut().insert(Arc::new(jwt));
-                }
-                // Call the service that was polled ready, leave a fresh clone in its place.
-                let clone = self.inner.clone();
-                let mut inner = std::mem::replace(&mut self.inner, clone);
-                ResponseFuture::inner(inner.call(req))
-            }
-            Err(rejection) => ResponseFuture::rejected(rejection),
-        }
-    }
-}
-
-impl<S> RequireJwtService<S> {
-    /// With a remote key set a token's key id may be unknown until the set is refetched:
-    /// the check awaits, so the request travels in a boxed future.
-    fn call_remote<B>(&mut self, req: Request<B>) -> ResponseFuture<S::Future, S::Error>
-    where
-        S: Service<Request<B>, Response = Response> + Clone + Send + 'static,
-        S::Future: Send + 'static,
-        S::Error: Send + 'static,
-        B: Send + 'static,
-    {
-        let guard = self.guard.clone();
-        // Call the service that was polled ready, leave a fresh clone in its place.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let (mut parts, body) = req.into_parts();
-        ResponseFuture::boxed(async move {
-            let verified = parts.extensions.get::<Arc<VerifiedJwt>>().cloned();
-            let checked = guard
-                .check_async(&HttpView::from_parts(&parts), verified.as_deref())
-                .await;
-            match checked {
-                Ok(jwt) => {
-                    if let Some(jwt) = jwt {
-                        parts.extensions.insert(Arc::new(jwt));
-                    }
-                    inner.call(Request::from_parts(parts, body)).await
-                }
-                Err(rejection) => Ok(AuthRejection(rejection).into_response()),
-            }
-        })
+        GuardLayer { guard }
     }
 }
 

@@ -39,6 +39,7 @@
 mod apikey;
 mod extract;
 mod future;
+mod guard;
 mod layer;
 #[cfg(feature = "login")]
 mod login;
@@ -49,6 +50,7 @@ mod view;
 pub use apikey::{ApiKey, RequireApiKeyLayer, RequireApiKeyService};
 pub use extract::{OptionalJwt, RequireJwt};
 pub use future::ResponseFuture;
+pub use guard::{GuardLayer, GuardService};
 pub use layer::{RequireJwtLayer, RequireJwtService};
 #[cfg(feature = "login")]
 pub use login::login_routes;

@@ -50,6 +50,7 @@
 //!   lock-free snapshot, refreshed in the background, under a strict fetch policy.
 //! - [`request`]: the request view adapters implement.
 //! - [`credential`]: where credentials are read from; strict `Authorization` parsing.
+//! - [`guard`]: the decision shared by the route-group guards (layers, middleware).
 //! - [`error`]: [`error::AuthError`] and its rendering (status, challenge, problem+json).
 //! - [`jwt`]: validation, keys, claims, issuing.
 //! - [`scope`]: scopes and scope requirements.
@@ -58,6 +59,7 @@ pub mod apikey;
 pub mod clock;
 pub mod credential;
 pub mod error;
+pub mod guard;
 pub mod jwt;
 #[cfg(feature = "login")]
 pub mod login;

@@ -3,7 +3,12 @@
 use std::sync::Arc;
 
 use super::{ApiKeyValidator, PresentedKey, VerifiedKey};
-use crate::{error::Rejection, request::RequestView, scope::ScopeRequirement};
+use crate::{
+    error::Rejection,
+    guard::{Admission, Guard},
+    request::RequestView,
+    scope::ScopeRequirement,
+};
 
 /// A valid API key is required, and optionally scopes. Adapters wrap it as a tower layer or
 /// actix-web middleware; the decision is made here, in two steps because the store lookup
@@ -56,5 +61,24 @@ impl ApiKeyGuard {
             .require(key, self.scopes.as_deref())
             .await
             .map_err(|e| self.validator.reject(&e))
+    }
+}
+
+impl Guard for ApiKeyGuard {
+    type Verified = VerifiedKey;
+
+    /// Read the key, then check it: at once when the store answers from memory, later
+    /// when the lookup must be awaited. Every guard checks its own key (an outer guard's
+    /// result is not reused: the scopes may differ, and keys are cheap to check).
+    fn admit<R: RequestView>(&self, req: &R, _: Option<&VerifiedKey>) -> Admission<VerifiedKey> {
+        let key = match self.read(req) {
+            Ok(key) => key,
+            Err(rejection) => return Admission::Now(Err(rejection)),
+        };
+        if let Some(decided) = self.check_now(key.as_ref()) {
+            return Admission::Now(decided.map(Some));
+        }
+        let guard = self.clone();
+        Admission::Later(Box::pin(async move { guard.check(key).await.map(Some) }))
     }
 }

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use super::{Claims, JwtValidator, VerifiedJwt, check_scopes};
 use crate::{
     error::{AuthError, Rejection},
+    guard::{Admission, Guard},
     request::RequestView,
     scope::ScopeRequirement,
 };
@@ -71,20 +72,42 @@ impl JwtGuard {
     }
 }
 
-impl JwtGuard {
-    /// [`check`](Self::check), refetching a remote key set when the token's key id is
-    /// unknown. Guards over static keys need only [`check`](Self::check).
-    pub async fn check_async<R: RequestView>(
+impl Guard for JwtGuard {
+    type Verified = Arc<VerifiedJwt>;
+
+    /// [`check`](Self::check) against the keys in force; a token whose key id a remote key
+    /// set does not hold (yet) is checked again, later, after a refetch.
+    fn admit<R: RequestView>(
         &self,
         req: &R,
-        verified: Option<&VerifiedJwt>,
-    ) -> Result<Option<VerifiedJwt>, Rejection> {
+        verified: Option<&Arc<VerifiedJwt>>,
+    ) -> Admission<Arc<VerifiedJwt>> {
         let scopes = self.scopes.as_deref();
-        match verified {
-            Some(jwt) => check_scopes(jwt, scopes).map(|()| None),
-            None => self.validator.require_async(req, scopes).await.map(Some),
+        if let Some(jwt) = verified {
+            return Admission::Now(
+                check_scopes(jwt, scopes)
+                    .map(|()| None)
+                    .map_err(|e| self.validator.reject(&e)),
+            );
         }
-        .map_err(|e| self.validator.reject(&e))
+        match self.validator.require(req, scopes) {
+            Ok(jwt) => Admission::Now(Ok(Some(Arc::new(jwt)))),
+            Err(e) if self.validator.may_refetch(&e) => match self.validator.token(req) {
+                Some(token) => {
+                    let guard = self.clone();
+                    Admission::Later(Box::pin(async move {
+                        let scopes = guard.scopes.as_deref();
+                        match guard.validator.verify_refetching(&token).await {
+                            Ok(jwt) => check_scopes(&jwt, scopes).map(|()| Some(Arc::new(jwt))),
+                            Err(e) => Err(e),
+                        }
+                        .map_err(|e| guard.validator.reject(&e))
+                    }))
+                }
+                None => Admission::Now(Err(self.validator.reject(&e))),
+            },
+            Err(e) => Admission::Now(Err(self.validator.reject(&e))),
+        }
     }
 }
 

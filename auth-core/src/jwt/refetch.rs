@@ -100,6 +100,14 @@ impl JwtValidator {
         Ok(())
     }
 
+    /// [`verify`](Self::verify) after a refetch of the remote key set (single flight,
+    /// cool-down): for a token that failed with an error for which
+    /// [`may_refetch`](Self::may_refetch) holds.
+    pub async fn verify_refetching(&self, token: &str) -> Result<VerifiedJwt, AuthError> {
+        self.refetch_for(token).await?;
+        self.verify(token).map_err(AuthError::from)
+    }
+
     /// [`verify_claims`](Self::verify_claims) after a refetch of the remote key set (single
     /// flight, cool-down): for a token that failed with an error for which
     /// [`may_refetch`](Self::may_refetch) holds.
