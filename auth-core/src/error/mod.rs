@@ -11,9 +11,11 @@
 //! Descriptions are fixed strings chosen by the toolkit. Nothing a client sent (the token,
 //! a key id from the token, a claim value) is ever copied into a challenge or a body.
 
-use std::{fmt, sync::Arc};
-
 use crate::scope::ScopeRequirement;
+
+mod render;
+
+pub use render::{Rejection, RenderRejection, Renderer, problem_json};
 
 /// The authentication scheme a rejection speaks for; it names the `WWW-Authenticate`
 /// challenge.
@@ -419,145 +421,6 @@ impl AuthError {
             AuthError::Misconfigured(_) => "Internal Server Error",
             AuthError::CrossSite => "Forbidden",
             AuthError::RateLimited(_) => "Too Many Requests",
-        }
-    }
-}
-
-/// A framework-free HTTP rejection: what an adapter writes to the wire.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    /// HTTP status code.
-    pub status: u16,
-    /// `WWW-Authenticate` header value, if any.
-    pub www_authenticate: Option<String>,
-    /// `Content-Type` of the body.
-    pub content_type: String,
-    /// The body.
-    pub body: String,
-    /// `Retry-After`, in seconds, if any.
-    pub retry_after: Option<u64>,
-}
-
-/// The default `application/problem+json` (RFC 9457) rendering of an error.
-///
-/// Body members: `type`, `title`, `status`, `detail`, and `error` (the RFC 6750 code) when
-/// there is one.
-pub fn problem_json(error: &AuthError, realm: Option<&str>) -> Rejection {
-    #[derive(serde::Serialize)]
-    struct Problem<'a> {
-        r#type: &'a str,
-        title: &'a str,
-        status: u16,
-        detail: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        error: Option<&'a str>,
-    }
-    let detail = error.description();
-    let problem = Problem {
-        r#type: error.problem_type(),
-        title: error.title(),
-        status: error.status(),
-        detail: &detail,
-        error: error.code(),
-    };
-    // Serialising a struct of strings and a u16 cannot fail; fall back to a fixed body
-    // rather than unwrap.
-    let body = serde_json::to_string(&problem)
-        .unwrap_or_else(|_| String::from(r#"{"type":"about:blank","status":500}"#));
-    Rejection {
-        status: error.status(),
-        www_authenticate: error.challenge(realm),
-        content_type: "application/problem+json".to_owned(),
-        body,
-        retry_after: error.retry_after(),
-    }
-}
-
-/// A hook that turns an [`AuthError`] into the response an app wants.
-///
-/// The default is [`problem_json`]. A closure `Fn(&AuthError, Option<&str>) -> Rejection`
-/// implements it; call [`problem_json`] inside to start from the default.
-///
-/// ```
-/// use auth_core::error::{problem_json, AuthError, Rejection, RenderRejection};
-///
-/// let renderer = |err: &AuthError, realm: Option<&str>| {
-///     let mut r = problem_json(err, realm);
-///     r.content_type = "application/json".into();
-///     r.body = format!(r#"{{"message":"{}"}}"#, err.description());
-///     r
-/// };
-/// let r = renderer.render(&AuthError::Misconfigured("x"), None);
-/// assert_eq!(r.status, 500);
-/// ```
-pub trait RenderRejection: Send + Sync + 'static {
-    /// Render `error` for a credential checked in `realm`.
-    fn render(&self, error: &AuthError, realm: Option<&str>) -> Rejection;
-}
-
-impl<F> RenderRejection for F
-where
-    F: Fn(&AuthError, Option<&str>) -> Rejection + Send + Sync + 'static,
-{
-    fn render(&self, error: &AuthError, realm: Option<&str>) -> Rejection {
-        self(error, realm)
-    }
-}
-
-/// How rejections are rendered: a realm and an optional custom renderer, shared by the
-/// validators of an app.
-#[derive(Clone, Default)]
-pub struct Renderer {
-    realm: Option<Arc<str>>,
-    custom: Option<Arc<dyn RenderRejection>>,
-}
-
-impl fmt::Debug for Renderer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Renderer")
-            .field("realm", &self.realm)
-            .field("custom", &self.custom.is_some())
-            .finish()
-    }
-}
-
-impl Renderer {
-    /// A renderer for `realm` with the default problem+json body.
-    pub fn new(realm: Option<&str>) -> Self {
-        Renderer {
-            realm: realm.map(Arc::from),
-            custom: None,
-        }
-    }
-
-    /// Set the realm.
-    pub fn with_realm(mut self, realm: &str) -> Self {
-        self.realm = Some(Arc::from(realm));
-        self
-    }
-
-    /// Replace the body renderer.
-    pub fn with_custom(mut self, custom: impl RenderRejection) -> Self {
-        self.custom = Some(Arc::new(custom));
-        self
-    }
-
-    /// The realm named in challenges.
-    pub fn realm(&self) -> Option<&str> {
-        self.realm.as_deref()
-    }
-
-    /// Render an error, logging its reason at debug level (never the credential).
-    pub fn render(&self, error: &AuthError) -> Rejection {
-        tracing::debug!(status = error.status(), reason = %error, "request rejected");
-        match &self.custom {
-            Some(custom) => {
-                let mut rejection = custom.render(error, self.realm());
-                // A custom body keeps the protocol's header.
-                rejection.retry_after = rejection.retry_after.or(error.retry_after());
-                rejection
-            }
-            None => problem_json(error, self.realm()),
         }
     }
 }
