@@ -32,6 +32,7 @@ pub fn login_config(login: Login) -> impl FnOnce(&mut ServiceConfig) {
 
 fn input(login: &Login, req: &HttpRequest) -> LoginInput {
     LoginInput::read(&ActixView(req), login.cookie_names())
+        .with_client(req.peer_addr().map(|a| a.ip()))
 }
 
 async fn begin(

@@ -1,11 +1,13 @@
 //! The sign-in routes (feature `login`): [`login_routes`] mounts the four routes of
 //! [`auth_core::login`] on an axum [`Router`].
 
+use std::net::SocketAddr;
+
 use auth_core::login::{Answer, Login, LoginInput};
 use axum::{
     Router,
     body::{Body, Bytes},
-    extract::{Path, State},
+    extract::{ConnectInfo, Path, State},
     http::{StatusCode, request::Parts},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -35,7 +37,12 @@ pub fn login_routes<S: Clone + Send + Sync + 'static>(login: Login) -> Router<S>
 }
 
 fn input(login: &Login, parts: &Parts) -> LoginInput {
-    LoginInput::read(&HttpView::from_parts(parts), login.cookie_names())
+    // The peer address, when the app is served with connect info (for the rate limit).
+    let client = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    LoginInput::read(&HttpView::from_parts(parts), login.cookie_names()).with_client(client)
 }
 
 async fn begin(State(login): State<Login>, Path(provider): Path<String>, parts: Parts) -> Response {

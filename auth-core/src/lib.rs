@@ -45,6 +45,7 @@
 //!
 //! - [`apikey`]: API keys: format, hashing, stores, [`apikey::ApiKeyValidator`].
 //! - `login` (feature `login`): sign-in routes' logic, sessions, refresh-token rotation.
+//! - [`limit`]: per-key rate limits (API keys, sign-in clients).
 //! - [`principal`]: routes that take a bearer token or an API key.
 //! - [`remote`]: a provider's keys through OpenID discovery or a JWKS URL, behind a
 //!   lock-free snapshot, refreshed in the background, under a strict fetch policy.
@@ -61,6 +62,7 @@ pub mod credential;
 pub mod error;
 pub mod guard;
 pub mod jwt;
+pub mod limit;
 #[cfg(feature = "login")]
 pub mod login;
 pub mod principal;

@@ -38,6 +38,10 @@ pub fn stats_scope() -> ScopeRequirement {
 /// `Retry-After`).
 pub const KEY_RATE: (u32, Duration) = (120, Duration::from_secs(60));
 
+/// Each client address's limit on the sign-in routes: a burst of 30, refilled over a
+/// minute (then 429 with `Retry-After`).
+pub const SIGN_IN_RATE: (u32, Duration) = (30, Duration::from_secs(60));
+
 /// How often a key file is checked for changes: a revoked key stops working within this.
 pub const KEY_FILE_POLL: Duration = Duration::from_secs(2);
 
@@ -389,6 +393,7 @@ fn sign_in(
     let mut builder = Login::builder(base, sessions)
         .fetch(fetch)
         .cookie_secret(secret)
+        .rate_limit(SIGN_IN_RATE.0, SIGN_IN_RATE.1)
         .on_sign_in(|id| {
             Ok(SessionGrant::new(id.subject.clone())
                 .scopes(["read"])

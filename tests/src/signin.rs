@@ -115,6 +115,8 @@ pub fn serve_axum(listener: TcpListener, login: Login) {
         .merge(auth_axum::login_routes(login));
     listener.set_nonblocking(true).unwrap();
     let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+    // With connect info: the sign-in rate limit is per client address.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await });
 }
 

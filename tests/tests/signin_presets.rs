@@ -259,3 +259,55 @@ async fn form_post_callbacks_through_both_adapters() {
         assert!(no_session(&replay));
     }
 }
+
+#[actix_web::test]
+async fn sign_in_requests_are_rate_limited_per_client_in_both_adapters() {
+    use std::time::Duration;
+
+    let ([a, b], bases) = listeners();
+    let peer =
+        Peer::start_with_redirects(&bases.clone().map(|b| format!("{b}/auth/oidc/callback")));
+    for (listener, base, axum) in [(a, &bases[0], true), (b, &bases[1], false)] {
+        let fetch = loopback_fetch();
+        let provider = OidcProvider::discover(
+            "oidc",
+            peer.issuer.clone(),
+            SIGNIN_CLIENT_ID,
+            Some(SIGNIN_CLIENT_SECRET.into()),
+            fetch.clone(),
+        )
+        .await
+        .unwrap();
+        let login = builder(base, fetch)
+            .provider(provider)
+            .rate_limit(3, Duration::from_secs(3 * 3600))
+            .build()
+            .unwrap();
+        if axum {
+            serve_axum(listener, login);
+        } else {
+            serve_actix(listener, login);
+        }
+        let app = App { base: base.clone() };
+        let mut statuses = Vec::new();
+        let mut last = None;
+        for _ in 0..5 {
+            let page = Browser::new().get(&app.login("/")).await;
+            statuses.push(page.status.as_u16());
+            last = Some(page);
+        }
+        assert_eq!(statuses, [303, 303, 303, 429, 429], "{base}");
+        let last = last.unwrap();
+        assert!(last.body.contains("\"status\":429"), "{}", last.body);
+        assert!(last.set_cookies.is_empty());
+        // Refresh counts too; logout does not (a client can always leave).
+        let refresh = Browser::new()
+            .post(&app.url("/auth/refresh"), &[], &[])
+            .await;
+        assert_eq!(refresh.status, 429);
+        let logout = Browser::new()
+            .post(&app.url("/auth/logout"), &[], &[])
+            .await;
+        assert_eq!(logout.status, 204);
+    }
+}

@@ -7,6 +7,7 @@ use super::{
     key::{ApiKey, KeyFormatError, check_format},
     store::{ApiKeyStore, StoredKey},
 };
+use crate::limit::RateLimit;
 use crate::{
     credential::{TokenSource, single_header, split_authorization},
     error::{
@@ -94,11 +95,9 @@ struct Inner {
     authorization: bool,
     prefixes: Vec<String>,
     renderer: Renderer,
-    limiter: Option<Limiter>,
+    /// Requests per key id (never the key).
+    limiter: Option<RateLimit<String>>,
 }
-
-/// Requests per key id: GCRA through `governor`, keyed by the key's id (never the key).
-type Limiter = governor::DefaultKeyedRateLimiter<String>;
 
 impl fmt::Debug for ApiKeyValidator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -246,15 +245,10 @@ impl ApiKeyValidator {
             None => {}
         }
         if let Some(limiter) = &self.inner.limiter
-            && let Err(not_until) = limiter.check_key(&record.id)
+            && let Err(wait) = limiter.check(&record.id)
         {
-            use governor::clock::Clock;
-            let wait = not_until.wait_time_from(limiter.clock().now());
             tracing::info!(key_id = %record.id, "API key rate limit exceeded");
-            // Whole seconds, rounded up: Retry-After has no fractions.
-            return Err(AuthError::RateLimited(
-                wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-            ));
+            return Err(AuthError::RateLimited(wait));
         }
         stored.touch(now);
         Ok(VerifiedKey(stored))
@@ -389,16 +383,10 @@ impl ApiKeyValidatorBuilder {
         if !TokenSource::Header(self.header.clone()).is_valid() {
             return Err(ConfigError::BadSourceName);
         }
-        let limiter = match self.rate_limit {
-            None => None,
-            Some((burst, per)) => {
-                let burst = std::num::NonZeroU32::new(burst).ok_or(ConfigError::RateLimit)?;
-                let quota = governor::Quota::with_period(per / burst.get())
-                    .ok_or(ConfigError::RateLimit)?
-                    .allow_burst(burst);
-                Some(governor::RateLimiter::keyed(quota))
-            }
-        };
+        let limiter = self
+            .rate_limit
+            .map(|(burst, per)| RateLimit::new(burst, per))
+            .transpose()?;
         let renderer = self.renderer;
         Ok(ApiKeyValidator {
             inner: Arc::new(Inner {

@@ -22,6 +22,8 @@ pub struct LoginInput {
     /// A `form_post` callback's body (`application/x-www-form-urlencoded`): its parameters
     /// replace the query's.
     pub form: Option<String>,
+    /// The client's address (the connection's peer), for the per-client rate limit.
+    pub client: Option<std::net::IpAddr>,
 }
 
 impl LoginInput {
@@ -42,7 +44,14 @@ impl LoginInput {
             origin: header("origin"),
             sec_fetch_site: header("sec-fetch-site"),
             form: None,
+            client: None,
         }
+    }
+
+    /// Set the client's address (the adapters pass the connection's peer).
+    pub fn with_client(mut self, client: Option<std::net::IpAddr>) -> LoginInput {
+        self.client = client;
+        self
     }
 
     /// Add a form body (a `form_post` callback).
@@ -92,6 +101,7 @@ impl Answer {
             401 => "Unauthorized",
             403 => "Forbidden",
             404 => "Not Found",
+            429 => "Too Many Requests",
             502 => "Bad Gateway",
             503 => "Service Unavailable",
             _ => "Error",

@@ -38,6 +38,9 @@ pub enum LoginError {
     /// The outbound client could not be built.
     #[error("outbound HTTP client: {0}")]
     Http(String),
+    /// The rate limit is zero requests or a zero period.
+    #[error(transparent)]
+    RateLimit(#[from] crate::error::ConfigError),
 }
 
 /// Configures a [`Login`].
@@ -51,6 +54,7 @@ pub struct LoginBuilder {
     insecure_http: bool,
     refresh_ttl: Duration,
     fetch: Option<Arc<ReqwestFetch>>,
+    rate_limit: Option<(u32, Duration)>,
 }
 
 impl fmt::Debug for LoginBuilder {
@@ -76,6 +80,7 @@ impl LoginBuilder {
             insecure_http: false,
             refresh_ttl: Duration::from_secs(14 * 24 * 3600),
             fetch: None,
+            rate_limit: None,
         }
     }
 
@@ -120,6 +125,17 @@ impl LoginBuilder {
     /// Refresh-token lifetime (default 14 days).
     pub fn refresh_ttl(mut self, ttl: Duration) -> Self {
         self.refresh_ttl = ttl;
+        self
+    }
+
+    /// Limit each client address to `burst` sign-in requests (login, callback, refresh) at
+    /// once, refilled over `per`; beyond, 429 with `Retry-After`. The address is the
+    /// connection's peer: behind a reverse proxy every client shares the proxy's, so set
+    /// the limit for the proxy, or put the limit in the proxy. With axum, serve with
+    /// `into_make_service_with_connect_info::<SocketAddr>()` so the address is known;
+    /// without it no request is limited.
+    pub fn rate_limit(mut self, burst: u32, per: Duration) -> Self {
+        self.rate_limit = Some((burst, per));
         self
     }
 
@@ -169,8 +185,13 @@ impl LoginBuilder {
             ),
         };
         let prefix = if secure { "__Host-" } else { "" };
+        let limiter = self
+            .rate_limit
+            .map(|(burst, per)| crate::limit::RateLimit::new(burst, per))
+            .transpose()?;
         Ok(Login {
             inner: Arc::new(Inner {
+                limiter,
                 base,
                 origin,
                 secure,

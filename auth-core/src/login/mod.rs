@@ -59,6 +59,8 @@ pub struct CookieNames {
 }
 
 struct Inner {
+    /// Sign-in requests per client address.
+    limiter: Option<crate::limit::RateLimit<std::net::IpAddr>>,
     base: String,
     origin: String,
     secure: bool,
@@ -157,8 +159,22 @@ impl Login {
         }
     }
 
+    /// 429 when `input`'s client is over the rate limit.
+    fn over_limit(&self, input: &LoginInput) -> Option<Answer> {
+        let (limiter, client) = (self.inner.limiter.as_ref()?, input.client?);
+        let wait = limiter.check(&client).err()?;
+        tracing::info!("sign-in rate limit exceeded");
+        Some(
+            Answer::problem(429, "too many sign-in requests; retry later")
+                .with("retry-after", wait.to_string()),
+        )
+    }
+
     /// `GET /auth/{provider}/login`.
     pub fn begin(&self, provider: &str, input: &LoginInput) -> Answer {
+        if let Some(answer) = self.over_limit(input) {
+            return answer;
+        }
         let Some(p) = self.provider(provider) else {
             return Answer::problem(404, "no such sign-in provider");
         };
@@ -193,6 +209,9 @@ impl Login {
     /// when the provider is configured for it: [`OidcProvider::form_post`]). The parameters
     /// are read from the query for a GET and from the body for a POST, never mixed.
     pub async fn callback(&self, provider: &str, input: &LoginInput) -> Answer {
+        if let Some(answer) = self.over_limit(input) {
+            return answer;
+        }
         let Some(p) = self.provider(provider) else {
             return Answer::problem(404, "no such sign-in provider");
         };
@@ -367,6 +386,9 @@ impl Login {
     /// `POST /auth/refresh`.
     pub async fn refresh(&self, input: &LoginInput) -> Answer {
         if let Err(answer) = self.same_site(input) {
+            return answer;
+        }
+        if let Some(answer) = self.over_limit(input) {
             return answer;
         }
         let unauthorized = |detail| {

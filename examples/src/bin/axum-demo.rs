@@ -101,7 +101,10 @@ async fn main() -> ExitCode {
         jwt: demo.validator.clone(),
         keys: demo.keys.clone(),
     };
-    match axum::serve(listener, app(state, demo.login.clone()))
+    // With connect info: the sign-in routes limit requests per client address.
+    let service = app(state, demo.login.clone())
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    match axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
     {
