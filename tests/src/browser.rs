@@ -15,6 +15,8 @@ pub struct Page {
     pub location: Option<Url>,
     /// Every `Set-Cookie`.
     pub set_cookies: Vec<String>,
+    /// `Retry-After`, if any.
+    pub retry_after: Option<String>,
     /// The body.
     pub body: String,
 }
@@ -56,12 +58,18 @@ impl Browser {
             .iter()
             .filter_map(|v| v.to_str().ok().map(str::to_owned))
             .collect();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let body = response.text().await.unwrap_or_default();
         Page {
             url,
             status,
             location,
             set_cookies,
+            retry_after,
             body,
         }
     }

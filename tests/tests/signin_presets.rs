@@ -299,6 +299,8 @@ async fn sign_in_requests_are_rate_limited_per_client_in_both_adapters() {
         assert_eq!(statuses, [303, 303, 303, 429, 429], "{base}");
         let last = last.unwrap();
         assert!(last.body.contains("\"status\":429"), "{}", last.body);
+        let wait: u64 = last.retry_after.as_deref().unwrap().parse().unwrap();
+        assert!((3000..=3600).contains(&wait), "Retry-After {wait}");
         assert!(last.set_cookies.is_empty());
         // Refresh counts too; logout does not (a client can always leave).
         let refresh = Browser::new()
