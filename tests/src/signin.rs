@@ -59,14 +59,15 @@ pub fn builder(base: &str, fetch: Arc<ReqwestFetch>) -> LoginBuilder {
 
 /// Sign-in with the real provider as `oidc`.
 pub async fn login(base: &str, peer: &Peer) -> Login {
-    login_with(base, peer, |p| p).await
+    login_with(base, peer, LoginBuilder::provider).await
 }
 
-/// [`login`], with the provider adjusted by `adjust` (such as `OidcProvider::form_post`).
+/// [`login`], with the builder finished by `finish` from the discovered provider (such as
+/// `|b, p| b.provider(p.form_post())`).
 pub async fn login_with(
     base: &str,
     peer: &Peer,
-    adjust: impl FnOnce(OidcProvider) -> OidcProvider,
+    finish: impl FnOnce(LoginBuilder, OidcProvider) -> LoginBuilder,
 ) -> Login {
     let fetch = loopback_fetch();
     let provider = OidcProvider::discover(
@@ -78,8 +79,7 @@ pub async fn login_with(
     )
     .await
     .expect("discovery of the provider");
-    builder(base, fetch)
-        .provider(adjust(provider))
+    finish(builder(base, fetch), provider)
         .build()
         .expect("login")
 }

@@ -138,6 +138,27 @@ fn listeners() -> ([TcpListener; 2], [String; 2]) {
     (listeners, bases)
 }
 
+/// Two listeners and the real provider, with each listener's callback for `provider`
+/// registered.
+fn listeners_and_peer(provider: &str) -> ([TcpListener; 2], [String; 2], Peer) {
+    let (listeners, bases) = listeners();
+    let peer = Peer::start_with_redirects(
+        &bases
+            .clone()
+            .map(|b| format!("{b}/auth/{provider}/callback")),
+    );
+    (listeners, bases, peer)
+}
+
+/// Serve `login` with axum (`axum`) or actix-web.
+fn serve(listener: TcpListener, login: Login, axum: bool) {
+    if axum {
+        serve_axum(listener, login);
+    } else {
+        serve_actix(listener, login);
+    }
+}
+
 #[actix_web::test]
 async fn github_through_both_adapters() {
     let standin = github_standin().await;
@@ -182,9 +203,7 @@ async fn github_through_both_adapters() {
 
 #[actix_web::test]
 async fn google_preset_through_both_adapters() {
-    let ([a, b], bases) = listeners();
-    let peer =
-        Peer::start_with_redirects(&bases.clone().map(|b| format!("{b}/auth/google/callback")));
+    let ([a, b], bases, peer) = listeners_and_peer("google");
     for (listener, base, axum) in [(a, &bases[0], true), (b, &bases[1], false)] {
         let fetch = loopback_fetch();
         let google = OidcProvider::google_at(
@@ -197,11 +216,7 @@ async fn google_preset_through_both_adapters() {
         .unwrap();
         assert_eq!(google.name(), "google");
         let login = builder(base, fetch).provider(google).build().unwrap();
-        if axum {
-            serve_axum(listener, login);
-        } else {
-            serve_actix(listener, login);
-        }
+        serve(listener, login, axum);
         let app = App { base: base.clone() };
         let browser = Browser::new();
         let (_, back) = browser
@@ -222,16 +237,14 @@ async fn google_preset_through_both_adapters() {
 
 #[actix_web::test]
 async fn form_post_callbacks_through_both_adapters() {
-    let ([a, b], bases) = listeners();
-    let peer =
-        Peer::start_with_redirects(&bases.clone().map(|b| format!("{b}/auth/oidc/callback")));
+    let ([a, b], bases, peer) = listeners_and_peer("oidc");
     serve_axum(
         a,
-        login_with(&bases[0], &peer, OidcProvider::form_post).await,
+        login_with(&bases[0], &peer, |b, p| b.provider(p.form_post())).await,
     );
     serve_actix(
         b,
-        login_with(&bases[1], &peer, OidcProvider::form_post).await,
+        login_with(&bases[1], &peer, |b, p| b.provider(p.form_post())).await,
     );
     for base in &bases {
         let app = App { base: base.clone() };
@@ -264,30 +277,13 @@ async fn form_post_callbacks_through_both_adapters() {
 async fn sign_in_requests_are_rate_limited_per_client_in_both_adapters() {
     use std::time::Duration;
 
-    let ([a, b], bases) = listeners();
-    let peer =
-        Peer::start_with_redirects(&bases.clone().map(|b| format!("{b}/auth/oidc/callback")));
+    let ([a, b], bases, peer) = listeners_and_peer("oidc");
     for (listener, base, axum) in [(a, &bases[0], true), (b, &bases[1], false)] {
-        let fetch = loopback_fetch();
-        let provider = OidcProvider::discover(
-            "oidc",
-            peer.issuer.clone(),
-            SIGNIN_CLIENT_ID,
-            Some(SIGNIN_CLIENT_SECRET.into()),
-            fetch.clone(),
-        )
-        .await
-        .unwrap();
-        let login = builder(base, fetch)
-            .provider(provider)
-            .rate_limit(3, Duration::from_secs(3 * 3600))
-            .build()
-            .unwrap();
-        if axum {
-            serve_axum(listener, login);
-        } else {
-            serve_actix(listener, login);
-        }
+        let login = login_with(base, &peer, |b, p| {
+            b.provider(p).rate_limit(3, Duration::from_secs(3 * 3600))
+        })
+        .await;
+        serve(listener, login, axum);
         let app = App { base: base.clone() };
         let mut statuses = Vec::new();
         let mut last = None;
