@@ -20,7 +20,8 @@ use crate::{
 /// A verified API key: its id, name and scopes, or the caller gets 401 `invalid_key`.
 ///
 /// The validator is found in `app_data` (as `ApiKeyValidator` or `web::Data` of it). Behind
-/// a [`RequireApiKeyMiddleware`] the middleware's verification is reused.
+/// a [`RequireApiKeyMiddleware`] with the same validator the middleware's verification is
+/// reused.
 ///
 /// ```
 /// use actix_web::{HttpResponse, get};
@@ -50,20 +51,28 @@ pub struct OptionalApiKey(pub Option<VerifiedKey>);
 fn lookup(
     req: &HttpRequest,
 ) -> LocalBoxFuture<'static, Result<Option<VerifiedKey>, AuthRejection>> {
-    if let Some(verified) = req.extensions().get::<VerifiedKey>() {
-        let verified = verified.clone();
-        return Box::pin(ready(Ok(Some(verified))));
-    }
     match registered::<ApiKeyValidator>(req) {
         Ok(validator) => lookup_with(req, validator),
         Err(rejection) => Box::pin(ready(Err(rejection))),
     }
 }
 
+/// Behind a middleware with `validator`: its verification, reused (another validator's
+/// result is not trusted; the key is looked up again).
+fn reused(req: &HttpRequest, validator: &ApiKeyValidator) -> Option<VerifiedKey> {
+    req.extensions()
+        .get::<VerifiedKey>()
+        .filter(|k| validator.produced(k))
+        .cloned()
+}
+
 fn lookup_with(
     req: &HttpRequest,
     validator: ApiKeyValidator,
 ) -> LocalBoxFuture<'static, Result<Option<VerifiedKey>, AuthRejection>> {
+    if let Some(verified) = reused(req, &validator) {
+        return Box::pin(ready(Ok(Some(verified))));
+    }
     let key = match validator.credential(&ActixView(req)) {
         Ok(key) => key,
         Err(e) => return Box::pin(ready(Err(AuthRejection(validator.reject(&e))))),
@@ -85,11 +94,6 @@ impl FromRequest for ApiKey {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        // Behind the middleware: reuse its verification, no lookup, nothing else to do.
-        if let Some(verified) = req.extensions().get::<VerifiedKey>() {
-            let verified = verified.clone();
-            return Box::pin(ready(Ok(ApiKey(verified))));
-        }
         let validator = match registered::<ApiKeyValidator>(req) {
             Ok(v) => v,
             Err(rejection) => return Box::pin(ready(Err(rejection))),

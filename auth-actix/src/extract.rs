@@ -21,8 +21,9 @@ use crate::{rejection::AuthRejection, view::ActixView};
 /// The validator is found in `app_data`, registered either as `JwtValidator` or as
 /// `web::Data<JwtValidator>`. If it is missing the request gets a 500, and the log says
 /// why: that is a server bug, not the client's fault. If a
-/// [`RequireJwtMiddleware`](crate::RequireJwtMiddleware) already verified the token, the
-/// extractor reuses that result.
+/// [`RequireJwtMiddleware`](crate::RequireJwtMiddleware) with the same validator (or a clone
+/// of it) already verified the token, the extractor reuses that result; a middleware with
+/// another validator vouches for nothing here.
 ///
 /// ```
 /// use actix_web::{App, get, HttpResponse};

@@ -19,7 +19,7 @@ use crate::{
 /// A verified API key: its id, name and scopes, or the caller gets 401 `invalid_key`.
 ///
 /// The validator comes from the router state through [`FromRef`]. Behind a
-/// [`RequireApiKeyLayer`] the layer's verification is reused. `Option<ApiKey>` gives `None`
+/// [`RequireApiKeyLayer`] with the same validator the layer's verification is reused. `Option<ApiKey>` gives `None`
 /// when no key was sent and still rejects a bad one.
 ///
 /// ```
@@ -50,7 +50,13 @@ async fn verify(
     parts: &Parts,
     validator: &ApiKeyValidator,
 ) -> Result<Option<ApiKey>, AuthRejection> {
-    if let Some(verified) = parts.extensions.get::<VerifiedKey>() {
+    // Behind a guard with this validator: reuse its verification (another validator's
+    // result is not trusted; the key is looked up again).
+    if let Some(verified) = parts
+        .extensions
+        .get::<VerifiedKey>()
+        .filter(|k| validator.produced(k))
+    {
         return Ok(Some(ApiKey(verified.clone())));
     }
     let reject = |e: AuthError| AuthRejection(validator.reject(&e));

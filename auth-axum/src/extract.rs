@@ -15,8 +15,9 @@ use crate::{rejection::AuthRejection, view::HttpView};
 /// Verified claims, or the caller gets the RFC 6750 answer.
 ///
 /// The validator comes from the router state through [`FromRef`]. If a
-/// [`RequireJwtLayer`](crate::RequireJwtLayer) already verified the token, the extractor
-/// reuses that result instead of verifying again.
+/// [`RequireJwtLayer`](crate::RequireJwtLayer) with the same validator (or a clone of it)
+/// already verified the token, the extractor reuses that result instead of verifying
+/// again; a layer with another validator vouches for nothing here.
 ///
 /// ```
 /// use auth_axum::RequireJwt;

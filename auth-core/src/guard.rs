@@ -4,7 +4,10 @@
 //! lookup, a refetch of a remote key set). The adapters' layers and middleware are one
 //! generic shell over this trait.
 
-use std::fmt;
+use std::{
+    fmt,
+    sync::atomic::{AtomicU64, Ordering},
+};
 
 use futures_util::future::BoxFuture;
 
@@ -31,6 +34,21 @@ impl<T: fmt::Debug> fmt::Debug for Admission<T> {
     }
 }
 
+/// Which validator produced a verified result (a token, an API key). Each validator gets
+/// its own at `build()`, shared by its clones; a result stored in a request by an outer
+/// guard is reused only by guards and extractors whose validator has the same origin, and
+/// checked again by any other (a partner's validator must not vouch for the app's routes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Origin(u64);
+
+impl Origin {
+    /// A new origin, unlike every other in this process.
+    pub(crate) fn new() -> Origin {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Origin(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
 /// The policy of a layer or middleware that guards a group of routes.
 pub trait Guard: Clone + Send + Sync + 'static {
     /// What an admitted request carries for inner guards and extractors (stored in the
@@ -38,7 +56,8 @@ pub trait Guard: Clone + Send + Sync + 'static {
     type Verified: Clone + Send + Sync + 'static;
 
     /// Decide about `req`; `verified` is what an outer guard of the same kind stored, if
-    /// anything.
+    /// anything. It is reused only when this guard's own validator produced it; any other
+    /// is ignored and the request checked again.
     fn admit<R: RequestView>(
         &self,
         req: &R,

@@ -14,6 +14,7 @@ use crate::{
         AuthError, ConfigError, InvalidRequest, KeyError, Rejection, RenderRejection, Renderer,
         Scheme,
     },
+    guard::Origin,
     request::RequestView,
     scope::{ScopeRequirement, Scopes},
 };
@@ -24,34 +25,39 @@ use crate::{
 pub struct PresentedKey(KeyHash);
 
 /// A key that passed every check: its public id, name, prefix and scopes. Cheap to clone
-/// (it shares the store's record).
+/// (it shares the store's record). It remembers the validator that checked it: extractors
+/// reuse a guard's result only when they hold that validator
+/// ([`ApiKeyValidator::produced`]).
 #[derive(Debug, Clone)]
-pub struct VerifiedKey(Arc<StoredKey>);
+pub struct VerifiedKey {
+    stored: Arc<StoredKey>,
+    origin: Origin,
+}
 
 impl VerifiedKey {
     /// The key's public id (safe to log).
     pub fn id(&self) -> &str {
-        &self.0.record().id
+        &self.stored.record().id
     }
 
     /// Who or what the key is for.
     pub fn name(&self) -> &str {
-        &self.0.record().name
+        &self.stored.record().name
     }
 
     /// The key's prefix.
     pub fn prefix(&self) -> &str {
-        &self.0.record().prefix
+        &self.stored.record().prefix
     }
 
     /// Granted scopes.
     pub fn scopes(&self) -> &Scopes {
-        &self.0.record().scopes
+        &self.stored.record().scopes
     }
 
     /// The whole stored record (hash and times included; no key).
     pub fn record(&self) -> &super::ApiKeyRecord {
-        self.0.record()
+        self.stored.record()
     }
 }
 
@@ -97,6 +103,8 @@ struct Inner {
     renderer: Renderer,
     /// Requests per key id (never the key).
     limiter: Option<RateLimit<String>>,
+    /// This validator's identity, recorded in every [`VerifiedKey`] it produces.
+    origin: Origin,
 }
 
 impl fmt::Debug for ApiKeyValidator {
@@ -251,7 +259,17 @@ impl ApiKeyValidator {
             return Err(AuthError::RateLimited(wait));
         }
         stored.touch(now);
-        Ok(VerifiedKey(stored))
+        Ok(VerifiedKey {
+            stored,
+            origin: self.inner.origin,
+        })
+    }
+
+    /// Whether `key` was verified by this validator (or a clone of it). Extractors reuse a
+    /// guard's result only then; a key another validator (another store) accepted is
+    /// looked up again.
+    pub fn produced(&self, key: &VerifiedKey) -> bool {
+        key.origin == self.inner.origin
     }
 
     /// Read and verify the key of `req`; `Ok(None)` when the request carries none.
@@ -397,6 +415,7 @@ impl ApiKeyValidatorBuilder {
                 prefixes: self.prefixes,
                 renderer,
                 limiter,
+                origin: Origin::new(),
             }),
         })
     }

@@ -270,6 +270,7 @@ impl JwtValidatorBuilder {
                 routes: self.routes,
                 cache: (self.cache > 0).then(|| super::cache::VerifiedCache::new(self.cache)),
                 cookie_origin: self.cookie_origin,
+                origin: crate::guard::Origin::new(),
             }),
         })
     }

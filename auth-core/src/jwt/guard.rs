@@ -55,16 +55,17 @@ impl JwtGuard {
     }
 
     /// Admit or reject `req`. `verified` is the token an outer guard already verified, if
-    /// any: then only the scopes are checked. On success, the newly verified token (to be
-    /// stored with the request for inner guards and extractors), or `None` if `verified`
-    /// was reused.
+    /// any: when this guard's validator produced it, only the scopes are checked; a token
+    /// another validator verified is verified again. On success, the newly verified token
+    /// (to be stored with the request for inner guards and extractors), or `None` if
+    /// `verified` was reused.
     pub fn check<R: RequestView>(
         &self,
         req: &R,
         verified: Option<&VerifiedJwt>,
     ) -> Result<Option<VerifiedJwt>, Rejection> {
         let scopes = self.scopes.as_deref();
-        match verified {
+        match verified.filter(|jwt| self.validator.produced(jwt)) {
             Some(jwt) => check_scopes(jwt, scopes).map(|()| None),
             None => self.validator.require(req, scopes).map(Some),
         }
@@ -83,7 +84,7 @@ impl Guard for JwtGuard {
         verified: Option<&Arc<VerifiedJwt>>,
     ) -> Admission<Arc<VerifiedJwt>> {
         let scopes = self.scopes.as_deref();
-        if let Some(jwt) = verified {
+        if let Some(jwt) = verified.filter(|jwt| self.validator.produced(jwt)) {
             return Admission::Now(
                 check_scopes(jwt, scopes)
                     .map(|()| None)
@@ -119,22 +120,23 @@ impl JwtValidator {
         req: &R,
         verified: Option<&VerifiedJwt>,
     ) -> Result<Option<Claims<C>>, Rejection> {
-        match verified {
+        match verified.filter(|jwt| self.produced(jwt)) {
             Some(jwt) => jwt.claims().map(Some).map_err(AuthError::from),
             None => self.authenticate_claims_async(req).await,
         }
         .map_err(|e| self.reject(&e))
     }
 
-    /// What an extractor does: the claims of the token a guard already verified
-    /// (`verified`), or else of the request's own token, read in one pass. `Ok(None)` when
-    /// there is no token; errors come rendered.
+    /// What an extractor does: the claims of the token a guard with this validator already
+    /// verified (`verified`, ignored when another validator produced it), or else of the
+    /// request's own token, read in one pass. `Ok(None)` when there is no token; errors
+    /// come rendered.
     pub fn extract<C: DeserializeOwned, R: RequestView>(
         &self,
         req: &R,
         verified: Option<&VerifiedJwt>,
     ) -> Result<Option<Claims<C>>, Rejection> {
-        match verified {
+        match verified.filter(|jwt| self.produced(jwt)) {
             Some(jwt) => jwt.claims().map(Some).map_err(AuthError::from),
             None => self.authenticate_claims(req),
         }

@@ -24,6 +24,7 @@ use super::{
 use crate::{
     credential::{TokenSource, find_bearer, is_cross_site, is_unsafe_method},
     error::{AuthError, Rejection, Renderer, Scheme, TokenError},
+    guard::Origin,
     request::RequestView,
     scope::ScopeRequirement,
 };
@@ -135,6 +136,8 @@ pub(super) struct Inner {
     pub(super) cache: Option<VerifiedCache>,
     /// The app's origin for the cross-site check of cookie tokens (`None`: the `Host`).
     pub(super) cookie_origin: Option<String>,
+    /// This validator's identity, recorded in every [`VerifiedJwt`] it produces.
+    pub(super) origin: Origin,
 }
 
 impl fmt::Debug for JwtValidator {
@@ -185,7 +188,10 @@ impl JwtValidator {
     /// [`verify`](Self::verify) as if the time were `now` (seconds since the epoch).
     pub fn verify_at(&self, token: &str, now: i64) -> Result<VerifiedJwt, TokenError> {
         if !self.inner.routes.is_empty() {
-            return self.route(token)?.verify_at(token, now);
+            // The routing validator vouches for the result, not the route it chose.
+            let mut jwt = self.route(token)?.verify_at(token, now)?;
+            jwt.origin = self.inner.origin;
+            return Ok(jwt);
         }
         self.with_payload(token, |payload| {
             let (recorded, NoClaims) = claims::parse::<NoClaims>(payload)?;
@@ -194,8 +200,16 @@ impl JwtValidator {
                 registered: recorded.registered,
                 scopes: recorded.scopes,
                 payload: payload.to_vec(),
+                origin: self.inner.origin,
             })
         })
+    }
+
+    /// Whether `jwt` was verified by this validator (or a clone of it). Guards and
+    /// extractors reuse an outer guard's result only then: a token another validator
+    /// accepted (another issuer's keys, audience or `typ`) is checked again.
+    pub fn produced(&self, jwt: &VerifiedJwt) -> bool {
+        jwt.origin == self.inner.origin
     }
 
     /// Verify `token` now and read its claims, with the application's type `C`, in one pass

@@ -7,14 +7,17 @@ use super::{
     claims::{self, Claims},
     registered::RegisteredClaims,
 };
-use crate::{error::TokenError, scope::Scopes};
+use crate::{error::TokenError, guard::Origin, scope::Scopes};
 
-/// A token whose signature and claims passed every check.
+/// A token whose signature and claims passed every check, by the validator it remembers:
+/// guards and extractors reuse it only when they hold that validator
+/// ([`JwtValidator::produced`](super::JwtValidator::produced)).
 #[derive(Debug, Clone)]
 pub struct VerifiedJwt {
     pub(super) registered: RegisteredClaims,
     pub(super) scopes: Scopes,
     pub(super) payload: Vec<u8>,
+    pub(super) origin: Origin,
 }
 
 impl VerifiedJwt {
