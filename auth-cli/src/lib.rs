@@ -9,12 +9,14 @@
 //!
 //! Every command that changes the store rewrites it atomically (a temporary file renamed
 //! over the old one), so a server watching the file sees the old or the new keys, never a
-//! torn file. With `--pepper-env VAR`, keys are hashed with HMAC-SHA256 under the pepper in
+//! torn file; under an exclusive lock (a sidecar `.keys.json.lock`), so commands run at
+//! the same time take turns and none loses another's change; and keeping the file's owner
+//! and permissions, so a server running as another user can still read it. With `--pepper-env VAR`, keys are hashed with HMAC-SHA256 under the pepper in
 //! environment variable `VAR`, which must match the server's.
 
 use std::{io::Write, path::PathBuf};
 
-use auth_core::apikey::{ApiKeyRecord, KeyFile, KeyHasher, mint};
+use auth_core::apikey::{ApiKeyRecord, KeyFile, KeyHasher, StoreError, mint};
 use clap::{Parser, Subcommand};
 
 /// Command line.
@@ -98,6 +100,12 @@ impl std::error::Error for CliError {}
 
 fn err(e: impl std::fmt::Display) -> CliError {
     CliError(e.to_string())
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        err(e)
+    }
 }
 
 /// Parse a duration such as `90s`, `15m`, `12h`, `30d` or `2w` into seconds.
@@ -185,16 +193,18 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
                 .map(parse_duration)
                 .transpose()?
                 .map(|d| now + d);
-            let mut file = KeyFile::load_or_new(&store).map_err(err)?;
             let (key, record) =
                 mint(&hasher, &prefix, &name, &scopes, now, expires).map_err(|_| {
                     CliError(format!(
                         "--prefix {prefix:?}: use lowercase letters, digits and _ (1 to 32)"
                     ))
                 })?;
-            eprintln!("created key {} ({})", record.id, record.name);
-            file.keys.push(record);
-            file.save(&store).map_err(err)?;
+            let (id, name) = (record.id.clone(), record.name.clone());
+            KeyFile::update(&store, |file| {
+                file.keys.push(record);
+                Ok::<_, CliError>(())
+            })?;
+            eprintln!("created key {id} ({name})");
             writeln!(out, "{}", key.expose_secret()).map_err(err)?;
         }
         Command::List { store } => {
@@ -215,16 +225,19 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
             }
         }
         Command::Revoke { store, id } => {
-            let mut file = KeyFile::load(&store).map_err(err)?;
-            let record = file
-                .keys
-                .iter_mut()
-                .find(|r| r.id == id)
-                .ok_or_else(|| CliError(format!("no key with id {id}")))?;
-            if record.revoked.is_none() {
-                record.revoked = Some(now);
-            }
-            file.save(&store).map_err(err)?;
+            // Not `update`'s empty file: revoking in a store that does not exist is a typo.
+            KeyFile::load(&store)?;
+            KeyFile::update(&store, |file| {
+                let record = file
+                    .keys
+                    .iter_mut()
+                    .find(|r| r.id == id)
+                    .ok_or_else(|| CliError(format!("no key with id {id}")))?;
+                if record.revoked.is_none() {
+                    record.revoked = Some(now);
+                }
+                Ok::<_, CliError>(())
+            })?;
             eprintln!("revoked key {id}");
         }
         Command::Rotate {
@@ -235,27 +248,29 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
         } => {
             let hasher = hasher(pepper_env.as_deref())?;
             let overlap = parse_duration(&overlap)?;
-            let mut file = KeyFile::load(&store).map_err(err)?;
-            let old = file
-                .keys
-                .iter_mut()
-                .find(|r| r.id == id)
-                .ok_or_else(|| CliError(format!("no key with id {id}")))?;
-            if old.unusable_at(now).is_some() {
-                return Err(CliError(format!("key {id} is already revoked or expired")));
-            }
+            KeyFile::load(&store)?;
             let until = now + overlap;
-            old.expires = Some(old.expires.map_or(until, |e| e.min(until)));
-            let scopes: Vec<String> = old.scopes.iter().map(str::to_owned).collect();
-            let (key, record) =
-                mint(&hasher, &old.prefix, &old.name, &scopes, now, None).map_err(err)?;
+            let (key, new_id) = KeyFile::update(&store, |file| {
+                let old = file
+                    .keys
+                    .iter_mut()
+                    .find(|r| r.id == id)
+                    .ok_or_else(|| CliError(format!("no key with id {id}")))?;
+                if old.unusable_at(now).is_some() {
+                    return Err(CliError(format!("key {id} is already revoked or expired")));
+                }
+                old.expires = Some(old.expires.map_or(until, |e| e.min(until)));
+                let scopes: Vec<String> = old.scopes.iter().map(str::to_owned).collect();
+                let (key, record) =
+                    mint(&hasher, &old.prefix, &old.name, &scopes, now, None).map_err(err)?;
+                let new_id = record.id.clone();
+                file.keys.push(record);
+                Ok((key, new_id))
+            })?;
             eprintln!(
-                "created key {} to replace {id}, which expires {}",
-                record.id,
+                "created key {new_id} to replace {id}, which expires {}",
                 format_time(until)
             );
-            file.keys.push(record);
-            file.save(&store).map_err(err)?;
             writeln!(out, "{}", key.expose_secret()).map_err(err)?;
         }
     }

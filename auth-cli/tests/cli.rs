@@ -113,3 +113,62 @@ fn errors_are_one_clear_line_and_a_failure_status() {
         assert!(out.stdout.is_empty());
     }
 }
+
+/// Review item 2: commands run at the same time take turns on the store; a revocation is
+/// never lost to a concurrent `new` (or to another revocation).
+#[test]
+fn review_02_concurrent_commands_lose_no_revocation() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("keys.json");
+    let s = store.to_str().unwrap();
+    const N: usize = 12;
+    for i in 0..N {
+        let out = run(&["new", "--store", s, "--name", &format!("old-{i}")]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let ids: Vec<String> = KeyFile::load(&store)
+        .unwrap()
+        .keys
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
+    // Every revocation races a `new` (and the other revocations).
+    let mut children = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        for args in [
+            vec!["revoke".to_owned(), "--store".into(), s.into(), id.clone()],
+            vec![
+                "new".to_owned(),
+                "--store".into(),
+                s.into(),
+                "--name".into(),
+                format!("new-{i}"),
+            ],
+        ] {
+            children.push(
+                Command::new(env!("CARGO_BIN_EXE_auth-keys"))
+                    .args(&args)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            );
+        }
+    }
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let file = KeyFile::load(&store).unwrap();
+    assert_eq!(file.keys.len(), 2 * N, "a new key was lost");
+    for id in &ids {
+        let record = file.keys.iter().find(|r| &r.id == id).unwrap();
+        assert!(record.revoked.is_some(), "the revocation of {id} was lost");
+    }
+    // No temporary file is left; the lock file stays beside the store.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, [".keys.json.lock", "keys.json"]);
+}

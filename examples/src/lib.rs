@@ -1,6 +1,6 @@
 //! What `axum-demo` and `actix-demo` share: configuration from the environment, the
 //! validator and issuer built from it, the start-up banner and the response bodies.
-//! The two binaries only wire these into their framework (see DEMO.md).
+//! The two binaries only wire these into their framework (the contract is in the README).
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -101,7 +101,7 @@ fn var(name: &str) -> Result<Option<String>, StartError> {
 }
 
 impl Demo {
-    /// Read the `DEMO_*` variables (see DEMO.md) and build the validator and issuer. With
+    /// Read the `DEMO_*` variables (listed in the README) and build the validator and issuer. With
     /// `DEMO_OIDC_ISSUER` and `DEMO_OIDC_AUDIENCE`, the provider's keys are fetched through
     /// discovery (a failure stops the start) and refreshed in the background on the
     /// current Tokio runtime.
@@ -456,9 +456,25 @@ pub fn whoami_body(caller: &auth_core::principal::Principal) -> Value {
     }
 }
 
-/// The body of `GET /health`.
-pub fn health_body() -> Value {
-    json!({ "status": "ok" })
+/// `GET /health`: 200 `{"status":"ok"}`, or 503 `{"status":"degraded","problems":[...]}`
+/// while the API-key store serves keys it could not refresh (a key file that changed but
+/// cannot be read: a revocation made since is not in force).
+pub fn health(keys: &ApiKeyValidator) -> (u16, Value) {
+    match keys.store_problem() {
+        None => (200, json!({ "status": "ok" })),
+        Some(problem) => (503, json!({ "status": "degraded", "problems": [problem] })),
+    }
+}
+
+/// Log to stderr, filtered by `RUST_LOG` (default `info`): warnings and errors, such as a
+/// key file that cannot be read any more, are visible without configuration.
+pub fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// The demo's own claims, beside the registered ones.

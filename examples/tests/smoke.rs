@@ -1,5 +1,5 @@
 //! HTTP-level smoke run of both demo binaries over loopback: the `/api/*` cases of
-//! DEMO.md, and the same answers from both.
+//! README's demo contract, and the same answers from both.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
@@ -22,6 +22,14 @@ struct Server {
     child: Child,
     base: String,
     banner: Vec<String>,
+    /// What it wrote to stderr so far (also passed on to the test's stderr).
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Server {
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
 }
 
 impl Drop for Server {
@@ -41,11 +49,22 @@ fn start_with(bin: &str, env: &[(&str, &str)]) -> Server {
         .env("DEMO_ADDR", "127.0.0.1:0")
         .env("DEMO_JWT_SECRET", SECRET)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::piped());
     for (k, v) in env {
         command.env(k, v);
     }
     let mut child = command.spawn().expect("spawn demo");
+    let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let errors = BufReader::new(child.stderr.take().expect("stderr"));
+    let sink = stderr.clone();
+    std::thread::spawn(move || {
+        for line in errors.lines().map_while(Result::ok) {
+            eprintln!("{line}");
+            let mut all = sink.lock().unwrap();
+            all.push_str(&line);
+            all.push('\n');
+        }
+    });
     let stdout = child.stdout.take().expect("stdout");
     let mut reader = BufReader::new(stdout);
     // The banner is one write: read it up to its last line (the API-key lines).
@@ -72,6 +91,7 @@ fn start_with(bin: &str, env: &[(&str, &str)]) -> Server {
         child,
         base,
         banner,
+        stderr,
     }
 }
 
@@ -127,7 +147,7 @@ fn tokens() -> Tokens {
     }
 }
 
-/// Run the DEMO.md cases against one server; returns the answers for comparison.
+/// Run the demo contract's cases against one server; returns the answers for comparison.
 async fn run_cases(base: &str, t: &Tokens) -> Vec<Answer> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -400,6 +420,81 @@ async fn keys_from_the_tool_guard_internal_stats_and_a_revocation_needs_no_resta
                 "the revoked key still works"
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// Review item 3: a key file that changes but cannot be read is loud: an error line on
+/// the demo's stderr (it logs by default) and a degraded `/health`, until it is readable.
+#[tokio::test]
+async fn review_03_a_key_file_that_cannot_be_read_is_loud_in_both_demos() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("keys.json");
+    let store_s = store.to_str().expect("path");
+    let key = cli(&[
+        "new",
+        "--store",
+        store_s,
+        "--name",
+        "r",
+        "--scope",
+        "stats:read",
+    ]);
+    let good = std::fs::read(&store).expect("store");
+    let env = [("DEMO_API_KEYS_FILE", store_s)];
+    let servers = [
+        start_with(env!("CARGO_BIN_EXE_axum-demo"), &env),
+        start_with(env!("CARGO_BIN_EXE_actix-demo"), &env),
+    ];
+    let client = reqwest::Client::new();
+    let health = |base: &str| format!("{base}/health");
+    for server in &servers {
+        let ok = get(&client, &health(&server.base), &[]).await;
+        assert_eq!(
+            (ok.status, &ok.body),
+            (200, &serde_json::json!({"status": "ok"}))
+        );
+    }
+    std::fs::write(&store, b"{\"version\": 1, \"keys\": [").expect("break the file");
+    for server in &servers {
+        let deadline = std::time::Instant::now() + Duration::from_secs(8);
+        let degraded = loop {
+            let a = get(&client, &health(&server.base), &[]).await;
+            if a.status != 200 {
+                break a;
+            }
+            assert!(std::time::Instant::now() < deadline, "/health stayed ok");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(degraded.status, 503);
+        assert_eq!(degraded.body["status"], "degraded");
+        assert!(
+            degraded.body["problems"][0]
+                .as_str()
+                .is_some_and(|p| p.contains("cannot be read")),
+            "{degraded:?}"
+        );
+        let logged = server.stderr();
+        assert!(
+            logged
+                .lines()
+                .any(|l| l.contains("ERROR") && l.contains("cannot be read")),
+            "no error line: {logged}"
+        );
+        assert!(!logged.contains(&key), "the key reached the logs");
+        // The documented behaviour: the last good keys stay in force meanwhile.
+        let url = format!("{}/internal/stats", server.base);
+        assert_eq!(get(&client, &url, &[("x-api-key", &key)]).await.status, 200);
+    }
+    std::fs::write(&store, good).expect("mend the file");
+    for server in &servers {
+        let deadline = std::time::Instant::now() + Duration::from_secs(8);
+        while get(&client, &health(&server.base), &[]).await.status != 200 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "/health stayed degraded"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The key file (JSON, hashes and metadata only), written atomically, and a store that
-//! serves it and picks up changes without a restart.
+//! The key file (JSON, hashes and metadata only), written atomically under a lock, and a
+//! store that serves it and picks up changes without a restart.
 
 use std::{
     fs,
@@ -9,7 +9,7 @@ use std::{
     time::{Duration, SystemTime},
 };
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -67,18 +67,51 @@ impl KeyFile {
         }
     }
 
+    /// Change the file at `path` (an empty key file if there is none yet) under an
+    /// exclusive lock: load, `edit`, save. Concurrent updates (two `auth-keys` commands at
+    /// once, from any process) take turns, so none overwrites another's change: a
+    /// revocation is never lost to a concurrent `new`. When `edit` fails nothing is
+    /// written.
+    ///
+    /// The lock is an advisory lock (`flock`) on a sidecar file, `.{name}.lock` in the same
+    /// folder, which stays in place: removing it could let two writers lock two different
+    /// files. Readers need no lock, since every save is an atomic rename.
+    pub fn update<T, E: From<StoreError>>(
+        path: &Path,
+        edit: impl FnOnce(&mut KeyFile) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let (dir, name) = dir_and_name(path);
+        let lock_path = dir.join(format!(".{name}.lock"));
+        let lock = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            // A lock file made by another user may be read-only to us: a shared open
+            // still takes the exclusive lock.
+            .or_else(|_| fs::File::open(&lock_path))
+            .map_err(|e| io_error(&lock_path, e))?;
+        lock.lock().map_err(|e| io_error(&lock_path, e))?;
+        let mut file = KeyFile::load_or_new(path)?;
+        let out = edit(&mut file)?;
+        file.save(path)?;
+        // Dropping `lock` releases it; so would the process ending.
+        drop(lock);
+        Ok(out)
+    }
+
     /// Write to `path` atomically: a temporary file in the same folder, flushed to disk,
     /// then renamed over the old one. A crash leaves the old file or the new one, never a
-    /// torn one.
+    /// torn one. An existing file keeps its permissions and its owner (so that a server
+    /// running as another user can still read it after `auth-keys` runs as root); when the
+    /// owner cannot be kept, nothing is written. A new file is made readable by its owner
+    /// only (0600).
+    ///
+    /// To change a file that others may change at the same time, use
+    /// [`update`](Self::update), which saves under a lock.
     pub fn save(&self, path: &Path) -> Result<(), StoreError> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "keys.json".into());
+        let (dir, name) = dir_and_name(path);
         let tmp = dir.join(format!(".{name}.{}.tmp", super::key::random_id("w")));
         let json = serde_json::to_vec_pretty(self).map_err(|e| StoreError::Format {
             path: path.display().to_string(),
@@ -90,6 +123,10 @@ impl KeyFile {
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
             let mut f = options.open(&tmp)?;
+            #[cfg(unix)]
+            if let Ok(old) = fs::metadata(path) {
+                keep_owner_and_mode(&f, &old, path)?;
+            }
             f.write_all(&json)?;
             f.write_all(b"\n")?;
             f.sync_all()?;
@@ -107,15 +144,60 @@ impl KeyFile {
     }
 }
 
+/// The folder of `path` (`.` when it has none) and its file name.
+fn dir_and_name(path: &Path) -> (PathBuf, String) {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "keys.json".into());
+    (dir, name)
+}
+
+/// Give the new file `f` the owner, group and permission bits of the file it replaces.
+#[cfg(unix)]
+fn keep_owner_and_mode(f: &fs::File, old: &fs::Metadata, path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let new = f.metadata()?;
+    if (new.uid(), new.gid()) != (old.uid(), old.gid()) {
+        std::os::unix::fs::fchown(f, Some(old.uid()), Some(old.gid())).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot keep the owner of {} (uid {}, gid {}): {e}; run the tool as that \
+                     user or as root, or the server may no longer read the file",
+                    path.display(),
+                    old.uid(),
+                    old.gid()
+                ),
+            )
+        })?;
+    }
+    // After the chown, which may clear set-id bits; `set_permissions` is not subject to
+    // the umask, unlike the mode given at creation.
+    f.set_permissions(fs::Permissions::from_mode(old.mode() & 0o7777))
+}
+
 /// Serves a key file; with [`watch`](FileStore::watch), a change to the file (a new key, a
 /// revocation) takes effect within the poll interval, without a restart.
 ///
-/// A file that turns unreadable or malformed leaves the last good keys in force, and the
-/// problem is logged once until the file is fixed.
+/// # Security
+///
+/// A file that changes but cannot be read (unreadable to the server's user, malformed)
+/// leaves the last good keys in force: a revocation written since is **not** in force. This
+/// is logged at error level once per incident, and reported by
+/// [`problem`](ApiKeyStore::problem) until the file is readable again, so a health check can
+/// show it. Failing closed instead (refusing every key) would turn a typo in the file into
+/// an outage of every service that uses it.
 #[derive(Debug)]
 pub struct FileStore {
     path: PathBuf,
     index: Arc<ArcSwap<Index>>,
+    /// Why the last reload failed, while it keeps failing.
+    problem: Arc<ArcSwapOption<String>>,
     /// The file's change marker taken before it was read: the watcher starts from it, so a
     /// change made between loading and watching is not missed.
     loaded: Option<Stamp>,
@@ -143,6 +225,7 @@ impl FileStore {
         let file = KeyFile::load(&path)?;
         Ok(FileStore {
             index: Arc::new(ArcSwap::from_pointee(index_of(file.keys, None))),
+            problem: Arc::new(ArcSwapOption::empty()),
             path,
             loaded,
         })
@@ -154,9 +237,10 @@ impl FileStore {
         let weak: Weak<ArcSwap<Index>> = Arc::downgrade(&self.index);
         let path = self.path.clone();
         let loaded = self.loaded;
+        let problem = self.problem.clone();
         let spawned = std::thread::Builder::new()
             .name("auth-keys-watch".into())
-            .spawn(move || watch_loop(path, weak, interval, loaded));
+            .spawn(move || watch_loop(path, weak, &problem, interval, loaded));
         if let Err(e) = spawned {
             tracing::warn!(error = %e, "cannot start the key file watcher; changes need a restart");
         }
@@ -166,7 +250,9 @@ impl FileStore {
     /// Reload the file now.
     pub fn reload(&self) -> Result<(), StoreError> {
         // (The watcher notices the new stamp and reloads once more: harmless.)
-        reload(&self.path, &self.index)
+        let result = reload(&self.path, &self.index);
+        report(&self.path, &self.problem, &result);
+        result
     }
 
     /// The path served.
@@ -191,39 +277,47 @@ fn reload(path: &Path, index: &ArcSwap<Index>) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Record the outcome of a reload in `problem`, logging the start (at error level: a
+/// revocation may not be in force) and the end of each incident once.
+fn report(path: &Path, problem: &ArcSwapOption<String>, result: &Result<(), StoreError>) {
+    match result {
+        Ok(()) => {
+            if problem.swap(None).is_some() {
+                tracing::info!(path = %path.display(), "key file readable again; its keys are in force");
+            }
+            tracing::debug!(path = %path.display(), "key file reloaded");
+        }
+        Err(e) => {
+            let text = format!(
+                "the key file changed but cannot be read ({e}); the last good keys stay in \
+                 force, and changes made since (revocations too) are not"
+            );
+            if problem.swap(Some(Arc::new(text.clone()))).is_none() {
+                tracing::error!(path = %path.display(), "{text}");
+            }
+        }
+    }
+}
+
 fn watch_loop(
     path: PathBuf,
     index: Weak<ArcSwap<Index>>,
+    problem: &ArcSwapOption<String>,
     interval: Duration,
     loaded: Option<Stamp>,
 ) {
     let mut last = loaded;
-    let mut failing = false;
     loop {
         std::thread::sleep(interval);
         let Some(index) = index.upgrade() else {
             return;
         };
         let now = stamp(&path);
-        if now == last && !failing {
+        if now == last && problem.load().is_none() {
             continue;
         }
         last = now;
-        match reload(&path, &index) {
-            Ok(()) => {
-                if failing {
-                    tracing::info!(path = %path.display(), "key file readable again");
-                }
-                failing = false;
-                tracing::debug!(path = %path.display(), "key file reloaded");
-            }
-            Err(e) => {
-                if !failing {
-                    tracing::warn!(error = %e, "key file reload failed; keeping the last good keys");
-                }
-                failing = true;
-            }
-        }
+        report(&path, problem, &reload(&path, &index));
     }
 }
 
@@ -235,6 +329,10 @@ impl ApiKeyStore for FileStore {
 
     fn find_now(&self, hash: &KeyHash) -> Option<Result<Option<Arc<StoredKey>>, StoreError>> {
         Some(Ok(self.index.load().get(hash).cloned()))
+    }
+
+    fn problem(&self) -> Option<String> {
+        self.problem.load().as_deref().cloned()
     }
 }
 
@@ -362,6 +460,101 @@ mod tests {
         fs::write(&path, b"not json")?;
         std::thread::sleep(Duration::from_millis(100));
         assert!(find()?.is_some());
+        Ok(())
+    }
+
+    /// Review item 2: updates from many threads at once take turns; none is lost.
+    #[test]
+    fn review_02_concurrent_updates_lose_nothing() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = Arc::new(dir.path().join("keys.json"));
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let path = path.clone();
+                std::thread::spawn(move || -> Result<(), String> {
+                    for i in 0..25 {
+                        let key = ApiKey::generate("t").map_err(|e| e.to_string())?;
+                        KeyFile::update(&path, |file| {
+                            file.keys.push(record(&key, &format!("k_{t}_{i}")));
+                            Ok::<_, StoreError>(())
+                        })
+                        .map_err(|e| e.to_string())?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().map_err(|_| "a writer panicked")??;
+        }
+        assert_eq!(KeyFile::load(&path)?.keys.len(), 200);
+        // A failed edit writes nothing.
+        let failed = KeyFile::update(&path, |file| {
+            file.keys.clear();
+            Err::<(), _>(StoreError::Unavailable("no".into()))
+        });
+        assert!(failed.is_err());
+        assert_eq!(KeyFile::load(&path)?.keys.len(), 200);
+        Ok(())
+    }
+
+    /// Review item 3: a save keeps the file's permissions and owner, so a server running as
+    /// another user can still read it (and see the revocation).
+    #[cfg(unix)]
+    #[test]
+    fn review_03_save_keeps_the_files_mode_and_owner() -> Result<(), Box<dyn std::error::Error>> {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("keys.json");
+        KeyFile::new().save(&path)?;
+        assert_eq!(
+            fs::metadata(&path)?.mode() & 0o777,
+            0o600,
+            "a new file is private"
+        );
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644))?;
+        KeyFile::new().save(&path)?;
+        assert_eq!(fs::metadata(&path)?.mode() & 0o777, 0o644);
+        if fs::metadata(&path)?.uid() == 0 {
+            // As root (CI): the file of another user stays theirs.
+            std::os::unix::fs::chown(&path, Some(65534), Some(65534))?;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o640))?;
+            KeyFile::update(&path, |f| {
+                f.keys.clear();
+                Ok::<_, StoreError>(())
+            })?;
+            let m = fs::metadata(&path)?;
+            assert_eq!((m.uid(), m.gid(), m.mode() & 0o777), (65534, 65534, 0o640));
+        }
+        Ok(())
+    }
+
+    /// Review item 3: a change that cannot be read is reported (error log, `problem`) until
+    /// the file is readable again.
+    #[test]
+    fn review_03_an_unreadable_change_is_reported() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("keys.json");
+        KeyFile::new().save(&path)?;
+        let store = FileStore::open(&path)?.watch(Duration::from_millis(20));
+        assert_eq!(store.problem(), None);
+        let wait = |want: bool| {
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while store.problem().is_some() != want {
+                assert!(std::time::Instant::now() < deadline, "problem never {want}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        };
+        fs::write(&path, b"{\"version\":1,\"keys\":[")?;
+        wait(true);
+        let problem = store.problem().unwrap_or_default();
+        assert!(problem.contains("cannot be read"), "{problem}");
+        KeyFile::new().save(&path)?;
+        wait(false);
+        // `reload` reports too.
+        fs::write(&path, b"garbage")?;
+        assert!(store.reload().is_err());
+        assert!(store.problem().is_some());
         Ok(())
     }
 }

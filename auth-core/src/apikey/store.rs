@@ -90,6 +90,13 @@ pub trait ApiKeyStore: Send + Sync + fmt::Debug {
     fn find_now(&self, _hash: &KeyHash) -> Option<Result<Option<Arc<StoredKey>>, StoreError>> {
         None
     }
+
+    /// Why the store may be serving stale keys right now (a key file that changed but
+    /// cannot be read, a database that cannot be reached), for health checks and logs;
+    /// `None` when all is well. Never contains a key.
+    fn problem(&self) -> Option<String> {
+        None
+    }
 }
 
 /// An immutable index, swapped whole on every change (reads take no lock).
@@ -178,5 +185,9 @@ impl<S: ApiKeyStore + ?Sized> ApiKeyStore for Arc<S> {
 
     fn find_now(&self, hash: &KeyHash) -> Option<Result<Option<Arc<StoredKey>>, StoreError>> {
         (**self).find_now(hash)
+    }
+
+    fn problem(&self) -> Option<String> {
+        (**self).problem()
     }
 }

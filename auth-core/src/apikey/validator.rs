@@ -313,6 +313,12 @@ impl ApiKeyValidator {
     pub fn reject(&self, error: &AuthError) -> Rejection {
         self.inner.renderer.render(error)
     }
+
+    /// The store's current problem ([`ApiKeyStore::problem`]): why keys may be stale, for a
+    /// health check. `None` when all is well.
+    pub fn store_problem(&self) -> Option<String> {
+        self.inner.store.problem()
+    }
 }
 
 fn check_key_scopes(

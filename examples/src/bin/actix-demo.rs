@@ -1,4 +1,4 @@
-//! The demo app on actix-web (see DEMO.md): `cargo run -p examples --bin actix-demo`.
+//! The demo app on actix-web (its contract: the README), `cargo run -p examples --bin actix-demo`.
 
 use std::{io::Write, process::ExitCode};
 
@@ -6,12 +6,16 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use auth_actix::{ApiKey, Principal, RequireApiKeyMiddleware, RequireJwt, RequireJwtMiddleware};
 use auth_core::{apikey::ApiKeyValidator, jwt::JwtValidator};
 use examples::{
-    Demo, DemoClaims, admin_body, admin_scope, health_body, me_body, stats_body, stats_scope,
-    whoami_body,
+    Demo, DemoClaims, admin_body, admin_scope, me_body, stats_body, stats_scope, whoami_body,
 };
 
-async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(health_body())
+async fn health(keys: web::Data<ApiKeyValidator>) -> HttpResponse {
+    let (status, body) = examples::health(&keys);
+    HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(status)
+            .unwrap_or(actix_web::http::StatusCode::SERVICE_UNAVAILABLE),
+    )
+    .json(body)
 }
 
 async fn me(RequireJwt(claims): RequireJwt<DemoClaims>) -> HttpResponse {
@@ -44,6 +48,7 @@ fn configure(
         }
         cfg.app_data(validator.clone())
             .app_data(keys.clone())
+            .app_data(web::Data::new(keys.clone()))
             .route("/health", web::get().to(health))
             .route("/api/me", web::get().to(me))
             .route("/api/whoami", web::get().to(whoami))
@@ -62,6 +67,7 @@ fn configure(
 
 #[actix_web::main]
 async fn main() -> ExitCode {
+    examples::init_logs();
     let demo = match Demo::from_env().await {
         Ok(demo) => demo,
         Err(e) => {

@@ -1,23 +1,28 @@
-//! The demo app on axum (see DEMO.md): `cargo run -p examples --bin axum-demo`.
+//! The demo app on axum (its contract: the README), `cargo run -p examples --bin axum-demo`.
 
 use std::{io::Write, process::ExitCode};
 
 use auth_axum::{ApiKey, Principal, RequireApiKeyLayer, RequireJwt, RequireJwtLayer};
 use auth_core::{apikey::ApiKeyValidator, jwt::JwtValidator};
-use axum::extract::FromRef;
+use axum::extract::{FromRef, State};
 use axum::{
     Json, Router,
+    http::StatusCode,
     response::{IntoResponse, Response},
     routing::get,
 };
 use examples::{
-    Demo, DemoClaims, admin_body, admin_scope, health_body, me_body, stats_body, stats_scope,
-    whoami_body,
+    Demo, DemoClaims, admin_body, admin_scope, me_body, stats_body, stats_scope, whoami_body,
 };
 use serde_json::Value;
 
-async fn health() -> Json<Value> {
-    Json(health_body())
+async fn health(State(state): State<AppState>) -> Response {
+    let (status, body) = examples::health(&state.keys);
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+        Json(body),
+    )
+        .into_response()
 }
 
 async fn me(RequireJwt(claims): RequireJwt<DemoClaims>) -> Response {
@@ -77,6 +82,7 @@ fn app(state: AppState, login: Option<auth_core::login::Login>) -> Router {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    examples::init_logs();
     let demo = match Demo::from_env().await {
         Ok(demo) => demo,
         Err(e) => {
