@@ -343,8 +343,9 @@ impl Demo {
     }
 }
 
-/// The validator for the provider's access tokens: keys through discovery (fail fast at
-/// start), refreshed in the background, verified tokens cached.
+/// The validator for the provider's access tokens: RFC 9068 JWTs (`typ` `at+jwt`, so the
+/// provider's ID tokens are refused), keys through discovery (fail fast at start),
+/// refreshed in the background, verified tokens cached.
 async fn provider_validator(
     issuer: &str,
     audience: &str,
@@ -364,7 +365,7 @@ async fn provider_validator(
         .algorithms(Algorithm::public_key())
         .issuer(issuer)
         .audience(audience)
-        .require_claim(RegisteredClaim::Sub)
+        .access_token_profile()
         .cache_verified(10_000)
         .build()
         .map_err(|e| StartError(format!("DEMO_OIDC_AUDIENCE: {e}")))

@@ -601,6 +601,44 @@ async fn provider_access_tokens_are_accepted_on_api_by_both_demos() {
     assert_eq!(answers[0], answers[1], "axum-demo and actix-demo differ");
 }
 
+/// Review item 4: the provider's ID token (audience = the client id, a `nonce`, `typ`
+/// `JWT`) is refused on `/api/*` even when `DEMO_OIDC_AUDIENCE` is the client id.
+#[tokio::test]
+async fn review_04_an_id_token_is_not_an_access_token_in_both_demos() {
+    let redirect = "http://127.0.0.1:1/callback";
+    let provider = auth_tests::oidc::OidcProvider::start_with_redirects(&[redirect.to_owned()]);
+    let id_token = provider.id_token(redirect, "alice").await;
+    let env = [
+        ("DEMO_OIDC_ISSUER", provider.issuer.as_str()),
+        ("DEMO_OIDC_AUDIENCE", auth_tests::oidc::SIGNIN_CLIENT_ID),
+    ];
+    let client = reqwest::Client::new();
+    let mut answers = Vec::new();
+    for bin in [
+        env!("CARGO_BIN_EXE_axum-demo"),
+        env!("CARGO_BIN_EXE_actix-demo"),
+    ] {
+        let server = start_with(bin, &env);
+        let me = format!("{}/api/me", server.base);
+        let a = get(
+            &client,
+            &me,
+            &[("authorization", &format!("Bearer {id_token}"))],
+        )
+        .await;
+        assert_eq!(a.status, 401, "{bin}: {a:?}");
+        assert!(
+            a.challenge
+                .as_deref()
+                .unwrap_or("")
+                .contains("invalid_token"),
+            "{a:?}"
+        );
+        answers.push(a);
+    }
+    assert_eq!(answers[0], answers[1]);
+}
+
 #[test]
 fn an_unusable_provider_stops_the_start_with_one_line_naming_the_variable() {
     for bin in [

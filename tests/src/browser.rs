@@ -151,16 +151,24 @@ impl Browser {
     ) -> (Page, Page) {
         let start = self.get(login_url).await;
         assert_eq!(start.status, StatusCode::SEE_OTHER, "login: {}", start.body);
-        let mut page = self.follow(start.clone(), callback_prefix).await;
+        let back = self.interact(start.clone(), user, callback_prefix).await;
+        (start, back)
+    }
+
+    /// From `page` (a redirect into the provider, or its first page), go through the
+    /// provider's development login (as `user`) and consent, and stop where it sends the
+    /// browser to `callback_prefix`: a redirect there, or a page whose form posts there.
+    pub async fn interact(&self, page: Page, user: &str, callback_prefix: &str) -> Page {
+        let mut page = self.follow(page, callback_prefix).await;
         for _ in 0..4 {
             if page.status.is_redirection() {
-                return (start, page);
+                return page;
             }
             assert_eq!(page.status, StatusCode::OK, "provider page: {}", page.body);
             let (action, mut fields) = form(&page.body).expect("a form on the provider's page");
             let target = page.url.join(&action).expect("form action");
             if target.as_str().starts_with(callback_prefix) {
-                return (start, page);
+                return page;
             }
             for (name, value) in &mut fields {
                 match name.as_str() {

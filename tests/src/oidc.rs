@@ -125,6 +125,54 @@ impl OidcProvider {
 }
 
 impl OidcProvider {
+    /// An ID token for `user`, obtained as the sign-in client `app` would (authorization
+    /// code, PKCE S256, a `nonce`) through the provider's development login; the provider
+    /// must have been started with `redirect_uri` registered. For tests that present an ID
+    /// token where an access token belongs.
+    pub async fn id_token(&self, redirect_uri: &str, user: &str) -> String {
+        use base64::Engine;
+        let verifier = "a-pkce-verifier-for-tests-only-0123456789-abcdefghijklmnop";
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+        let mut url = reqwest::Url::parse(&format!("{}/auth", self.issuer)).expect("URL");
+        url.query_pairs_mut()
+            .append_pair("client_id", SIGNIN_CLIENT_ID)
+            .append_pair("response_type", "code")
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("scope", "openid")
+            .append_pair("state", "test-state")
+            .append_pair("nonce", "test-nonce")
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256");
+        let browser = crate::browser::Browser::new();
+        let first = browser.get(url.as_str()).await;
+        let back = browser.interact(first, user, redirect_uri).await;
+        let code = back
+            .location
+            .as_ref()
+            .and_then(|l| crate::browser::param(l, "code"))
+            .unwrap_or_else(|| panic!("no code: {back:?}"));
+        let response = reqwest::Client::new()
+            .post(format!("{}/token", self.issuer))
+            .basic_auth(SIGNIN_CLIENT_ID, Some(SIGNIN_CLIENT_SECRET))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", redirect_uri),
+                ("code_verifier", verifier),
+            ])
+            .send()
+            .await
+            .expect("token request");
+        assert!(
+            response.status().is_success(),
+            "token: {}",
+            response.status()
+        );
+        let body: serde_json::Value = response.json().await.expect("token response");
+        body["id_token"].as_str().expect("id_token").to_owned()
+    }
+
     /// Add a new RS256 + ES256 key pair in front (new tokens are signed with it), keeping
     /// the old keys published; returns the published key ids, newest first.
     pub async fn rotate_keys(&self) -> Vec<String> {

@@ -24,6 +24,7 @@ pub struct JwtValidatorBuilder {
     require_exp: bool,
     required: Vec<RegisteredClaim>,
     typ: Vec<String>,
+    allow_nonce: bool,
     max_len: usize,
     sources: Vec<TokenSource>,
     renderer: Renderer,
@@ -54,6 +55,7 @@ impl Default for JwtValidatorBuilder {
             require_exp: true,
             required: Vec::new(),
             typ: Vec::new(),
+            allow_nonce: false,
             max_len: 8 * 1024,
             sources: vec![TokenSource::AuthorizationBearer],
             renderer: Renderer::default(),
@@ -180,6 +182,37 @@ impl JwtValidatorBuilder {
         self
     }
 
+    /// Check tokens as RFC 9068 JWT access tokens, as an identity provider issues them: the
+    /// header `typ` must be `at+jwt` (or `application/at+jwt`), and `sub`, `iat` and `jti`
+    /// are required (besides `exp`, and `iss` and `aud` when configured). Use it for a
+    /// provider's access tokens: an ID token of the same provider (`typ` `JWT`, a `nonce`)
+    /// is then refused even when its audience is ours.
+    ///
+    /// ```
+    /// use auth_core::jwt::{Algorithm, JwtKey, JwtValidator};
+    /// let provider = JwtValidator::builder()
+    ///     .key(JwtKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?)
+    ///     .issuer("https://login.example.com")
+    ///     .audience("my-api")
+    ///     .access_token_profile()
+    ///     .build()?;
+    /// # Ok::<(), auth_core::error::ConfigError>(())
+    /// ```
+    pub fn access_token_profile(self) -> Self {
+        self.require_typ("at+jwt")
+            .require_claim(RegisteredClaim::Sub)
+            .require_claim(RegisteredClaim::Iat)
+            .require_claim(RegisteredClaim::Jti)
+    }
+
+    /// Accept tokens that carry a `nonce` claim: for validators of OpenID ID tokens only.
+    /// By default such a token is refused (401 `invalid_token`), since an ID token is never
+    /// an access token.
+    pub fn allow_nonce(mut self) -> Self {
+        self.allow_nonce = true;
+        self
+    }
+
     /// The largest token accepted, in bytes (default 8 KiB); larger ones are refused
     /// before any decoding.
     pub fn max_token_len(mut self, len: usize) -> Self {
@@ -264,6 +297,7 @@ impl JwtValidatorBuilder {
                 require_exp: self.require_exp,
                 required: self.required,
                 typ: self.typ,
+                refuse_nonce: !self.allow_nonce,
                 max_len: self.max_len,
                 sources: self.sources,
                 renderer,

@@ -85,6 +85,8 @@ pub(crate) struct Recorded {
     pub(crate) wrong_type: bool,
     /// `aud` was present but an empty array.
     pub(crate) empty_aud: bool,
+    /// A `nonce` member was present: the mark of an OpenID ID token.
+    pub(crate) nonce: bool,
     /// The payload was an object (as opposed to another JSON value).
     object: bool,
     /// A member name was repeated.
@@ -170,7 +172,9 @@ impl Recorded {
     }
 }
 
-fn is_registered(name: &str) -> bool {
+/// The claims whose meaning the toolkit defines (registered claims and scopes): read and
+/// type-checked here, and never settable through an issuer's custom claims.
+pub(crate) fn is_registered(name: &str) -> bool {
     matches!(
         name,
         "iss" | "sub" | "aud" | "exp" | "nbf" | "iat" | "jti" | "scope" | "scp"
@@ -247,6 +251,9 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for InterposeMap<'_, '_, 'de, A> {
             return Err(de::Error::custom("duplicate member"));
         }
         self.replay = None;
+        if name == "nonce" {
+            self.recorded.nonce = true;
+        }
         if is_registered(&name) {
             let value = self.inner.next_value::<Value<'de>>()?;
             self.recorded.record(&name, &value);

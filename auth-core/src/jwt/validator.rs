@@ -96,6 +96,12 @@ impl RegisteredClaim {
 /// - Issuers match byte for byte. A token with `aud` is refused unless an accepted audience
 ///   is configured and present (RFC 7519 §4.1.3).
 /// - Duplicate JSON members and registered claims of the wrong type are refused.
+/// - A token with a `nonce` claim (an OpenID ID token) is refused: an ID token is never an
+///   access token, even when its audience is ours. Validators of ID tokens opt out with
+///   [`allow_nonce`](super::JwtValidatorBuilder::allow_nonce). A provider's JWT access
+///   tokens are best checked under
+///   [`access_token_profile`](super::JwtValidatorBuilder::access_token_profile) (RFC 9068:
+///   `typ` `at+jwt`).
 /// - A token without `kid` is tried against every key bound to its algorithm (static and
 ///   remote alike); a token with a `kid` only against the key with that id and algorithm.
 ///
@@ -128,6 +134,8 @@ pub(super) struct Inner {
     pub(super) require_exp: bool,
     pub(super) required: Vec<RegisteredClaim>,
     pub(super) typ: Vec<String>,
+    /// Refuse tokens with a `nonce` claim (ID tokens); off only for ID-token validators.
+    pub(super) refuse_nonce: bool,
     pub(super) max_len: usize,
     pub(super) sources: Vec<TokenSource>,
     pub(super) renderer: Renderer,
@@ -322,6 +330,10 @@ impl JwtValidator {
         }
         if parsed.empty_aud {
             return Err(TokenError::Audience);
+        }
+        if parsed.nonce && inner.refuse_nonce {
+            // An OpenID ID token is never an access token (RFC 9068 §4, RFC 8725 §3.11).
+            return Err(TokenError::Type);
         }
         match c.exp() {
             Some(exp) if now >= exp.saturating_add(inner.leeway) => {
@@ -605,6 +617,52 @@ pub(super) mod tests {
         assert_eq!(
             v.verify_at(&hs256(r#"{"alg":"HS256"}"#, c), 0).err(),
             Some(TokenError::Type)
+        );
+        Ok(())
+    }
+
+    /// Review item 4: an ID token (a `nonce`, `typ` `JWT`) never passes as an access token.
+    #[test]
+    fn review_04_id_tokens_are_not_access_tokens() -> Result<(), ConfigError> {
+        let id_token = hs256(
+            H,
+            r#"{"iss":"iss","aud":"aud","sub":"u","exp":5000,"iat":900,"nonce":"n"}"#,
+        );
+        // Refused by default, whatever the profile...
+        assert_eq!(
+            validator()?.verify_at(&id_token, 1000).err(),
+            Some(TokenError::Type)
+        );
+        // ...and accepted by an ID-token validator.
+        let ids = JwtValidator::builder()
+            .key(JwtKey::hmac(Algorithm::HS256, SECRET)?)
+            .issuer("iss")
+            .audience("aud")
+            .allow_nonce()
+            .build()?;
+        assert!(ids.verify_at(&id_token, 1000).is_ok());
+        // The access-token profile: `at+jwt`, with `sub`, `iat` and `jti`.
+        let access = JwtValidator::builder()
+            .key(JwtKey::hmac(Algorithm::HS256, SECRET)?)
+            .issuer("iss")
+            .audience("aud")
+            .access_token_profile()
+            .build()?;
+        let claims = r#"{"iss":"iss","aud":"aud","sub":"u","exp":5000,"iat":900,"jti":"j"}"#;
+        let at = |typ: &str| hs256(&format!(r#"{{"alg":"HS256","typ":"{typ}"}}"#), claims);
+        assert!(access.verify_at(&at("at+jwt"), 1000).is_ok());
+        assert!(access.verify_at(&at("application/at+jwt"), 1000).is_ok());
+        assert_eq!(
+            access.verify_at(&at("JWT"), 1000).err(),
+            Some(TokenError::Type)
+        );
+        let no_jti = hs256(
+            r#"{"alg":"HS256","typ":"at+jwt"}"#,
+            r#"{"iss":"iss","aud":"aud","sub":"u","exp":5000,"iat":900}"#,
+        );
+        assert_eq!(
+            access.verify_at(&no_jti, 1000).err(),
+            Some(TokenError::MissingClaim)
         );
         Ok(())
     }

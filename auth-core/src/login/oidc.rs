@@ -87,6 +87,7 @@ impl OidcProvider {
             .audience(client_id.clone())
             .require_claim(RegisteredClaim::Sub)
             .require_claim(RegisteredClaim::Iat)
+            .allow_nonce()
             .build()?;
         Ok(OidcProvider {
             name: name.into(),
@@ -292,6 +293,7 @@ pub(super) mod tests {
             .audience("app")
             .require_claim(RegisteredClaim::Sub)
             .require_claim(RegisteredClaim::Iat)
+            .allow_nonce()
             .build()?;
         let config = OidcProvider {
             name: "op".into(),
