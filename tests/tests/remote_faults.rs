@@ -232,3 +232,32 @@ async fn which_jwks_entries_are_candidates() {
         .sign(&rsa);
     assert_eq!(app.status(&mismatched).await, 401);
 }
+
+/// Review item 5: a forged token naming a key id the provider has not published yet does
+/// not lock that key out past the cool-down: once the provider publishes it, a genuine token
+/// with it is accepted right after the cool-down, through both adapters.
+#[actix_web::test]
+async fn review_05_a_guessed_kid_does_not_lock_out_a_new_key() {
+    let a = TestKey::new(Algorithm::ES256).with_kid("a");
+    let next = TestKey::new(Algorithm::ES256).with_kid("next");
+    let server = Controlled::start(TestKey::jwks(&[&a])).await;
+    let url = format!("{}/jwks", server.base);
+    let cooldown = Duration::from_millis(500);
+    let policy = RefreshPolicy::default().kid_miss_cooldown(cooldown);
+    let set = RemoteKeySet::load(KeySource::Jwks(url), fetch(), policy)
+        .await
+        .unwrap();
+    let app = both(validator(set, ISSUER)).await;
+    // The forger guesses the next key id: 401, and one refetch that does not find it.
+    let forger = TestKey::new(Algorithm::ES256).with_kid("next");
+    let forged = TokenBuilder::valid(&forger, ISSUER, AUDIENCE, "u").sign(&forger);
+    assert_eq!(app.status(&forged).await, 401);
+    let hits = server.hits();
+    // The provider then rotates to that id.
+    server.serve_keys(&[&a, &next]);
+    let genuine = TokenBuilder::valid(&next, ISSUER, AUDIENCE, "u").sign(&next);
+    tokio::time::sleep(cooldown + Duration::from_millis(100)).await;
+    assert_eq!(app.status(&genuine).await, 200, "the new key is locked out");
+    assert_eq!(server.hits(), hits + 1);
+    assert_eq!(app.status(&forged).await, 401);
+}

@@ -6,8 +6,7 @@ use serde::de::DeserializeOwned;
 
 use super::{
     claims::Claims,
-    header::Header,
-    validator::{HEADER_BUF, JwtValidator, check_scopes, with_decoded},
+    validator::{JwtValidator, check_scopes},
     verified::VerifiedJwt,
 };
 use crate::{
@@ -94,9 +93,7 @@ impl JwtValidator {
         };
         // Whether or not a fetch happened (it may be cooling down), the caller verifies
         // against the keys now in force.
-        let _ = remote
-            .refresh_for_unknown_kid(kid_of(token).as_deref())
-            .await;
+        let _ = remote.refresh_for_unknown_kid().await;
         Ok(())
     }
 
@@ -123,14 +120,4 @@ impl JwtValidator {
     pub fn has_remote_keys(&self) -> bool {
         self.inner.remote.is_some() || self.inner.routes.iter().any(|(_, v)| v.has_remote_keys())
     }
-}
-
-/// The `kid` of a token's header, read without verification (to choose a refetch).
-fn kid_of(token: &str) -> Option<String> {
-    let header_b64 = token.split('.').next()?;
-    with_decoded::<HEADER_BUF, _>(header_b64, |header| {
-        Header::parse(header).map(|h| h.kid.map(|k| k.to_string()))
-    })
-    .ok()
-    .flatten()
 }

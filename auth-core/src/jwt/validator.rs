@@ -32,7 +32,7 @@ use crate::{
 /// Segments are decoded into stack buffers of these sizes when they fit (the usual case:
 /// a typical header, an RSA-4096 signature, a payload of a few dozen claims), and onto the
 /// heap when they do not.
-pub(super) const HEADER_BUF: usize = 256;
+const HEADER_BUF: usize = 256;
 const SIGNATURE_BUF: usize = 512;
 pub(super) const PAYLOAD_BUF: usize = 1024;
 

@@ -2,7 +2,6 @@
 //! in the background, with a stale limit.
 
 use std::{
-    collections::HashMap,
     fmt,
     future::Future,
     sync::{Arc, Mutex, MutexGuard, OnceLock},
@@ -48,11 +47,11 @@ pub struct RefreshPolicy {
     /// keys the provider may have withdrawn are not trusted forever.
     pub stale_limit: Duration,
     /// The shortest time between two refetches caused by unknown key ids: forged tokens
-    /// with random `kid`s cannot make us hammer the provider.
+    /// with random `kid`s cannot make us hammer the provider. Once it has passed, any
+    /// unknown key id may cause a refetch again (a key the provider has just published is
+    /// never locked out for longer), and while a scheduled refresh is due it does not
+    /// apply at all.
     pub kid_miss_cooldown: Duration,
-    /// How long a key id still unknown after a refetch is remembered: tokens naming it
-    /// cause no further refetch meanwhile (until the next refresh, at most).
-    pub unknown_kid_ttl: Duration,
     /// The first wait after a failed fetch in the background; it doubles on each failure.
     pub retry_min: Duration,
     /// The longest wait between background retries.
@@ -66,7 +65,6 @@ impl Default for RefreshPolicy {
             max_age: Duration::from_secs(600),
             stale_limit: Duration::from_secs(24 * 3600),
             kid_miss_cooldown: Duration::from_secs(30),
-            unknown_kid_ttl: Duration::from_secs(300),
             retry_min: Duration::from_secs(1),
             retry_max: Duration::from_secs(60),
         }
@@ -90,12 +88,6 @@ impl RefreshPolicy {
     /// Set [`kid_miss_cooldown`](Self::kid_miss_cooldown).
     pub fn kid_miss_cooldown(mut self, cooldown: Duration) -> Self {
         self.kid_miss_cooldown = cooldown;
-        self
-    }
-
-    /// Set [`unknown_kid_ttl`](Self::unknown_kid_ttl).
-    pub fn unknown_kid_ttl(mut self, ttl: Duration) -> Self {
-        self.unknown_kid_ttl = ttl;
         self
     }
 
@@ -176,9 +168,10 @@ enum Health {
 /// - [`snapshot`](Self::snapshot) never blocks and never does I/O.
 /// - [`refresh`](Self::refresh) is single-flight: concurrent callers share one fetch.
 /// - [`refresh_for_unknown_kid`](Self::refresh_for_unknown_kid) adds a cool-down, so a
-///   stream of tokens with unknown `kid`s causes at most one fetch per cool-down period,
-///   and remembers key ids still unknown after a refetch (until the next fetch, or the
-///   policy's `unknown_kid_ttl`).
+///   stream of tokens with unknown `kid`s causes at most one fetch per cool-down period
+///   (and none is needed while the keys' age lasts: after it, a due refresh is fetched at
+///   once). No key id is remembered beyond that: a key the provider publishes after a
+///   forged token named its id is found by the first refetch the cool-down allows.
 /// - [`refresher`](Self::refresher) keeps the set fresh in the background: it refreshes
 ///   when the keys' age (`Cache-Control: max-age` within the policy's bounds) runs out, and
 ///   retries failures with exponential back-off.
@@ -197,14 +190,8 @@ pub struct RemoteKeySet {
     snapshot: ArcSwap<KeySnapshot>,
     inflight: Mutex<Option<SharedRefresh>>,
     last_kid_miss_fetch: Mutex<Option<Instant>>,
-    /// Key ids still unknown after a refetch, and when they were found so; cleared by every
-    /// successful fetch, bounded by [`MAX_UNKNOWN_KIDS`].
-    unknown_kids: Mutex<HashMap<String, Instant>>,
     health: Mutex<Health>,
 }
-
-/// At most this many unknown key ids are remembered (forged tokens can name any number).
-const MAX_UNKNOWN_KIDS: usize = 1024;
 
 impl fmt::Debug for RemoteKeySet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -243,7 +230,6 @@ impl RemoteKeySet {
             }),
             inflight: Mutex::new(None),
             last_kid_miss_fetch: Mutex::new(None),
-            unknown_kids: Mutex::new(HashMap::new()),
             health: Mutex::new(Health::Good),
         })
     }
@@ -318,54 +304,25 @@ impl RemoteKeySet {
         result
     }
 
-    /// Refetch because a token named a key id (`kid`, `None` when it named none) the set
-    /// does not hold, or the set has no usable keys: at most once per cool-down period,
-    /// shared by all callers. A key id still unknown after a refetch is remembered for the
-    /// policy's `unknown_kid_ttl`, and causes no refetch meanwhile.
-    pub async fn refresh_for_unknown_kid(
-        self: &Arc<Self>,
-        kid: Option<&str>,
-    ) -> Result<(), RefreshError> {
-        if let Some(kid) = kid
-            && lock(&self.unknown_kids)
-                .get(kid)
-                .is_some_and(|t| t.elapsed() < self.policy.unknown_kid_ttl)
-        {
-            return Err(RefreshError::CoolingDown);
-        }
+    /// Refetch because a token named a key id the set does not hold (or none, and no key
+    /// fitted), or the set has no usable keys: shared by all callers, and at most once per
+    /// cool-down period, unless a scheduled refresh is due (the keys' age has run out, so
+    /// the fetch is one the schedule wants anyway). A fetch already under way is joined.
+    pub async fn refresh_for_unknown_kid(self: &Arc<Self>) -> Result<(), RefreshError> {
         {
             let mut last = lock(&self.last_kid_miss_fetch);
             let now = Instant::now();
-            if let Some(t) = *last
-                && now.duration_since(t) < self.policy.kid_miss_cooldown
-                && lock(&self.inflight).is_none()
-            {
+            let idle = lock(&self.inflight).is_none();
+            let cooling =
+                last.is_some_and(|t| now.duration_since(t) < self.policy.kid_miss_cooldown);
+            if cooling && idle && !self.refresh_due() {
                 return Err(RefreshError::CoolingDown);
             }
-            if lock(&self.inflight).is_none() {
+            if idle {
                 *last = Some(now);
             }
         }
-        let result = self.refresh().await;
-        if let (Some(kid), Ok(())) = (kid, &result)
-            && !self
-                .snapshot
-                .load()
-                .keys
-                .iter()
-                .any(|k| k.kid() == Some(kid))
-        {
-            let mut unknown = lock(&self.unknown_kids);
-            if unknown.len() >= MAX_UNKNOWN_KIDS {
-                let ttl = self.policy.unknown_kid_ttl;
-                unknown.retain(|_, t| t.elapsed() < ttl);
-                if unknown.len() >= MAX_UNKNOWN_KIDS {
-                    unknown.clear();
-                }
-            }
-            unknown.insert(kid.to_owned(), Instant::now());
-        }
-        result
+        self.refresh().await
     }
 
     /// The background refresher: a future that refreshes the set when its keys' age runs
@@ -433,8 +390,6 @@ impl RemoteKeySet {
         let (keys, max_age) = fetch_jwks(self.fetch.as_ref(), &url).await?;
         self.snapshot
             .store(Arc::new(self.snapshot_of(keys, max_age)));
-        // What was unknown is judged again against the new keys.
-        lock(&self.unknown_kids).clear();
         Ok(())
     }
 
@@ -550,7 +505,7 @@ mod tests {
         let tasks: Vec<_> = (0..1000)
             .map(|_| {
                 let set = set.clone();
-                tokio::spawn(async move { set.refresh_for_unknown_kid(Some("b")).await })
+                tokio::spawn(async move { set.refresh_for_unknown_kid().await })
             })
             .collect();
         for t in tasks {
@@ -568,7 +523,7 @@ mod tests {
         assert_eq!(set.snapshot().keys.len(), 2);
         // Within the cool-down: no fetch at all.
         assert_eq!(
-            set.refresh_for_unknown_kid(Some("c")).await,
+            set.refresh_for_unknown_kid().await,
             Err(RefreshError::CoolingDown)
         );
         assert_eq!(fake.fetches.load(Ordering::SeqCst), 2);
@@ -582,32 +537,40 @@ mod tests {
         assert!(matches!(set.refresh().await, Err(RefreshError::Failed(_))));
         assert_eq!(set.snapshot().keys.len(), 2);
         *lock(&fake.jwks) = Ok(jwks(&["c"]));
-        assert_eq!(set.refresh_for_unknown_kid(None).await, Ok(()));
+        assert_eq!(set.refresh_for_unknown_kid().await, Ok(()));
         assert_eq!(set.snapshot().keys[0].kid(), Some("c"));
     }
 
+    /// Review item 5: a forged token naming a key id the provider has not published yet
+    /// does not lock that key out beyond the cool-down; a due refresh ignores the cool-down.
     #[tokio::test]
-    async fn a_kid_still_unknown_after_a_refetch_is_remembered() {
-        let policy = RefreshPolicy::default().kid_miss_cooldown(Duration::ZERO);
+    async fn review_05_a_guessed_kid_does_not_lock_out_a_new_key() {
+        let cooldown = Duration::from_millis(300);
+        let policy = RefreshPolicy::default().kid_miss_cooldown(cooldown);
         let (fake, set) = set(&["a"], policy).await;
-        assert_eq!(set.refresh_for_unknown_kid(Some("x")).await, Ok(()));
-        assert_eq!(fake.fetches.load(Ordering::SeqCst), 2);
-        // No cool-down here, but "x" was just found unknown: no fetch.
+        // A forged token names "next": a refetch, which does not find it.
+        assert_eq!(set.refresh_for_unknown_kid().await, Ok(()));
+        assert!(!set.snapshot().keys.iter().any(|k| k.kid() == Some("next")));
+        // The provider then publishes "next"; within the cool-down nothing is fetched...
+        *lock(&fake.jwks) = Ok(jwks(&["a", "next"]));
         assert_eq!(
-            set.refresh_for_unknown_kid(Some("x")).await,
+            set.refresh_for_unknown_kid().await,
             Err(RefreshError::CoolingDown)
         );
         assert_eq!(fake.fetches.load(Ordering::SeqCst), 2);
-        // Another kid fetches; "x" is judged again after any successful fetch.
-        *lock(&fake.jwks) = Ok(jwks(&["a", "x"]));
-        assert_eq!(set.refresh_for_unknown_kid(Some("y")).await, Ok(()));
+        // ...and right after it, a genuine token with "next" makes the set fetch it.
+        tokio::time::sleep(cooldown).await;
+        assert_eq!(set.refresh_for_unknown_kid().await, Ok(()));
+        assert!(set.snapshot().keys.iter().any(|k| k.kid() == Some("next")));
+
+        // Keys whose age has run out are refetched on a miss, whatever the cool-down.
+        let due = RefreshPolicy::default()
+            .kid_miss_cooldown(Duration::from_secs(3600))
+            .ages(Duration::ZERO, Duration::ZERO);
+        let (fake, aged) = self::set(&["a"], due).await;
+        assert_eq!(aged.refresh_for_unknown_kid().await, Ok(()));
+        assert_eq!(aged.refresh_for_unknown_kid().await, Ok(()));
         assert_eq!(fake.fetches.load(Ordering::SeqCst), 3);
-        assert!(set.snapshot().keys.iter().any(|k| k.kid() == Some("x")));
-        assert_eq!(
-            set.refresh_for_unknown_kid(Some("y")).await,
-            Err(RefreshError::CoolingDown)
-        );
-        assert_eq!(set.refresh_for_unknown_kid(Some("x")).await, Ok(()));
     }
 
     #[tokio::test]
