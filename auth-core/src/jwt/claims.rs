@@ -174,11 +174,12 @@ impl Recorded {
 
 /// The claims whose meaning the toolkit defines (registered claims and scopes): read and
 /// type-checked here, and never settable through an issuer's custom claims.
-pub(crate) fn is_registered(name: &str) -> bool {
-    matches!(
-        name,
-        "iss" | "sub" | "aud" | "exp" | "nbf" | "iat" | "jti" | "scope" | "scp"
-    )
+pub(crate) const REGISTERED: [&str; 9] = [
+    "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "scp",
+];
+
+fn is_registered(name: &str) -> bool {
+    REGISTERED.contains(&name)
 }
 
 /// The deserializer `C` sees: the payload, always read as an object.

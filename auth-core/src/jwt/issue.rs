@@ -32,6 +32,10 @@ pub enum IssueError {
     /// The custom claims do not serialize to a JSON object.
     #[error("custom claims must serialize to a JSON object")]
     Claims,
+    /// The custom claims set a claim the issuer owns (`iss`, `sub`, `aud`, `exp`, `nbf`,
+    /// `iat`, `jti`) or a scope claim (`scope`, `scp`).
+    #[error("custom claims may not set the registered or scope claim {0:?}")]
+    ReservedClaim(&'static str),
 }
 
 /// A private key (or HMAC secret) that signs tokens of one algorithm.
@@ -355,7 +359,14 @@ impl JwtIssuer {
     }
 
     /// Mint a token for `subject` with `scopes` and the app's `custom` claims (an object, or
-    /// `()` for none). Registered claims override custom members of the same name.
+    /// `()` for none).
+    ///
+    /// # Security
+    ///
+    /// The registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`, `jti`) and the scope
+    /// claims (`scope`, `scp`) are the issuer's alone: custom claims that set any of them are
+    /// refused ([`IssueError::ReservedClaim`]), never merged, so claims copied from
+    /// elsewhere (a provider's, a request's) can grant no scope and move no time.
     pub fn issue<C: Serialize + ?Sized>(
         &self,
         subject: &str,
@@ -368,6 +379,12 @@ impl JwtIssuer {
             Value::Null => Map::new(),
             _ => return Err(IssueError::Claims),
         };
+        if let Some(name) = super::claims::REGISTERED
+            .into_iter()
+            .find(|name| claims.contains_key(*name))
+        {
+            return Err(IssueError::ReservedClaim(name));
+        }
         let mut jti = [0u8; 16];
         rand::fill(&mut jti).map_err(|_| IssueError::Sign)?;
         claims.insert("iss".into(), json!(self.issuer));
@@ -449,6 +466,37 @@ mod tests {
             issuer.issue("s", &[], &[1, 2]).err(),
             Some(IssueError::Claims)
         );
+        Ok(())
+    }
+
+    /// Review item 6: custom claims can set no registered or scope claim.
+    #[test]
+    fn review_06_custom_claims_cannot_grant_scopes_or_move_times()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let key = SigningKey::generate(Algorithm::HS256)?;
+        let v = JwtValidator::builder()
+            .key(key.verifying_key()?)
+            .issuer("i")
+            .audience("a")
+            .build()?;
+        let issuer = JwtIssuer::new(key, "i", "a");
+        for (custom, name) in [
+            (json!({"scp": ["admin"]}), "scp"),
+            (json!({"scope": "admin"}), "scope"),
+            (json!({"nbf": 0}), "nbf"),
+            (json!({"exp": 99_999_999_999_i64}), "exp"),
+            (json!({"sub": "root", "name": "x"}), "sub"),
+            (json!({"iss": "elsewhere"}), "iss"),
+        ] {
+            assert_eq!(
+                issuer.issue("u", &["read"], &custom).err(),
+                Some(IssueError::ReservedClaim(name)),
+                "{custom}"
+            );
+        }
+        let token = issuer.issue("u", &["read"], &json!({"idp": "oidc"}))?;
+        let jwt = v.verify(&token)?;
+        assert!(jwt.scopes().contains("read") && !jwt.scopes().contains("admin"));
         Ok(())
     }
 }

@@ -102,6 +102,7 @@ impl Answer {
             403 => "Forbidden",
             404 => "Not Found",
             429 => "Too Many Requests",
+            500 => "Internal Server Error",
             502 => "Bad Gateway",
             503 => "Service Unavailable",
             _ => "Error",

@@ -49,7 +49,9 @@ pub struct SessionGrant {
     pub subject: String,
     /// Their scopes.
     pub scopes: Vec<String>,
-    /// Extra claims (registered ones are the issuer's).
+    /// Extra claims. The registered claims (`iss`, `sub`, `aud`, `exp`, `nbf`, `iat`,
+    /// `jti`) and the scope claims (`scope`, `scp`) are the issuer's: a grant that sets one
+    /// here is refused when the session is issued (500, logged), never merged.
     pub claims: Map<String, Value>,
 }
 

@@ -352,7 +352,15 @@ impl Login {
         self.inner
             .issuer
             .issue(&grant.subject, &scopes, &grant.claims)
-            .map_err(|_| Answer::problem(503, "the session could not be issued"))
+            .map_err(|e| match e {
+                crate::jwt::IssueError::ReservedClaim(_) => {
+                    // The app's hook put a registered or scope claim among the grant's
+                    // claims: a server bug, refused rather than merged.
+                    tracing::error!(error = %e, "the sign-in hook's grant cannot be issued");
+                    Answer::problem(500, "the session could not be issued")
+                }
+                _ => Answer::problem(503, "the session could not be issued"),
+            })
     }
 
     fn session_cookies(&self, access: &str, refresh: &str) -> [String; 2] {

@@ -1,0 +1,56 @@
+//! Security review, sign-in items, against the real OpenID provider through both adapters
+//! served over loopback.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::net::TcpListener;
+
+use auth_core::login::SessionGrant;
+use auth_tests::{
+    browser::Browser,
+    oidc::OidcProvider as Peer,
+    signin::{App, login_with, no_session, serve_actix, serve_axum, sign_in},
+};
+use reqwest::StatusCode;
+
+/// Two loopback listeners and their base URLs.
+fn listeners() -> ([TcpListener; 2], [String; 2]) {
+    let listeners = [
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+    ];
+    let bases =
+        [&listeners[0], &listeners[1]].map(|l| format!("http://{}", l.local_addr().unwrap()));
+    (listeners, bases)
+}
+
+/// Review item 6: a sign-in hook that copies a provider-controlled `scp` (or any
+/// registered claim) into the grant does not grant it: the session is refused (500, no
+/// cookie), never issued with the extra scope.
+#[actix_web::test]
+async fn review_06_a_hook_cannot_grant_scopes_through_custom_claims() {
+    let ([axum_listener, actix_listener], bases) = listeners();
+    let peer =
+        Peer::start_with_redirects(&bases.clone().map(|b| format!("{b}/auth/oidc/callback")));
+    let copying = |b: auth_core::login::LoginBuilder, p| {
+        b.provider(p).on_sign_in(|id| {
+            Ok(SessionGrant::new(id.subject.clone())
+                .scopes(["read"])
+                .claim("scp", serde_json::json!(["admin"])))
+        })
+    };
+    serve_axum(axum_listener, login_with(&bases[0], &peer, copying).await);
+    serve_actix(actix_listener, login_with(&bases[1], &peer, copying).await);
+    for base in bases {
+        let app = App { base };
+        let page = sign_in(&app, &Browser::new(), "alice").await;
+        assert_eq!(
+            page.status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{}: {}",
+            app.base,
+            page.body
+        );
+        assert!(no_session(&page), "{:?}", page.set_cookies);
+    }
+}
