@@ -13,6 +13,9 @@ use crate::{
     error::{ConfigError, RenderRejection, Renderer},
 };
 
+/// The clock-skew allowance when none is set.
+const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+
 /// Configures a [`JwtValidator`]; see its documentation for the rules.
 pub struct JwtValidatorBuilder {
     keys: Vec<JwtKey>,
@@ -20,7 +23,8 @@ pub struct JwtValidatorBuilder {
     algorithms: Option<Vec<Algorithm>>,
     issuers: Vec<String>,
     audiences: Vec<String>,
-    leeway: Duration,
+    /// `None`: the default (60 s); kept apart so a routing validator can tell it was set.
+    leeway: Option<Duration>,
     require_exp: bool,
     required: Vec<RegisteredClaim>,
     typ: Vec<String>,
@@ -51,7 +55,7 @@ impl Default for JwtValidatorBuilder {
             algorithms: None,
             issuers: Vec::new(),
             audiences: Vec::new(),
-            leeway: Duration::from_secs(60),
+            leeway: None,
             require_exp: true,
             required: Vec::new(),
             typ: Vec::new(),
@@ -92,9 +96,11 @@ impl JwtValidatorBuilder {
     /// Hand tokens whose `iss` is `validator`'s issuer to `validator`: for services that
     /// accept tokens from several issuers, each with its own keys, audiences, algorithms
     /// and claims policy. `validator` must accept exactly one issuer, different from the
-    /// other routes'. A validator with routes has no keys, issuers or audiences of its own;
-    /// it keeps its token sources, size limit, realm and renderer, and refuses any other
-    /// `iss` (401 `invalid_token`).
+    /// other routes'. A validator with routes has no keys, issuers, audiences or token
+    /// policy of its own (algorithms, leeway, `typ`, required claims, `exp`, `nonce`, cache:
+    /// set them on each routed validator; [`build`](Self::build) refuses them here rather
+    /// than ignore them); it keeps its token sources, size limit, cookie origin, realm and
+    /// renderer, and refuses any other `iss` (401 `invalid_token`).
     ///
     /// ```
     /// use auth_core::jwt::{Algorithm, JwtKey, JwtValidator};
@@ -155,7 +161,7 @@ impl JwtValidatorBuilder {
 
     /// Clock-skew allowance for `exp`, `nbf` and `iat` (default 60 s).
     pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway;
+        self.leeway = Some(leeway);
         self
     }
 
@@ -293,7 +299,8 @@ impl JwtValidatorBuilder {
                 algorithms,
                 issuers: self.issuers,
                 audiences: self.audiences,
-                leeway: i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX),
+                leeway: i64::try_from(self.leeway.unwrap_or(DEFAULT_LEEWAY).as_secs())
+                    .unwrap_or(i64::MAX),
                 require_exp: self.require_exp,
                 required: self.required,
                 typ: self.typ,
@@ -317,6 +324,21 @@ impl JwtValidatorBuilder {
         {
             return Err(ConfigError::Routes(
                 "a validator with issuer routes has no keys, issuers or audiences of its own",
+            ));
+        }
+        // Each routed validator applies its own policy; the router's would be ignored, so
+        // setting one is a mistake to report, not to let pass.
+        if self.algorithms.is_some()
+            || self.leeway.is_some()
+            || !self.require_exp
+            || !self.required.is_empty()
+            || !self.typ.is_empty()
+            || self.allow_nonce
+            || self.cache > 0
+        {
+            return Err(ConfigError::Routes(
+                "a validator with issuer routes has no token policy of its own (algorithms, \
+                 leeway, typ, required claims, exp, nonce, cache): set it on each routed validator",
             ));
         }
         for (i, (issuer, v)) in self.routes.iter().enumerate() {

@@ -133,4 +133,52 @@ mod tests {
         ));
         Ok(())
     }
+
+    /// Review item 7: a routing validator refuses a token policy of its own at build,
+    /// rather than build and ignore it.
+    #[test]
+    fn review_07_a_routing_validator_refuses_a_policy_of_its_own() -> Result<(), ConfigError> {
+        use std::time::Duration;
+
+        use crate::jwt::{JwtValidatorBuilder, RegisteredClaim};
+        let settings: [fn(JwtValidatorBuilder) -> JwtValidatorBuilder; 8] = [
+            |b| b.require_typ("at+jwt"),
+            |b| b.leeway(Duration::ZERO),
+            |b| b.algorithms([Algorithm::HS256]),
+            |b| b.allow_missing_exp(),
+            |b| b.require_claim(RegisteredClaim::Jti),
+            |b| b.access_token_profile(),
+            |b| b.allow_nonce(),
+            |b| b.cache_verified(10),
+        ];
+        for (i, setting) in settings.into_iter().enumerate() {
+            let built = setting(JwtValidator::builder().route_issuer(validator()?)).build();
+            assert!(
+                matches!(&built, Err(ConfigError::Routes(r)) if r.contains("token policy")),
+                "setting {i}: {built:?}"
+            );
+        }
+        // What a router does keep is accepted.
+        assert!(
+            JwtValidator::builder()
+                .route_issuer(validator()?)
+                .realm("r")
+                .max_token_len(4096)
+                .cookie_origin("https://app.example")
+                .build()
+                .is_ok()
+        );
+        // The policy goes on the routed validator, where it applies.
+        let strict = JwtValidator::builder()
+            .key(JwtKey::hmac(Algorithm::HS256, SECRET)?)
+            .issuer("iss")
+            .audience("aud")
+            .require_typ("at+jwt")
+            .build()?;
+        let v = JwtValidator::builder().route_issuer(strict).build()?;
+        let exp = crate::clock::now() + 600;
+        let token = hs256(H, &format!(r#"{{"iss":"iss","aud":"aud","exp":{exp}}}"#));
+        assert_eq!(v.verify(&token).err(), Some(TokenError::Type));
+        Ok(())
+    }
 }
