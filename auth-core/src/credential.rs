@@ -290,8 +290,9 @@ pub fn find_bearer<'a, R: RequestView>(
     Ok(found)
 }
 
-/// A bearer token found in a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A bearer token found in a request. Its `Debug` output shows where it came from, never
+/// the token.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct BearerToken<'a> {
     /// The token.
     pub token: &'a str,
@@ -343,6 +344,16 @@ pub fn is_cross_site(
 /// `GET`, `HEAD`, `OPTIONS`, `TRACE`).
 pub fn is_unsafe_method(method: &str) -> bool {
     !matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE")
+}
+
+impl std::fmt::Debug for BearerToken<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BearerToken")
+            .field("token", &crate::redact::Redacted)
+            .field("from_authorization", &self.from_authorization)
+            .field("from_cookie", &self.from_cookie)
+            .finish()
+    }
 }
 
 impl BearerToken<'_> {

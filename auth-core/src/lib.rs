@@ -66,6 +66,7 @@ pub mod limit;
 #[cfg(feature = "login")]
 pub mod login;
 pub mod principal;
+mod redact;
 pub mod remote;
 pub mod request;
 pub mod scope;

@@ -17,18 +17,35 @@ pub trait RequestView {
 }
 
 /// A request given as plain header pairs and a query string: for tests and for callers
-/// outside a web framework.
+/// outside a web framework. Its `Debug` output shows header names and query parameter
+/// names, never their values (which may be credentials).
 ///
 /// ```
 /// use auth_core::request::{RequestView, StaticRequest};
 /// let req = StaticRequest::new().header("authorization", "Bearer abc");
 /// assert_eq!(req.header_values("Authorization").count(), 1);
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct StaticRequest {
     headers: Vec<(String, Vec<u8>)>,
     query: Option<String>,
     method: Option<String>,
+}
+
+impl std::fmt::Debug for StaticRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaticRequest")
+            .field("method", &self.method())
+            .field(
+                "headers",
+                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .field(
+                "query",
+                &self.query.as_deref().map(crate::redact::ParamNames),
+            )
+            .finish()
+    }
 }
 
 impl StaticRequest {

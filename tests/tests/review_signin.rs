@@ -39,6 +39,25 @@ async fn review_06_a_hook_cannot_grant_scopes_through_custom_claims() {
                 .claim("scp", serde_json::json!(["admin"])))
         })
     };
+    // Review item 8, for the one type that needs a provider: no client secret in `Debug`.
+    let discovered = auth_core::login::OidcProvider::discover(
+        "oidc",
+        peer.issuer.clone(),
+        auth_tests::oidc::SIGNIN_CLIENT_ID,
+        Some(auth_tests::oidc::SIGNIN_CLIENT_SECRET.into()),
+        auth_tests::signin::loopback_fetch(),
+    )
+    .await
+    .unwrap();
+    let shown = format!("{discovered:?} {discovered:#?}");
+    assert!(
+        !shown.contains(auth_tests::oidc::SIGNIN_CLIENT_SECRET),
+        "{shown}"
+    );
+    assert!(
+        shown.contains(auth_tests::oidc::SIGNIN_CLIENT_ID),
+        "{shown}"
+    );
     serve_axum(axum_listener, login_with(&bases[0], &peer, copying).await);
     serve_actix(actix_listener, login_with(&bases[1], &peer, copying).await);
     for base in bases {

@@ -1,13 +1,24 @@
 //! What the sign-in routes read from a request and answer, independent of the framework:
 //! the adapters copy [`LoginInput`] out of their request and [`Answer`] into their response.
 
+use std::fmt;
+
 use serde_json::json;
 
-use crate::{credential::cookie, request::RequestView};
+use crate::{
+    credential::cookie,
+    redact::{ParamNames, presence},
+    request::RequestView,
+};
 
 /// The parts of a request the sign-in routes use, copied out so that the request need not
 /// live across the provider calls.
-#[derive(Debug, Clone, Default)]
+///
+/// # Security
+///
+/// `Debug` shows which parts are present and the names of the query and form parameters,
+/// never the flow cookie, the refresh token, the code or the `state`.
+#[derive(Clone, Default)]
 pub struct LoginInput {
     /// The query string, undecoded.
     pub query: Option<String>,
@@ -24,6 +35,20 @@ pub struct LoginInput {
     pub form: Option<String>,
     /// The client's address (the connection's peer), for the per-client rate limit.
     pub client: Option<std::net::IpAddr>,
+}
+
+impl fmt::Debug for LoginInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginInput")
+            .field("query", &self.query.as_deref().map(ParamNames))
+            .field("flow", &presence(&self.flow))
+            .field("refresh", &presence(&self.refresh))
+            .field("origin", &self.origin)
+            .field("sec_fetch_site", &self.sec_fetch_site)
+            .field("form", &self.form.as_deref().map(ParamNames))
+            .field("client", &self.client)
+            .finish()
+    }
 }
 
 impl LoginInput {
@@ -71,7 +96,13 @@ impl LoginInput {
 }
 
 /// A framework-neutral response: status, headers (`Set-Cookie` may repeat), body.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// # Security
+///
+/// `Debug` shows the status, the header names, each cookie's name and attributes and the
+/// redirect's path and parameter names, and the body's type and length: never a cookie's
+/// value (a session or refresh token), the `state` or a body that may hold a token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Answer {
     /// The status code.
     pub status: u16,
@@ -79,6 +110,46 @@ pub struct Answer {
     pub headers: Vec<(&'static str, String)>,
     /// The body and its content type, if any.
     pub body: Option<(&'static str, String)>,
+}
+
+impl fmt::Debug for Answer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Header<'a>(&'static str, &'a str);
+        impl fmt::Debug for Header<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self.0 {
+                    "set-cookie" => {
+                        let (pair, attributes) = self.1.split_once(';').unwrap_or((self.1, ""));
+                        let name = pair.split('=').next().unwrap_or_default();
+                        write!(f, "set-cookie: {name}=<redacted>;{attributes}")
+                    }
+                    "location" => {
+                        let (path, query) = self.1.split_once('?').unwrap_or((self.1, ""));
+                        write!(f, "location: {path}?{:?}", ParamNames(query))
+                    }
+                    name => write!(f, "{name}: {}", self.1),
+                }
+            }
+        }
+        f.debug_struct("Answer")
+            .field("status", &self.status)
+            .field(
+                "headers",
+                &self
+                    .headers
+                    .iter()
+                    .map(|(k, v)| Header(k, v))
+                    .collect::<Vec<_>>(),
+            )
+            .field(
+                "body",
+                &self
+                    .body
+                    .as_ref()
+                    .map(|(kind, text)| format!("{kind}, {} bytes", text.len())),
+            )
+            .finish()
+    }
 }
 
 impl Answer {

@@ -8,8 +8,9 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use cookie::{Cookie, CookieJar, Key};
 use serde::{Deserialize, Serialize};
 
-/// What a login started, checked by its callback.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What a login started, checked by its callback. (No `Debug`: it holds the `state`, the
+/// PKCE verifier and the nonce.)
+#[derive(Clone, Serialize, Deserialize)]
 pub(super) struct Flow {
     /// The provider's name.
     pub(super) p: String,

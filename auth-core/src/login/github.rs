@@ -10,8 +10,8 @@ use crate::remote::ReqwestFetch;
 
 /// GitHub: OAuth 2.0 (no OpenID), the user from its REST API and the primary verified
 /// email from `/user/emails`. Endpoints can be pointed elsewhere (GitHub Enterprise, or a
-/// stand-in in tests).
-#[derive(Debug, Clone)]
+/// stand-in in tests). Its `Debug` output never shows the client secret.
+#[derive(Clone)]
 pub struct GitHubProvider {
     pub(super) name: String,
     pub(super) client_id: String,
@@ -20,6 +20,20 @@ pub struct GitHubProvider {
     pub(super) token_url: String,
     pub(super) api_url: String,
     pub(super) scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for GitHubProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHubProvider")
+            .field("name", &self.name)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &crate::redact::Redacted)
+            .field("authorize_url", &self.authorize_url)
+            .field("token_url", &self.token_url)
+            .field("api_url", &self.api_url)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
 }
 
 impl GitHubProvider {

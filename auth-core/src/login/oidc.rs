@@ -20,8 +20,9 @@ use crate::{
 };
 
 /// An OpenID provider, configured through discovery; give it to
-/// [`LoginBuilder::provider`](super::LoginBuilder::provider).
-#[derive(Debug, Clone)]
+/// [`LoginBuilder::provider`](super::LoginBuilder::provider). Its `Debug` output never shows
+/// the client secret.
+#[derive(Clone)]
 pub struct OidcProvider {
     pub(super) name: String,
     pub(super) issuer: String,
@@ -34,6 +35,25 @@ pub struct OidcProvider {
     pub(super) iss_parameter: bool,
     pub(super) id_tokens: JwtValidator,
     pub(super) form_post: bool,
+}
+
+impl std::fmt::Debug for OidcProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcProvider")
+            .field("name", &self.name)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &crate::redact::presence(&self.client_secret),
+            )
+            .field("scopes", &self.scopes)
+            .field("authorization_endpoint", &self.authorization_endpoint)
+            .field("token_endpoint", &self.token_endpoint)
+            .field("userinfo_endpoint", &self.userinfo_endpoint)
+            .field("form_post", &self.form_post)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The ID-token algorithms accepted when the provider lists none: OpenID's default.

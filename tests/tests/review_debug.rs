@@ -1,0 +1,97 @@
+//! Security review, item 8: `Debug` never prints a secret. Each type that carries a token,
+//! a code, a cookie or a client secret is formatted (`{:?}` and `{:#?}`) with known secrets
+//! inside, and none of them may appear.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use auth_core::{
+    credential::BearerToken,
+    login::{Answer, GitHubProvider, LoginInput},
+    request::StaticRequest,
+};
+
+const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJlLXNlY3JldA";
+const REFRESH: &str = "refresh-token-secret-0123456789";
+const CODE: &str = "authorization-code-secret-42";
+const STATE: &str = "state-secret-abcdefghijklmnop";
+const FLOW: &str = "sealed-flow-cookie-secret-xyz";
+const CLIENT_SECRET: &str = "client-secret-do-not-print";
+
+fn assert_hidden(what: &str, shown: &str) {
+    for secret in [TOKEN, REFRESH, CODE, STATE, FLOW, CLIENT_SECRET] {
+        assert!(!shown.contains(secret), "{what} shows a secret: {shown}");
+    }
+    // Pieces of the JWT too (its signature, its payload).
+    for piece in TOKEN.split('.') {
+        assert!(
+            !shown.contains(piece),
+            "{what} shows part of a token: {shown}"
+        );
+    }
+}
+
+fn both(value: &impl std::fmt::Debug) -> String {
+    format!("{value:?}\n{value:#?}")
+}
+
+#[test]
+fn review_08_debug_output_holds_no_secret() {
+    let input = LoginInput {
+        query: Some(format!("code={CODE}&state={STATE}&iss=https%3A%2F%2Fop")),
+        flow: Some(FLOW.into()),
+        refresh: Some(REFRESH.into()),
+        origin: Some("https://app.example".into()),
+        form: Some(format!("code={CODE}&state={STATE}")),
+        ..LoginInput::default()
+    };
+    let shown = both(&input);
+    assert_hidden("LoginInput", &shown);
+    assert!(shown.contains("code") && shown.contains("state"), "{shown}");
+
+    let answer = Answer {
+        status: 200,
+        headers: vec![
+            (
+                "set-cookie",
+                format!("__Host-auth-session={TOKEN}; Path=/; HttpOnly; Secure"),
+            ),
+            (
+                "set-cookie",
+                format!("__Host-auth-refresh={REFRESH}; Path=/; HttpOnly"),
+            ),
+            (
+                "location",
+                format!("https://op.example/auth?state={STATE}&code_challenge=x"),
+            ),
+            ("cache-control", "no-store".into()),
+        ],
+        body: Some((
+            "application/json",
+            format!(r#"{{"access_token":"{TOKEN}","token_type":"Bearer"}}"#),
+        )),
+    };
+    let shown = both(&answer);
+    assert_hidden("Answer", &shown);
+    assert!(
+        shown.contains("__Host-auth-session") && shown.contains("HttpOnly"),
+        "{shown}"
+    );
+
+    let bearer = BearerToken {
+        token: TOKEN,
+        from_authorization: true,
+        from_cookie: false,
+    };
+    assert_hidden("BearerToken", &both(&bearer));
+
+    let request = StaticRequest::new()
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .header("cookie", format!("auth-refresh={REFRESH}"))
+        .query_string(&format!("access_token={TOKEN}"));
+    assert_hidden("StaticRequest", &both(&request));
+
+    let github = GitHubProvider::new("client-id", CLIENT_SECRET);
+    let shown = both(&github);
+    assert_hidden("GitHubProvider", &shown);
+    assert!(shown.contains("client-id"));
+}
