@@ -73,3 +73,60 @@ async fn review_06_a_hook_cannot_grant_scopes_through_custom_claims() {
         assert!(no_session(&page), "{:?}", page.set_cookies);
     }
 }
+
+/// Review item 9: refreshing does not keep a session alive past its absolute lifetime,
+/// even with the newest refresh token presented by hand (the browser would have dropped
+/// the cookie by itself).
+#[actix_web::test]
+async fn review_09_a_session_ends_at_its_absolute_lifetime() {
+    use auth_tests::browser::cookie_value;
+    use std::time::{Duration, Instant};
+    let ([axum_listener, actix_listener], bases) = listeners();
+    let peer =
+        Peer::start_with_redirects(&bases.clone().map(|b| format!("{b}/auth/oidc/callback")));
+    let lifetime = Duration::from_secs(3);
+    let short =
+        move |b: auth_core::login::LoginBuilder, p| b.provider(p).session_lifetime(lifetime);
+    serve_axum(axum_listener, login_with(&bases[0], &peer, short).await);
+    serve_actix(actix_listener, login_with(&bases[1], &peer, short).await);
+    for base in bases {
+        let app = App { base };
+        let browser = Browser::new();
+        let started = Instant::now();
+        let page = sign_in(&app, &browser, "alice").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        let refresh = cookie_value(&page.set_cookies, "auth-refresh").unwrap();
+        // The refresh cookie lives no longer than the session.
+        let cookie = page
+            .set_cookies
+            .iter()
+            .find(|c| c.starts_with("auth-refresh="))
+            .unwrap();
+        assert!(
+            cookie.contains("Max-Age=3") || cookie.contains("Max-Age=2"),
+            "{cookie}"
+        );
+        // Within the lifetime, a refresh works and rotates.
+        let refresh_url = app.url("/auth/refresh");
+        let first = browser
+            .post_with_cookie(&refresh_url, &format!("auth-refresh={refresh}"))
+            .await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+        let newest = cookie_value(&first.set_cookies, "auth-refresh").unwrap();
+        // Past it, the newest token is refused all the same.
+        tokio::time::sleep(
+            (lifetime + Duration::from_millis(1100)).saturating_sub(started.elapsed()),
+        )
+        .await;
+        let late = browser
+            .post_with_cookie(&refresh_url, &format!("auth-refresh={newest}"))
+            .await;
+        assert_eq!(
+            late.status,
+            StatusCode::UNAUTHORIZED,
+            "{}: {}",
+            app.base,
+            late.body
+        );
+    }
+}

@@ -53,6 +53,7 @@ pub struct LoginBuilder {
     cookie_secret: Option<Vec<u8>>,
     insecure_http: bool,
     refresh_ttl: Duration,
+    session_lifetime: Duration,
     fetch: Option<Arc<ReqwestFetch>>,
     rate_limit: Option<(u32, Duration)>,
 }
@@ -79,6 +80,7 @@ impl LoginBuilder {
             cookie_secret: None,
             insecure_http: false,
             refresh_ttl: Duration::from_secs(14 * 24 * 3600),
+            session_lifetime: Duration::from_secs(30 * 24 * 3600),
             fetch: None,
             rate_limit: None,
         }
@@ -122,9 +124,18 @@ impl LoginBuilder {
         self
     }
 
-    /// Refresh-token lifetime (default 14 days).
+    /// Refresh-token lifetime (default 14 days): a session unused this long ends. Each
+    /// refresh starts it again, up to the [`session_lifetime`](Self::session_lifetime).
     pub fn refresh_ttl(mut self, ttl: Duration) -> Self {
         self.refresh_ttl = ttl;
+        self
+    }
+
+    /// Absolute session lifetime (default 30 days): counted from the sign-in, it ends the
+    /// session however often it is refreshed, so a stolen refresh token cannot keep a
+    /// session alive for ever. Then the user signs in again.
+    pub fn session_lifetime(mut self, lifetime: Duration) -> Self {
+        self.session_lifetime = lifetime;
         self
     }
 
@@ -202,6 +213,7 @@ impl LoginBuilder {
                 hook: self.hook,
                 used: UsedStates::default(),
                 refresh_ttl: self.refresh_ttl,
+                session_lifetime: self.session_lifetime,
                 flow_ttl: Duration::from_secs(600),
                 names: CookieNames {
                     flow: format!("{prefix}auth-flow"),

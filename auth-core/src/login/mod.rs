@@ -13,7 +13,9 @@
 //! Sessions are the app's own: a short access JWT (default 15 minutes, minted by the app's
 //! [`JwtIssuer`], so a provider token never passes as a session) in an HttpOnly cookie that
 //! `RequireJwt` reads when its validator lists [`Login::session_cookie`] as a token source,
-//! and an opaque refresh token stored hashed ([`RefreshStore`]). Cookies are `__Host-`,
+//! and an opaque refresh token stored hashed ([`RefreshStore`]), rotated on every use; a
+//! session ends at its absolute lifetime (default 30 days from sign-in), however often it
+//! is refreshed. Cookies are `__Host-`,
 //! `Secure`, `HttpOnly`, `SameSite=Lax`, `Path=/` on https; plain http needs
 //! [`LoginBuilder::allow_insecure_http`] (development). The cookie-authenticated `POST`s
 //! refuse cross-site requests (`Origin` other than the app's, or `Sec-Fetch-Site` other
@@ -71,6 +73,7 @@ struct Inner {
     hook: Arc<SessionHook>,
     used: UsedStates,
     refresh_ttl: Duration,
+    session_lifetime: Duration,
     flow_ttl: Duration,
     names: CookieNames,
     fetch: Arc<ReqwestFetch>,
@@ -318,12 +321,16 @@ impl Login {
         let Some(refresh) = flow::random_token(32) else {
             return Err(Answer::problem(503, "no randomness available"));
         };
+        let now = crate::clock::now();
+        let session_expires = now.saturating_add(secs(self.inner.session_lifetime));
         let record = RefreshRecord {
             family,
-            expires: crate::clock::now() + self.refresh_secs(),
+            expires: now.saturating_add(self.refresh_secs()).min(session_expires),
+            session_expires,
             grant,
         };
         let access = self.mint(&record.grant)?;
+        let expires = record.expires;
         if let Err(e) = self
             .inner
             .store
@@ -336,11 +343,11 @@ impl Login {
                 "sessions are unavailable; retry later",
             ));
         }
-        Ok(self.session_cookies(&access, &refresh))
+        Ok(self.session_cookies(&access, &refresh, expires - now))
     }
 
     fn refresh_secs(&self) -> i64 {
-        i64::try_from(self.inner.refresh_ttl.as_secs()).unwrap_or(i64::MAX / 2)
+        secs(self.inner.refresh_ttl)
     }
 
     fn access_secs(&self) -> i64 {
@@ -363,11 +370,13 @@ impl Login {
             })
     }
 
-    fn session_cookies(&self, access: &str, refresh: &str) -> [String; 2] {
+    /// The two session cookies; the refresh cookie lives `refresh_secs` (the token's own
+    /// lifetime, which the session's end may have shortened).
+    fn session_cookies(&self, access: &str, refresh: &str, refresh_secs: i64) -> [String; 2] {
         let names = &self.inner.names;
         [
             self.cookie(&names.session, access, self.access_secs()),
-            self.cookie(&names.refresh, refresh, self.refresh_secs()),
+            self.cookie(&names.refresh, refresh, refresh_secs),
         ]
     }
 
@@ -409,7 +418,8 @@ impl Login {
         let Some(new) = flow::random_token(32) else {
             return Answer::problem(503, "no randomness available");
         };
-        let expires = crate::clock::now() + self.refresh_secs();
+        let now = crate::clock::now();
+        let expires = now.saturating_add(self.refresh_secs());
         match self
             .inner
             .store
@@ -423,7 +433,7 @@ impl Login {
                         "token_type": "Bearer",
                         "expires_in": self.access_secs(),
                     });
-                    self.session_cookies(&access, &new)
+                    self.session_cookies(&access, &new, record.expires - now)
                         .into_iter()
                         .fold(Answer::json(200, body), |a, c| a.with("set-cookie", c))
                 }
@@ -461,6 +471,11 @@ impl Login {
             body: None,
         })
     }
+}
+
+/// Whole seconds of `d`, as the clock counts them.
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2)
 }
 
 #[cfg(test)]

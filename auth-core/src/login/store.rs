@@ -2,11 +2,7 @@
 //! families so that a reused (stolen) token revokes every token descended from the same
 //! login (RFC 9700 §4.14.2).
 
-use std::{
-    collections::{HashMap, HashSet},
-    fmt,
-    sync::Mutex,
-};
+use std::{collections::HashMap, fmt, sync::Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -39,18 +35,42 @@ pub struct RefreshRecord {
     pub family: String,
     /// What the session grants (re-minted into each access token).
     pub grant: SessionGrant,
-    /// Expiry, seconds since the epoch.
+    /// Expiry of this token, seconds since the epoch.
     pub expires: i64,
+    /// The end of the whole session (the family's sign-in plus the absolute session
+    /// lifetime), seconds since the epoch: no rotation carries the family past it.
+    #[serde(default = "no_end")]
+    pub session_expires: i64,
+}
+
+fn no_end() -> i64 {
+    i64::MAX
+}
+
+impl RefreshRecord {
+    /// The record of the token that replaces this one in a rotation at `now`: expiring at
+    /// `expires`, but never after the session's end. [`RotateError::Expired`] when this
+    /// token or its session has expired. Every [`RefreshStore`] applies it, so the absolute
+    /// session lifetime holds whatever the store.
+    pub fn rotated(&self, expires: i64, now: i64) -> Result<RefreshRecord, RotateError> {
+        if self.expires <= now || self.session_expires <= now {
+            return Err(RotateError::Expired);
+        }
+        Ok(RefreshRecord {
+            expires: expires.min(self.session_expires),
+            ..self.clone()
+        })
+    }
 }
 
 /// Why a refresh token was not rotated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RotateError {
-    /// No such token.
+    /// No such token (never issued, expired and forgotten, or of a revoked family).
     #[error("unknown refresh token")]
     Unknown,
-    /// The token has expired.
+    /// The token, or its session, has expired.
     #[error("expired refresh token")]
     Expired,
     /// The token was already used: its whole family is now revoked.
@@ -65,13 +85,15 @@ pub enum RotateError {
 }
 
 /// Where refresh tokens live. Implementations must make [`rotate`](Self::rotate) atomic:
-/// of two concurrent rotations of one token, at most one succeeds.
+/// of two concurrent rotations of one token, at most one succeeds; and must build the new
+/// token's record with [`RefreshRecord::rotated`], which enforces the session's end.
 #[async_trait::async_trait]
 pub trait RefreshStore: Send + Sync + fmt::Debug {
     /// Keep a new token.
     async fn insert(&self, hash: RefreshHash, record: RefreshRecord) -> Result<(), RotateError>;
-    /// Use `old` once: mark it used, keep `new` in the same family until `expires`, and
-    /// return the record. A token used before revokes its family ([`RotateError::Reused`]).
+    /// Use `old` once: mark it used, keep `new` in the same family until `expires` (at most
+    /// the session's end), and return the new record. A token used before revokes its
+    /// family ([`RotateError::Reused`]).
     async fn rotate(
         &self,
         old: &RefreshHash,
@@ -91,10 +113,60 @@ struct Entry {
 #[derive(Debug, Default)]
 struct State {
     tokens: HashMap<RefreshHash, Entry>,
-    revoked: HashSet<String>,
+    /// Each family's tokens, so that revoking one costs O(family), not O(store).
+    families: HashMap<String, Vec<RefreshHash>>,
+    /// Changes since the last sweep of expired tokens.
+    changes: usize,
+}
+
+/// Sweep expired tokens once this many changes, or as many as there are tokens, have been
+/// made since the last sweep: memory follows the live sessions, and each change costs O(1)
+/// amortised.
+const SWEEP_AFTER: usize = 1024;
+
+impl State {
+    fn add(&mut self, hash: RefreshHash, record: RefreshRecord, now: i64) {
+        self.families
+            .entry(record.family.clone())
+            .or_default()
+            .push(hash);
+        self.tokens.insert(
+            hash,
+            Entry {
+                record,
+                used: false,
+            },
+        );
+        self.changes += 1;
+        if self.changes >= SWEEP_AFTER.max(self.tokens.len()) {
+            self.sweep(now);
+        }
+    }
+
+    /// Forget a family and every token in it.
+    fn drop_family(&mut self, family: &str) {
+        for hash in self.families.remove(family).unwrap_or_default() {
+            self.tokens.remove(&hash);
+        }
+    }
+
+    /// Forget expired tokens, and families left empty.
+    fn sweep(&mut self, now: i64) {
+        self.tokens.retain(|_, e| e.record.expires > now);
+        let tokens = &self.tokens;
+        self.families.retain(|_, members| {
+            members.retain(|h| tokens.contains_key(h));
+            !members.is_empty()
+        });
+        self.changes = 0;
+    }
 }
 
 /// An in-memory [`RefreshStore`]: one process, lost on restart (users sign in again).
+///
+/// Revoking a family (logout, reuse) forgets its tokens at once; expired tokens are swept
+/// as the store changes. Memory follows the live sessions, and no operation scans the
+/// whole store except an amortised sweep.
 #[derive(Debug, Default)]
 pub struct MemoryRefreshStore(Mutex<State>);
 
@@ -124,16 +196,7 @@ impl MemoryRefreshStore {
 #[async_trait::async_trait]
 impl RefreshStore for MemoryRefreshStore {
     async fn insert(&self, hash: RefreshHash, record: RefreshRecord) -> Result<(), RotateError> {
-        let now = crate::clock::now();
-        let mut state = self.state();
-        state.tokens.retain(|_, e| e.record.expires > now);
-        state.tokens.insert(
-            hash,
-            Entry {
-                record,
-                used: false,
-            },
-        );
+        self.state().add(hash, record, crate::clock::now());
         Ok(())
     }
 
@@ -145,39 +208,23 @@ impl RefreshStore for MemoryRefreshStore {
     ) -> Result<RefreshRecord, RotateError> {
         let now = crate::clock::now();
         let mut state = self.state();
-        let State { tokens, revoked } = &mut *state;
-        let entry = tokens.get_mut(old).ok_or(RotateError::Unknown)?;
-        if revoked.contains(&entry.record.family) {
-            return Err(RotateError::Revoked);
-        }
+        let entry = state.tokens.get_mut(old).ok_or(RotateError::Unknown)?;
         if entry.used {
             let family = entry.record.family.clone();
             tracing::warn!("a rotated refresh token was presented again: its family is revoked");
-            revoked.insert(family);
+            state.drop_family(&family);
             return Err(RotateError::Reused);
         }
-        if entry.record.expires <= now {
-            return Err(RotateError::Expired);
-        }
+        let record = entry.record.rotated(expires, now)?;
         entry.used = true;
-        let record = RefreshRecord {
-            expires,
-            ..entry.record.clone()
-        };
-        tokens.insert(
-            new,
-            Entry {
-                record: record.clone(),
-                used: false,
-            },
-        );
+        state.add(new, record.clone(), now);
         Ok(record)
     }
 
     async fn revoke_family(&self, token: &RefreshHash) -> Result<(), RotateError> {
         let mut state = self.state();
         if let Some(family) = state.tokens.get(token).map(|e| e.record.family.clone()) {
-            state.revoked.insert(family);
+            state.drop_family(&family);
         }
         Ok(())
     }
@@ -192,6 +239,7 @@ mod tests {
             family: family.into(),
             grant: SessionGrant::new("u"),
             expires: crate::clock::now() + 60,
+            session_expires: crate::clock::now() + 3600,
         }
     }
 
@@ -208,7 +256,7 @@ mod tests {
         assert_eq!(store.rotate(&a, b, far).await?.family, "f");
         // a again: reuse; the family (b included) is revoked.
         assert_eq!(store.rotate(&a, c, far).await, Err(RotateError::Reused));
-        assert_eq!(store.rotate(&b, c, far).await, Err(RotateError::Revoked));
+        assert!(store.rotate(&b, c, far).await.is_err());
         assert_eq!(
             store.rotate(&RefreshHash::of("x"), c, far).await,
             Err(RotateError::Unknown)
@@ -217,7 +265,7 @@ mod tests {
         let (d, e) = (RefreshHash::of("d"), RefreshHash::of("e"));
         store.insert(d, record("g")).await?;
         store.revoke_family(&d).await?;
-        assert_eq!(store.rotate(&d, e, far).await, Err(RotateError::Revoked));
+        assert!(store.rotate(&d, e, far).await.is_err());
 
         let (x, y) = (RefreshHash::of("old"), RefreshHash::of("y"));
         store
@@ -230,6 +278,90 @@ mod tests {
             )
             .await?;
         assert!(store.rotate(&x, y, far).await.is_err());
+        Ok(())
+    }
+
+    /// Review item 9: a session ends at its absolute lifetime, however often it is
+    /// refreshed: no rotation extends a token past the family's end.
+    #[tokio::test]
+    async fn review_09_refreshing_never_outlives_the_session() -> Result<(), RotateError> {
+        let store = MemoryRefreshStore::new();
+        let now = crate::clock::now();
+        let end = now + 100;
+        let first = RefreshRecord {
+            session_expires: end,
+            ..record("f")
+        };
+        store.insert(RefreshHash::of("t0"), first).await?;
+        let mut old = RefreshHash::of("t0");
+        for i in 1..5 {
+            let new = RefreshHash::of(&format!("t{i}"));
+            // Each refresh asks for 14 more days; the session's end caps it.
+            let rotated = store.rotate(&old, new, now + 14 * 86_400).await?;
+            assert_eq!(rotated.expires, end);
+            assert_eq!(rotated.session_expires, end);
+            old = new;
+        }
+        // Past the end (an idle device with a stolen token): refused.
+        let over = RefreshRecord {
+            session_expires: now,
+            ..record("g")
+        };
+        store.insert(RefreshHash::of("late"), over).await?;
+        assert_eq!(
+            store
+                .rotate(&RefreshHash::of("late"), RefreshHash::of("x"), now + 60)
+                .await,
+            Err(RotateError::Expired)
+        );
+        Ok(())
+    }
+
+    /// Review item 10: memory stays bounded under a stream of sign-ins: logged-out and
+    /// reused families are forgotten at once, expired tokens are swept.
+    #[tokio::test]
+    async fn review_10_memory_follows_the_live_sessions() -> Result<(), RotateError> {
+        let store = MemoryRefreshStore::new();
+        let now = crate::clock::now();
+        for i in 0..20_000 {
+            let (a, b) = (
+                RefreshHash::of(&format!("a{i}")),
+                RefreshHash::of(&format!("b{i}")),
+            );
+            store.insert(a, record(&format!("f{i}"))).await?;
+            match i % 3 {
+                // Sign in, then out.
+                0 => store.revoke_family(&a).await?,
+                // Sign in, refresh, then the old token is reused: the family goes.
+                1 => {
+                    store.rotate(&a, b, now + 60).await?;
+                    assert_eq!(
+                        store.rotate(&a, RefreshHash::of("c"), now + 60).await,
+                        Err(RotateError::Reused)
+                    );
+                }
+                // A session that has expired by now.
+                _ => {
+                    store
+                        .insert(
+                            b,
+                            RefreshRecord {
+                                expires: now - 1,
+                                ..record(&format!("g{i}"))
+                            },
+                        )
+                        .await?;
+                    store.revoke_family(&a).await?;
+                }
+            }
+        }
+        assert!(store.len() <= 1024, "{} tokens", store.len());
+        let state = store.state();
+        assert!(
+            state.families.len() <= SWEEP_AFTER,
+            "{} families",
+            state.families.len()
+        );
         Ok(())
     }
 }
