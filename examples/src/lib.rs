@@ -148,6 +148,9 @@ impl Demo {
             ReqwestFetch::new(FetchPolicy {
                 // Plain http to loopback only: a provider on this machine in development.
                 allow_http_loopback: true,
+                // No private or link-local destination (a metadata service, the internal
+                // network), whatever discovery or DNS says; loopback stays allowed above.
+                public_only: true,
                 ..FetchPolicy::default()
             })
             .map_err(|e| StartError(format!("DEMO_OIDC_ISSUER: {e}")))?,

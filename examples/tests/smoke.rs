@@ -639,6 +639,33 @@ async fn review_04_an_id_token_is_not_an_access_token_in_both_demos() {
     assert_eq!(answers[0], answers[1]);
 }
 
+/// Review item 11: the demo fetches from public destinations only (and loopback, for
+/// development): a provider on a private or link-local address stops the start, before
+/// any connection.
+#[test]
+fn review_11_a_provider_on_a_private_address_stops_the_start() {
+    for bin in [
+        env!("CARGO_BIN_EXE_axum-demo"),
+        env!("CARGO_BIN_EXE_actix-demo"),
+    ] {
+        for issuer in ["https://169.254.169.254", "https://10.1.2.3:8443"] {
+            let out = Command::new(bin)
+                .env("DEMO_ADDR", "127.0.0.1:0")
+                .env("DEMO_JWT_SECRET", SECRET)
+                .env("DEMO_OIDC_ISSUER", issuer)
+                .env("DEMO_OIDC_AUDIENCE", "api")
+                .output()
+                .expect("run demo");
+            assert!(!out.status.success());
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains("DEMO_OIDC_ISSUER") && err.contains("not a public address"),
+                "{issuer}: {err}"
+            );
+        }
+    }
+}
+
 #[test]
 fn an_unusable_provider_stops_the_start_with_one_line_naming_the_variable() {
     for bin in [

@@ -156,6 +156,7 @@ pub fn fetch() -> Arc<ReqwestFetch> {
             timeout: Duration::from_millis(300),
             max_body: 64 * 1024,
             allow_http_loopback: true,
+            public_only: true,
         })
         .unwrap(),
     )

@@ -29,6 +29,7 @@ fn dev_policy() -> FetchPolicy {
         timeout: Duration::from_millis(500),
         max_body: 64 * 1024,
         allow_http_loopback: true,
+        public_only: true,
     }
 }
 

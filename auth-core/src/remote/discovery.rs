@@ -60,7 +60,10 @@ pub struct ProviderMetadata {
 }
 
 /// Fetch `{issuer}/.well-known/openid-configuration` and check that it names `issuer`
-/// exactly (no trailing-slash or case normalisation).
+/// exactly (no trailing-slash or case normalisation), and that every endpoint it names
+/// (`jwks_uri`, authorization, token, userinfo) is an https URL. Plain http passes only
+/// when the issuer itself is plain http, which a fetch policy allows on loopback in
+/// development only.
 pub async fn discover(fetch: &dyn Fetch, issuer: &str) -> Result<ProviderMetadata, RemoteError> {
     let url = format!(
         "{}/.well-known/openid-configuration",
@@ -79,6 +82,25 @@ pub async fn discover(fetch: &dyn Fetch, issuer: &str) -> Result<ProviderMetadat
         return Err(RemoteError::IssuerMismatch {
             configured: issuer.to_owned(),
         });
+    }
+    let plain_http_issuer = issuer.starts_with("http://");
+    let endpoints = [
+        Some(&metadata.jwks_uri),
+        metadata.authorization_endpoint.as_ref(),
+        metadata.token_endpoint.as_ref(),
+        metadata.userinfo_endpoint.as_ref(),
+    ];
+    for endpoint in endpoints.into_iter().flatten() {
+        let scheme_ok = match url::Url::parse(endpoint) {
+            Ok(u) => u.scheme() == "https" || (plain_http_issuer && u.scheme() == "http"),
+            Err(_) => false,
+        };
+        if !scheme_ok {
+            return Err(RemoteError::Document {
+                url,
+                reason: "the document names an endpoint that is not an https URL",
+            });
+        }
     }
     Ok(metadata)
 }
@@ -102,4 +124,62 @@ pub async fn fetch_jwks(
         reason: "not a JWK Set",
     })?;
     Ok((keys, response.max_age))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remote::FetchResponse;
+
+    #[derive(Debug)]
+    struct Doc(serde_json::Value);
+
+    #[async_trait::async_trait]
+    impl Fetch for Doc {
+        async fn get(&self, _: &str) -> Result<FetchResponse, FetchError> {
+            Ok(FetchResponse {
+                body: self.0.to_string().into_bytes(),
+                max_age: None,
+            })
+        }
+    }
+
+    /// Review item 11 (discovery): an endpoint that is not https is refused.
+    #[tokio::test]
+    async fn review_11_discovered_endpoints_must_be_https() {
+        let issuer = "https://op.example";
+        let doc = |field: &str, value: &str| {
+            let mut d = serde_json::json!({
+                "issuer": issuer,
+                "jwks_uri": "https://keys.example/jwks",
+                "authorization_endpoint": "https://op.example/auth",
+                "token_endpoint": "https://op.example/token",
+                "userinfo_endpoint": "https://op.example/me",
+            });
+            d[field] = value.into();
+            Doc(d)
+        };
+        assert!(discover(&doc("issuer", issuer), issuer).await.is_ok());
+        for field in [
+            "jwks_uri",
+            "authorization_endpoint",
+            "token_endpoint",
+            "userinfo_endpoint",
+        ] {
+            for bad in ["http://op.example/x", "ftp://op.example/x", "not a url"] {
+                assert!(
+                    matches!(
+                        discover(&doc(field, bad), issuer).await,
+                        Err(RemoteError::Document { .. })
+                    ),
+                    "{field} = {bad}"
+                );
+            }
+        }
+        // A plain-http issuer (development, on loopback) may name plain-http endpoints.
+        let dev = "http://127.0.0.1:9400";
+        let mut local = doc("jwks_uri", "http://127.0.0.1:9400/jwks").0;
+        local["issuer"] = dev.into();
+        assert!(discover(&Doc(local), dev).await.is_ok());
+    }
 }

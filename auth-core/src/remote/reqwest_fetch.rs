@@ -1,6 +1,40 @@
-//! [`Fetch`] on reqwest (rustls with aws-lc-rs): no redirects, a timeout, a body cap.
+//! [`Fetch`] on reqwest (rustls with aws-lc-rs): no redirects, no proxy from the
+//! environment, a timeout, a body cap, and (with [`FetchPolicy::public_only`]) a resolver
+//! that hands the connector only the public addresses of a name.
 
-use super::fetch::{Fetch, FetchError, FetchPolicy, FetchResponse, check_url, max_age};
+use std::{error::Error as _, sync::Arc};
+
+use super::fetch::{Fetch, FetchError, FetchPolicy, FetchResponse, NOT_PUBLIC, check_url, max_age};
+
+/// Resolves names with the system resolver (through Tokio) and keeps only the addresses
+/// the policy allows; a name with none left fails to resolve, so no connection is made.
+/// Checking after resolution, in the connector's own resolver, leaves no gap between the
+/// check and the connection for a DNS answer to change.
+struct PolicyResolver {
+    policy: FetchPolicy,
+}
+
+/// A name resolved only to addresses the policy refuses.
+#[derive(Debug, thiserror::Error)]
+#[error("{NOT_PUBLIC}")]
+struct NotPublic;
+
+impl reqwest::dns::Resolve for PolicyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.policy;
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let allowed: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| policy.allows_destination(a.ip()))
+                .collect();
+            if allowed.is_empty() {
+                return Err(Box::new(NotPublic) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
 
 /// The ready [`Fetch`]: one reqwest client configured by a [`FetchPolicy`].
 #[derive(Debug, Clone)]
@@ -12,10 +46,17 @@ pub struct ReqwestFetch {
 impl ReqwestFetch {
     /// A client obeying `policy`.
     pub fn new(policy: FetchPolicy) -> Result<Self, FetchError> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy from the environment would resolve and reach destinations this
+            // policy never sees.
+            .no_proxy()
             .timeout(policy.timeout)
-            .connect_timeout(policy.timeout)
+            .connect_timeout(policy.timeout);
+        if policy.public_only {
+            builder = builder.dns_resolver(Arc::new(PolicyResolver { policy }));
+        }
+        let client = builder
             .build()
             .map_err(|e| FetchError::Transport(e.to_string()))?;
         Ok(ReqwestFetch { client, policy })
@@ -24,10 +65,16 @@ impl ReqwestFetch {
 
 fn transport(e: reqwest::Error) -> FetchError {
     if e.is_timeout() {
-        FetchError::Timeout
-    } else {
-        FetchError::Transport(e.to_string())
+        return FetchError::Timeout;
     }
+    let mut source = e.source();
+    while let Some(cause) = source {
+        if cause.is::<NotPublic>() {
+            return FetchError::Refused(NOT_PUBLIC);
+        }
+        source = cause.source();
+    }
+    FetchError::Transport(e.to_string())
 }
 
 impl ReqwestFetch {
@@ -87,5 +134,29 @@ impl Fetch for ReqwestFetch {
             .and_then(max_age);
         let body = self.read_capped(response).await?;
         Ok(FetchResponse { body, max_age })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Review item 11: under `public_only`, a name that resolves to a loopback or private
+    /// address is refused after resolution, before any connection; without it, the
+    /// connection is attempted.
+    #[tokio::test]
+    async fn review_11_names_resolving_to_non_public_addresses_are_refused() {
+        // Nothing listens on port 1: an attempted connection fails with a transport error.
+        let url = "https://localhost:1/jwks";
+        let guarded = ReqwestFetch::new(FetchPolicy {
+            public_only: true,
+            ..FetchPolicy::default()
+        });
+        let open = ReqwestFetch::new(FetchPolicy::default());
+        let (Ok(guarded), Ok(open)) = (guarded, open) else {
+            panic!("clients");
+        };
+        assert_eq!(guarded.get(url).await, Err(FetchError::Refused(NOT_PUBLIC)));
+        assert!(matches!(open.get(url).await, Err(FetchError::Transport(_))));
     }
 }
