@@ -1,27 +1,101 @@
 //! The verified-token cache (opt-in): tokens whose signature was already checked, so that
 //! a repeated RS256 or ES256 token costs a hash and a lookup instead of a signature check.
 //!
-//! Entries are keyed by SHA-256 of the whole token (the token itself is never a map key,
-//! so a lookup reveals nothing about cached tokens through timing), bounded in number
-//! (`quick_cache`, S3-FIFO eviction), and hold the decoded payload, the fingerprint of the
-//! key that verified it, and `exp`. A hit is used only while `exp` has not passed and its
-//! key is still in the validator's key set; the claims are checked again on every use.
+//! Entries are keyed by SHA-256 of the token's signing input (header and payload; the
+//! token itself is never a map key, so a lookup reveals nothing about cached tokens through
+//! timing), bounded in number (`quick_cache`, S3-FIFO eviction), and hold the decoded
+//! payload, the signature in its canonical form, the fingerprint of the key that verified
+//! it, and `exp`. A hit is used only when the presented signature is the cached one (in
+//! constant time), while `exp` has not passed and its key is still in the validator's key
+//! set; the claims are checked again on every use.
+//!
+//! ECDSA signatures are malleable: if (r, s) verifies, so does (r, n − s), a second token
+//! string for the same header, payload and key. Both are valid and both are accepted (many
+//! signers, Node.js and Go among them, do not normalise s, so refusing high-s signatures
+//! would refuse half of their tokens). What matters is that nothing keyed on tokens tells
+//! the twins apart: the cache stores the low-s form and compares the presented signature
+//! in that form, so a token and its twin are one entry. Anything of yours keyed on a token
+//! (a denylist) should key on its `jti`, or on the signing input, never on the token
+//! string.
 
 use std::{fmt, sync::Arc};
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::Deserialize;
+use subtle::ConstantTimeEq;
 
-use super::validator::JwtValidator;
+use super::{algorithm::Algorithm, validator::JwtValidator};
 use crate::error::TokenError;
 
-/// SHA-256 of a token.
+/// SHA-256 of a token's signing input.
 pub(super) type Digest = [u8; 32];
 
-pub(super) fn digest(token: &str) -> Digest {
+pub(super) fn digest(signing_input: &str) -> Digest {
     let mut out = [0; 32];
     out.copy_from_slice(
-        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes()).as_ref(),
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, signing_input.as_bytes()).as_ref(),
     );
+    out
+}
+
+/// The order n of the curve of an ECDSA algorithm, big-endian, as long as its `s`.
+fn curve_order(alg: Algorithm) -> Option<&'static [u8]> {
+    const P256: [u8; 32] = [
+        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63,
+        0x25, 0x51,
+    ];
+    const P384: [u8; 48] = [
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xc7, 0x63, 0x4d, 0x81, 0xf4, 0x37,
+        0x2d, 0xdf, 0x58, 0x1a, 0x0d, 0xb2, 0x48, 0xb0, 0xa7, 0x7a, 0xec, 0xec, 0x19, 0x6a, 0xcc,
+        0xc5, 0x29, 0x73,
+    ];
+    const P521: [u8; 66] = [
+        0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xfa, 0x51, 0x86, 0x87, 0x83, 0xbf, 0x2f, 0x96, 0x6b, 0x7f, 0xcc, 0x01,
+        0x48, 0xf7, 0x09, 0xa5, 0xd0, 0x3b, 0xb5, 0xc9, 0xb8, 0x89, 0x9c, 0x47, 0xae, 0xbb, 0x6f,
+        0xb7, 0x1e, 0x91, 0x38, 0x64, 0x09,
+    ];
+    match alg {
+        Algorithm::ES256 => Some(&P256),
+        Algorithm::ES384 => Some(&P384),
+        Algorithm::ES512 => Some(&P521),
+        _ => None,
+    }
+}
+
+/// `signature` in canonical form: for ECDSA (`r ‖ s`), `s` replaced by `n − s` when that
+/// is smaller (low-s), so a signature and its malleated twin compare equal; any other
+/// algorithm's signature as it is (none of them is malleable: RSA and HMAC are
+/// deterministic or unforgeable without the key, and Ed25519 verification refuses a
+/// non-canonical `S`). Written by hand: 30 lines of big-endian subtraction, where a bignum
+/// crate would be a dependency for one operation.
+pub(super) fn canonical_signature(alg: Algorithm, signature: &[u8]) -> Box<[u8]> {
+    let mut out: Box<[u8]> = signature.into();
+    let Some(n) = curve_order(alg) else {
+        return out;
+    };
+    if out.len() != 2 * n.len() {
+        return out;
+    }
+    let s = &mut out[n.len()..];
+    // n − s, big-endian, with borrow (a verified s is below n, so there is none left).
+    let mut twin = vec![0u8; n.len()];
+    let mut borrow = 0i16;
+    for i in (0..n.len()).rev() {
+        let mut d = i16::from(n[i]) - i16::from(s[i]) - borrow;
+        borrow = i16::from(d < 0);
+        if d < 0 {
+            d += 256;
+        }
+        twin[i] = d as u8;
+    }
+    // Equal lengths, big-endian: byte order is numeric order.
+    if twin.as_slice() < &*s {
+        s.copy_from_slice(&twin);
+    }
     out
 }
 
@@ -29,6 +103,9 @@ pub(super) fn digest(token: &str) -> Digest {
 #[derive(Debug)]
 pub(super) struct Entry {
     pub(super) payload: Box<[u8]>,
+    /// The algorithm it was verified with, and its signature in canonical form.
+    pub(super) alg: Algorithm,
+    pub(super) signature: Box<[u8]>,
     /// [`JwtKey::fingerprint`](super::JwtKey::fingerprint) of the key that verified it.
     pub(super) key: [u8; 16],
     /// `exp`, when the token has one: the entry is not used past it.
@@ -36,7 +113,12 @@ pub(super) struct Entry {
 }
 
 impl Entry {
-    pub(super) fn new(payload: &[u8], key: [u8; 16]) -> Entry {
+    pub(super) fn new(
+        payload: &[u8],
+        alg: Algorithm,
+        signature: Box<[u8]>,
+        key: [u8; 16],
+    ) -> Entry {
         #[derive(Deserialize)]
         struct Exp {
             exp: Option<f64>,
@@ -48,9 +130,21 @@ impl Entry {
             .map(|e| e as i64);
         Entry {
             payload: payload.into(),
+            alg,
+            signature,
             key,
             exp,
         }
+    }
+
+    /// Whether `signature_b64` (as presented) is this entry's signature, or its malleated
+    /// twin.
+    fn same_signature(&self, signature_b64: &str) -> bool {
+        let Ok(presented) = URL_SAFE_NO_PAD.decode(signature_b64) else {
+            return false;
+        };
+        let presented = canonical_signature(self.alg, &presented);
+        presented.len() == self.signature.len() && bool::from(presented.ct_eq(&self.signature))
     }
 }
 
@@ -106,18 +200,30 @@ impl JwtValidator {
         if token.len() > self.inner.max_len {
             return Err(TokenError::TooLarge);
         }
-        let digest = digest(token);
+        let Some((signing_input, signature_b64)) = token.rsplit_once('.') else {
+            return Err(TokenError::Malformed);
+        };
+        let digest = digest(signing_input);
         if let Some(entry) = cache.get(&digest) {
             let live = entry.exp.is_none_or(|exp| crate::clock::now() < exp);
-            if live && self.holds_key(&entry.key) {
-                return f(&entry.payload);
+            if entry.same_signature(signature_b64) {
+                if live && self.holds_key(&entry.key) {
+                    return f(&entry.payload);
+                }
+                cache.remove(&digest);
             }
-            cache.remove(&digest);
+            // Another signature over the same input: verified in full below (and cached
+            // in place of this entry if it is good).
         }
         let mut verified = None;
         let out = self.verify_payload(token, |key, payload| {
             let out = f(payload)?;
-            verified = Some(Entry::new(payload, key.fingerprint()));
+            // Decoded once more, on a miss only; it verified, so it decodes.
+            if let Ok(signature) = URL_SAFE_NO_PAD.decode(signature_b64) {
+                let alg = key.algorithm();
+                let signature = canonical_signature(alg, &signature);
+                verified = Some(Entry::new(payload, alg, signature, key.fingerprint()));
+            }
             Ok(out)
         })?;
         if let Some(entry) = verified.filter(|e| e.exp.is_none_or(|exp| crate::clock::now() < exp))
@@ -189,20 +295,83 @@ mod tests {
         Ok(())
     }
 
+    fn entry(payload: &[u8]) -> Entry {
+        Entry::new(payload, Algorithm::HS256, Box::new([0; 32]), [1; 16])
+    }
+
     #[test]
     fn entries_record_exp() {
-        let e = Entry::new(br#"{"sub":"a","exp":1700000000}"#, [1; 16]);
+        let e = entry(br#"{"sub":"a","exp":1700000000}"#);
         assert_eq!(e.exp, Some(1_700_000_000));
-        assert_eq!(Entry::new(br#"{"sub":"a"}"#, [1; 16]).exp, None);
-        assert_ne!(digest("a.b.c"), digest("a.b.d"));
+        assert_eq!(entry(br#"{"sub":"a"}"#).exp, None);
+        assert_ne!(digest("a.b"), digest("a.c"));
     }
 
     #[test]
     fn the_cache_is_bounded() {
         let cache = VerifiedCache::new(10);
         for i in 0..100u8 {
-            cache.insert([i; 32], Entry::new(b"{}", [0; 16]));
+            cache.insert([i; 32], entry(b"{}"));
         }
         assert!(cache.len() <= 10, "{}", cache.len());
+    }
+
+    /// The twin of an ECDSA token: the same header and payload, signature (r, n − s).
+    fn twin(token: &str, alg: Algorithm) -> String {
+        let (input, sig) = token.rsplit_once('.').unwrap_or_default();
+        let mut sig = URL_SAFE_NO_PAD.decode(sig).unwrap_or_default();
+        let n = curve_order(alg).unwrap_or_default();
+        let s = &mut sig[n.len()..];
+        let mut borrow = 0i16;
+        for i in (0..n.len()).rev() {
+            let mut d = i16::from(n[i]) - i16::from(s[i]) - borrow;
+            borrow = i16::from(d < 0);
+            if d < 0 {
+                d += 256;
+            }
+            s[i] = d as u8;
+        }
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
+    }
+
+    /// Review item 12: an ECDSA token and its malleated twin (r, n − s) are one cache
+    /// entry; both verify (signers need not normalise s); a signature that is neither is
+    /// no hit.
+    #[test]
+    fn review_12_an_ecdsa_twin_is_the_same_cache_entry() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::jwt::{JwtIssuer, SigningKey};
+        for alg in [Algorithm::ES256, Algorithm::ES384, Algorithm::ES512] {
+            let key = SigningKey::generate(alg)?;
+            let v = JwtValidator::builder()
+                .key(key.verifying_key()?)
+                .issuer("i")
+                .audience("a")
+                .cache_verified(100)
+                .build()?;
+            let token = JwtIssuer::new(key, "i", "a").issue("u", &[], &())?;
+            let twin = twin(&token, alg);
+            assert_ne!(token, twin);
+            assert!(v.verify(&token).is_ok(), "{alg}");
+            assert!(v.verify(&twin).is_ok(), "{alg}: the twin verifies too");
+            assert_eq!(v.cached_tokens(), 1, "{alg}: the twin is another entry");
+            // Canonical forms agree, whichever of the pair came first.
+            let sig = |t: &str| {
+                let b = t.rsplit_once('.').map(|(_, s)| s).unwrap_or_default();
+                canonical_signature(alg, &URL_SAFE_NO_PAD.decode(b).unwrap_or_default())
+            };
+            assert_eq!(sig(&token), sig(&twin));
+            // A forged signature over the cached input is not a hit.
+            let (input, _) = token.rsplit_once('.').unwrap_or_default();
+            let forged = format!(
+                "{input}.{}",
+                URL_SAFE_NO_PAD.encode(vec![7u8; sig(&token).len()])
+            );
+            assert_eq!(
+                v.verify(&forged).err(),
+                Some(TokenError::Signature),
+                "{alg}"
+            );
+        }
+        Ok(())
     }
 }
