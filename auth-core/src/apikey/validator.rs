@@ -392,6 +392,14 @@ impl ApiKeyValidatorBuilder {
         self
     }
 
+    /// Tell clients why a malformed credential was refused (see
+    /// [`Renderer::with_detail`]). An invalid key gets one answer whatever the reason,
+    /// even then. For development only.
+    pub fn detailed_errors(mut self) -> Self {
+        self.renderer = self.renderer.with_detail(true);
+        self
+    }
+
     /// Limit each key (by its id, whatever store holds it) to `burst` requests at once,
     /// refilled evenly over `per` (GCRA): `rate_limit(60, Duration::from_secs(60))` allows a
     /// burst of 60, then one a second. A key over its limit gets 429 with `Retry-After`.

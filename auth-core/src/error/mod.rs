@@ -9,13 +9,19 @@
 //! # Security
 //!
 //! Descriptions are fixed strings chosen by the toolkit. Nothing a client sent (the token,
-//! a key id from the token, a claim value) is ever copied into a challenge or a body.
+//! a key id from the token, a claim value) is ever copied into a challenge or a body. By
+//! default the description is one generic text per error code
+//! ([`description`](AuthError::description)): a client cannot tell an unknown key id from
+//! a bad signature, a refused algorithm or an expired token, and so cannot map the
+//! configuration. The reason ([`detail`](AuthError::detail)) goes to the logs (a `debug`
+//! event per rejection); [`Renderer::with_detail`] puts it in responses too, for
+//! development.
 
 use crate::scope::ScopeRequirement;
 
 mod render;
 
-pub use render::{Rejection, RenderRejection, Renderer, problem_json};
+pub use render::{Rejection, RenderRejection, Renderer, problem_json, problem_json_with};
 
 /// The authentication scheme a rejection speaks for; it names the `WWW-Authenticate`
 /// challenge.
@@ -330,8 +336,21 @@ impl AuthError {
         }
     }
 
-    /// A fixed, client-safe description; it never contains client input.
+    /// The client-facing description: one fixed text per error code, whatever the reason
+    /// (RFC 6750 `error_description`, problem+json `detail`). It never contains client
+    /// input, and does not tell the reasons of a refused token or request apart.
     pub fn description(&self) -> String {
+        match self {
+            AuthError::InvalidRequest(..) => "the request's credential is malformed".into(),
+            AuthError::InvalidToken(_) => "the token is not valid".into(),
+            _ => self.detail(),
+        }
+    }
+
+    /// The reason, in fixed words (an expired token, an unknown key id, a bad signature...):
+    /// for logs, and for responses only when a renderer asks for detail
+    /// ([`Renderer::with_detail`]). It never contains client input.
+    pub fn detail(&self) -> String {
         match self {
             AuthError::MissingCredential(_) | AuthError::MissingEither => {
                 "no credential was presented".into()
@@ -354,11 +373,19 @@ impl AuthError {
     /// The `WWW-Authenticate` challenge for this error, in the given realm.
     ///
     /// `Bearer realm="x"` for a missing credential (no `error`, RFC 6750 §3),
-    /// `error`/`error_description` for 400 and 401, `error`/`scope` for 403.
+    /// `error`/`error_description` for 400 and 401 (the generic
+    /// [`description`](Self::description)), `error`/`scope` for 403.
     pub fn challenge(&self, realm: Option<&str>) -> Option<String> {
+        self.challenge_with(realm, false)
+    }
+
+    /// [`challenge`](Self::challenge), with the reason ([`detail`](Self::detail)) as
+    /// `error_description` when `detailed`.
+    pub fn challenge_with(&self, realm: Option<&str>, detailed: bool) -> Option<String> {
         if let AuthError::MissingEither = self {
-            let bearer = AuthError::MissingCredential(Scheme::Bearer).challenge(realm)?;
-            let key = AuthError::MissingCredential(Scheme::ApiKey).challenge(realm)?;
+            let bearer =
+                AuthError::MissingCredential(Scheme::Bearer).challenge_with(realm, false)?;
+            let key = AuthError::MissingCredential(Scheme::ApiKey).challenge_with(realm, false)?;
             return Some(format!("{bearer}, {key}"));
         }
         let scheme = self.scheme()?;
@@ -369,7 +396,12 @@ impl AuthError {
         match self {
             AuthError::InvalidRequest(..) | AuthError::InvalidToken(_) => {
                 params.push(("error", self.code().unwrap_or_default().to_owned()));
-                params.push(("error_description", self.description()));
+                let text = if detailed {
+                    self.detail()
+                } else {
+                    self.description()
+                };
+                params.push(("error_description", text));
             }
             AuthError::InsufficientScope(_, req) => {
                 params.push(("error", "insufficient_scope".to_owned()));
@@ -456,7 +488,7 @@ mod tests {
         assert_eq!(
             e.challenge(Some("r")).as_deref(),
             Some(
-                r#"Bearer realm="r", error="invalid_token", error_description="the token has expired""#
+                r#"Bearer realm="r", error="invalid_token", error_description="the token is not valid""#
             )
         );
     }
@@ -506,7 +538,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&r.body).unwrap_or_default();
         assert_eq!(v["status"], 401);
         assert_eq!(v["error"], "invalid_token");
-        assert_eq!(v["detail"], "the token signature is invalid");
+        assert_eq!(v["detail"], "the token is not valid");
         assert_eq!(v["title"], "Invalid token");
         assert!(v["type"].is_string());
         assert_eq!(r.content_type, "application/problem+json");
@@ -518,5 +550,42 @@ mod tests {
         assert_eq!(r.status, 500);
         assert!(r.www_authenticate.is_none());
         assert!(!r.body.contains("no validator"));
+    }
+
+    /// Review item 13: by default every refused token gets the same description (challenge
+    /// and body), whatever the reason; a renderer asking for detail restores the reason.
+    #[test]
+    fn review_13_token_failures_are_not_told_apart() {
+        let reasons = [
+            TokenError::Algorithm,
+            TokenError::UnknownKey,
+            TokenError::Signature,
+            TokenError::Expired,
+            TokenError::Issuer,
+            TokenError::Audience,
+            TokenError::Type,
+        ];
+        let plain = Renderer::new(Some("r"));
+        let answers: Vec<Rejection> = reasons
+            .iter()
+            .map(|t| plain.render(&AuthError::InvalidToken(*t)))
+            .collect();
+        assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
+        let requests: Vec<Rejection> = [InvalidRequest::EmptyToken, InvalidRequest::ExtraParts]
+            .iter()
+            .map(|r| plain.render(&AuthError::InvalidRequest(Scheme::Bearer, *r)))
+            .collect();
+        assert_eq!(requests[0], requests[1]);
+        // For development, the reason comes back.
+        let detailed = Renderer::new(Some("r")).with_detail(true);
+        let r = detailed.render(&AuthError::InvalidToken(TokenError::Expired));
+        assert!(r.body.contains("the token has expired"), "{}", r.body);
+        assert!(
+            r.www_authenticate
+                .as_deref()
+                .is_some_and(|c| c.contains(r#"error_description="the token has expired""#)),
+            "{:?}",
+            r.www_authenticate
+        );
     }
 }

@@ -22,9 +22,16 @@ pub struct Rejection {
 
 /// The default `application/problem+json` (RFC 9457) rendering of an error.
 ///
-/// Body members: `type`, `title`, `status`, `detail`, and `error` (the RFC 6750 code) when
-/// there is one.
+/// Body members: `type`, `title`, `status`, `detail` (the generic
+/// [`description`](AuthError::description)), and `error` (the RFC 6750 code) when there is
+/// one.
 pub fn problem_json(error: &AuthError, realm: Option<&str>) -> Rejection {
+    problem_json_with(error, realm, false)
+}
+
+/// [`problem_json`], with the reason ([`AuthError::detail`]) as `detail` and as the
+/// challenge's `error_description` when `detailed`: for development.
+pub fn problem_json_with(error: &AuthError, realm: Option<&str>, detailed: bool) -> Rejection {
     #[derive(serde::Serialize)]
     struct Problem<'a> {
         r#type: &'a str,
@@ -34,7 +41,11 @@ pub fn problem_json(error: &AuthError, realm: Option<&str>) -> Rejection {
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<&'a str>,
     }
-    let detail = error.description();
+    let detail = if detailed {
+        error.detail()
+    } else {
+        error.description()
+    };
     let problem = Problem {
         r#type: error.problem_type(),
         title: error.title(),
@@ -48,7 +59,7 @@ pub fn problem_json(error: &AuthError, realm: Option<&str>) -> Rejection {
         .unwrap_or_else(|_| String::from(r#"{"type":"about:blank","status":500}"#));
     Rejection {
         status: error.status(),
-        www_authenticate: error.challenge(realm),
+        www_authenticate: error.challenge_with(realm, detailed),
         content_type: "application/problem+json".to_owned(),
         body,
         retry_after: error.retry_after(),
@@ -92,6 +103,8 @@ where
 pub struct Renderer {
     realm: Option<Arc<str>>,
     custom: Option<Arc<dyn RenderRejection>>,
+    /// Put the reason in responses (development only).
+    detailed: bool,
 }
 
 impl fmt::Debug for Renderer {
@@ -99,6 +112,7 @@ impl fmt::Debug for Renderer {
         f.debug_struct("Renderer")
             .field("realm", &self.realm)
             .field("custom", &self.custom.is_some())
+            .field("detailed", &self.detailed)
             .finish()
     }
 }
@@ -109,7 +123,21 @@ impl Renderer {
         Renderer {
             realm: realm.map(Arc::from),
             custom: None,
+            detailed: false,
         }
+    }
+
+    /// Tell clients why a token or request was refused (an expired token, an unknown key
+    /// id, a bad signature) in `error_description` and the body's `detail`, instead of one
+    /// text per error code.
+    ///
+    /// # Security
+    ///
+    /// For development: the reasons help an attacker map the configuration (which
+    /// algorithms, which key ids). They are always in the logs (`debug`).
+    pub fn with_detail(mut self, detailed: bool) -> Self {
+        self.detailed = detailed;
+        self
     }
 
     /// Set the realm.
@@ -139,7 +167,7 @@ impl Renderer {
                 rejection.retry_after = rejection.retry_after.or(error.retry_after());
                 rejection
             }
-            None => problem_json(error, self.realm()),
+            None => problem_json_with(error, self.realm(), self.detailed),
         }
     }
 }

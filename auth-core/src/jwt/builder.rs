@@ -254,6 +254,13 @@ impl JwtValidatorBuilder {
         self
     }
 
+    /// Tell clients why a token was refused (see [`Renderer::with_detail`]); by default
+    /// every refused token gets the same description. For development only.
+    pub fn detailed_errors(mut self) -> Self {
+        self.renderer = self.renderer.with_detail(true);
+        self
+    }
+
     /// Check the configuration and build the validator.
     pub fn build(self) -> Result<JwtValidator, ConfigError> {
         if !self.routes.is_empty() {
