@@ -405,22 +405,32 @@ async fn keys_from_the_tool_guard_internal_stats_and_a_revocation_needs_no_resta
     cli(&["revoke", "--store", store_s, &reader_id]);
     for server in &servers {
         let url = format!("{}/internal/stats", server.base);
-        let deadline = std::time::Instant::now() + Duration::from_secs(8);
-        loop {
-            let a = get(&client, &url, &[("x-api-key", &reader)]).await;
-            if a.status == 401 {
-                assert_eq!(
-                    a.challenge.as_deref(),
-                    Some(r#"ApiKey realm="auth-demo", error="invalid_key""#)
-                );
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the revoked key still works"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
+        let a = until(&client, &url, &[("x-api-key", &reader)], |a| {
+            a.status == 401
+        })
+        .await;
+        assert_eq!(
+            a.challenge.as_deref(),
+            Some(r#"ApiKey realm="auth-demo", error="invalid_key""#)
+        );
+    }
+}
+
+/// GET `url` every 100 ms until `done` holds for the answer (at most 8 s); that answer.
+async fn until(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(&str, &str)],
+    done: impl Fn(&Answer) -> bool,
+) -> Answer {
+    let deadline = std::time::Instant::now() + Duration::from_secs(8);
+    loop {
+        let a = get(client, url, headers).await;
+        if done(&a) {
+            return a;
         }
+        assert!(std::time::Instant::now() < deadline, "{url} stays {a:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -457,15 +467,7 @@ async fn review_03_a_key_file_that_cannot_be_read_is_loud_in_both_demos() {
     }
     std::fs::write(&store, b"{\"version\": 1, \"keys\": [").expect("break the file");
     for server in &servers {
-        let deadline = std::time::Instant::now() + Duration::from_secs(8);
-        let degraded = loop {
-            let a = get(&client, &health(&server.base), &[]).await;
-            if a.status != 200 {
-                break a;
-            }
-            assert!(std::time::Instant::now() < deadline, "/health stayed ok");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        };
+        let degraded = until(&client, &health(&server.base), &[], |a| a.status != 200).await;
         assert_eq!(degraded.status, 503);
         assert_eq!(degraded.body["status"], "degraded");
         assert!(
@@ -488,14 +490,7 @@ async fn review_03_a_key_file_that_cannot_be_read_is_loud_in_both_demos() {
     }
     std::fs::write(&store, good).expect("mend the file");
     for server in &servers {
-        let deadline = std::time::Instant::now() + Duration::from_secs(8);
-        while get(&client, &health(&server.base), &[]).await.status != 200 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "/health stayed degraded"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        until(&client, &health(&server.base), &[], |a| a.status == 200).await;
     }
 }
 

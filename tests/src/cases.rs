@@ -1,4 +1,4 @@
-//! The conformance table: SECURITY.md sections A and B as requests and expected answers.
+//! The conformance table: the bearer-transport and token rules of SECURITY.md as requests and expected answers.
 
 use auth_core::test_util::{TestKey, TokenBuilder, b64url, now, sign_raw};
 use serde_json::json;

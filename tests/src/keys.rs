@@ -1,4 +1,4 @@
-//! The API-key conformance table (DEMO.md and SECURITY.md §D), run through both adapters.
+//! The API-key conformance table (the demo contract and the API-key rules of SECURITY.md), run through both adapters.
 
 use std::sync::{
     Arc,

@@ -142,6 +142,17 @@ pub fn serve_actix(listener: TcpListener, login: Login) {
     actix_web::rt::spawn(server);
 }
 
+/// Two listeners on loopback (one per adapter) and their base URLs.
+pub fn listeners() -> ([TcpListener; 2], [String; 2]) {
+    let listeners = [
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+        TcpListener::bind("127.0.0.1:0").unwrap(),
+    ];
+    let bases =
+        [&listeners[0], &listeners[1]].map(|l| format!("http://{}", l.local_addr().unwrap()));
+    (listeners, bases)
+}
+
 /// An app under test, by its base URL.
 #[derive(Debug, Clone)]
 pub struct App {

@@ -1,4 +1,4 @@
-//! SECURITY.md item 9: no token appears in the logs, at any level, for any case of the table.
+//! No token appears in the logs (SECURITY.md: no log line contains a credential), at any level, for any case of the table.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 

@@ -172,7 +172,7 @@ async fn several_issuers_each_with_its_own_keys() {
 
 #[actix_web::test]
 async fn which_jwks_entries_are_candidates() {
-    // SECURITY.md items 43-45: `use`, `key_ops` and `alg` decide candidacy; a kid shared by
+    // JWKS candidacy (RFC 7517): `use`, `key_ops` and `alg` decide candidacy; a kid shared by
     // keys of different types is disambiguated by the token's algorithm; a token without a
     // kid is tried against every key of its algorithm.
     let ec = TestKey::new(Algorithm::ES256).with_kid("k");

@@ -3,26 +3,13 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use std::net::TcpListener;
-
 use auth_core::login::SessionGrant;
 use auth_tests::{
     browser::Browser,
     oidc::OidcProvider as Peer,
-    signin::{App, login_with, no_session, serve_actix, serve_axum, sign_in},
+    signin::{App, listeners, login_with, no_session, serve_actix, serve_axum, sign_in},
 };
 use reqwest::StatusCode;
-
-/// Two loopback listeners and their base URLs.
-fn listeners() -> ([TcpListener; 2], [String; 2]) {
-    let listeners = [
-        TcpListener::bind("127.0.0.1:0").unwrap(),
-        TcpListener::bind("127.0.0.1:0").unwrap(),
-    ];
-    let bases =
-        [&listeners[0], &listeners[1]].map(|l| format!("http://{}", l.local_addr().unwrap()));
-    (listeners, bases)
-}
 
 /// Review item 6: a sign-in hook that copies a provider-controlled `scp` (or any
 /// registered claim) into the grant does not grant it: the session is refused (500, no

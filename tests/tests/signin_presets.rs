@@ -16,7 +16,9 @@ use auth_core::login::{GitHubProvider, Login, OidcProvider};
 use auth_tests::{
     browser::{Browser, param},
     oidc::{OidcProvider as Peer, SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET},
-    signin::{App, builder, login_with, loopback_fetch, no_session, serve_actix, serve_axum},
+    signin::{
+        App, builder, listeners, login_with, loopback_fetch, no_session, serve_actix, serve_axum,
+    },
 };
 use axum::{
     Form, Json, Router,
@@ -126,16 +128,6 @@ fn github(base: &str, standin: &str) -> Login {
         .provider(provider)
         .build()
         .unwrap()
-}
-
-fn listeners() -> ([TcpListener; 2], [String; 2]) {
-    let listeners = [
-        TcpListener::bind("127.0.0.1:0").unwrap(),
-        TcpListener::bind("127.0.0.1:0").unwrap(),
-    ];
-    let bases =
-        [&listeners[0], &listeners[1]].map(|l| format!("http://{}", l.local_addr().unwrap()));
-    (listeners, bases)
 }
 
 /// Two listeners and the real provider, with each listener's callback for `provider`

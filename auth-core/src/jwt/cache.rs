@@ -81,8 +81,17 @@ pub(super) fn canonical_signature(alg: Algorithm, signature: &[u8]) -> Box<[u8]>
         return out;
     }
     let s = &mut out[n.len()..];
-    // n − s, big-endian, with borrow (a verified s is below n, so there is none left).
-    let mut twin = vec![0u8; n.len()];
+    let twin = order_minus(n, s);
+    // Equal lengths, big-endian: byte order is numeric order.
+    if twin.as_slice() < &*s {
+        s.copy_from_slice(&twin);
+    }
+    out
+}
+
+/// `n − s`, big-endian, both `n.len()` bytes (a verified s is below n: no borrow is left).
+fn order_minus(n: &[u8], s: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; n.len()];
     let mut borrow = 0i16;
     for i in (0..n.len()).rev() {
         let mut d = i16::from(n[i]) - i16::from(s[i]) - borrow;
@@ -90,11 +99,7 @@ pub(super) fn canonical_signature(alg: Algorithm, signature: &[u8]) -> Box<[u8]>
         if d < 0 {
             d += 256;
         }
-        twin[i] = d as u8;
-    }
-    // Equal lengths, big-endian: byte order is numeric order.
-    if twin.as_slice() < &*s {
-        s.copy_from_slice(&twin);
+        out[i] = d as u8;
     }
     out
 }
@@ -321,16 +326,8 @@ mod tests {
         let (input, sig) = token.rsplit_once('.').unwrap_or_default();
         let mut sig = URL_SAFE_NO_PAD.decode(sig).unwrap_or_default();
         let n = curve_order(alg).unwrap_or_default();
-        let s = &mut sig[n.len()..];
-        let mut borrow = 0i16;
-        for i in (0..n.len()).rev() {
-            let mut d = i16::from(n[i]) - i16::from(s[i]) - borrow;
-            borrow = i16::from(d < 0);
-            if d < 0 {
-                d += 256;
-            }
-            s[i] = d as u8;
-        }
+        let twin = order_minus(n, &sig[n.len()..]);
+        sig[n.len()..].copy_from_slice(&twin);
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
     }
 

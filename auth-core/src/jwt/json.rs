@@ -4,8 +4,8 @@
 //! refuse duplicate member names (RFC 7515 §5.2, RFC 8725 §2.6), which serde's derive
 //! ignores for unknown members and `serde_json::Value` silently resolves to the last one,
 //! and report a registered claim of the wrong JSON type as such instead of a generic
-//! parse error (SECURITY.md item 27). Values are borrowed from the decoded bytes; only the
-//! strings handed to the application are allocated.
+//! parse error (such a claim is refused, never treated as absent). Values are borrowed from
+//! the decoded bytes; only the strings handed to the application are allocated.
 
 use std::{borrow::Cow, fmt};
 

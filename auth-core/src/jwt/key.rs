@@ -72,7 +72,7 @@ impl fmt::Debug for JwtKey {
 }
 
 /// Secrets seen in tutorials and leaked configs; a secret equal to one of these, or made
-/// by repeating one, is refused (SECURITY.md item 24).
+/// by repeating one, is refused when the key is configured.
 const WEAK_SECRETS: &[&str] = &[
     "secret",
     "password",
