@@ -24,7 +24,10 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use super::{algorithm::Algorithm, validator::JwtValidator};
+use super::{
+    algorithm::Algorithm,
+    validator::{JwtValidator, SIGNATURE_BUF, with_decoded},
+};
 use crate::error::TokenError;
 
 /// SHA-256 of a token's signing input.
@@ -74,24 +77,46 @@ fn curve_order(alg: Algorithm) -> Option<&'static [u8]> {
 /// crate would be a dependency for one operation.
 pub(super) fn canonical_signature(alg: Algorithm, signature: &[u8]) -> Box<[u8]> {
     let mut out: Box<[u8]> = signature.into();
-    let Some(n) = curve_order(alg) else {
-        return out;
-    };
-    if out.len() != 2 * n.len() {
-        return out;
-    }
-    let s = &mut out[n.len()..];
-    let twin = order_minus(n, s);
-    // Equal lengths, big-endian: byte order is numeric order.
-    if twin.as_slice() < &*s {
-        s.copy_from_slice(&twin);
+    if let Some(n) = curve_order(alg).filter(|n| out.len() == 2 * n.len()) {
+        let mut low = [0u8; MAX_ORDER_LEN];
+        let low = low_s(n, &signature[n.len()..], &mut low);
+        out[n.len()..].copy_from_slice(low);
     }
     out
 }
 
-/// `n − s`, big-endian, both `n.len()` bytes (a verified s is below n: no borrow is left).
-fn order_minus(n: &[u8], s: &[u8]) -> Vec<u8> {
-    let mut out = vec![0u8; n.len()];
+/// Whether `presented` is, in canonical form, `canonical`: compared in constant time, on
+/// the stack (this runs on every cache hit).
+fn matches_canonical(alg: Algorithm, presented: &[u8], canonical: &[u8]) -> bool {
+    if presented.len() != canonical.len() {
+        return false;
+    }
+    match curve_order(alg).filter(|n| presented.len() == 2 * n.len()) {
+        Some(n) => {
+            let (r, s) = presented.split_at(n.len());
+            let mut low = [0u8; MAX_ORDER_LEN];
+            let low = low_s(n, s, &mut low);
+            let (cr, cs) = canonical.split_at(n.len());
+            bool::from(r.ct_eq(cr) & low.ct_eq(cs))
+        }
+        None => bool::from(presented.ct_eq(canonical)),
+    }
+}
+
+/// The longest curve order (P-521's).
+const MAX_ORDER_LEN: usize = 66;
+
+/// The smaller of `s` and `n − s` (big-endian, `n.len()` bytes), written into `buf`.
+fn low_s<'a>(n: &[u8], s: &'a [u8], buf: &'a mut [u8; MAX_ORDER_LEN]) -> &'a [u8] {
+    let twin = &mut buf[..n.len()];
+    order_minus(n, s, twin);
+    // Equal lengths, big-endian: byte order is numeric order.
+    if &*twin < s { twin } else { s }
+}
+
+/// `out = n − s`, big-endian, all `n.len()` bytes (a verified s is below n: no borrow is
+/// left).
+fn order_minus(n: &[u8], s: &[u8], out: &mut [u8]) {
     let mut borrow = 0i16;
     for i in (0..n.len()).rev() {
         let mut d = i16::from(n[i]) - i16::from(s[i]) - borrow;
@@ -101,7 +126,6 @@ fn order_minus(n: &[u8], s: &[u8]) -> Vec<u8> {
         }
         out[i] = d as u8;
     }
-    out
 }
 
 /// A verified token's decoded payload and what its validity depends on.
@@ -145,11 +169,10 @@ impl Entry {
     /// Whether `signature_b64` (as presented) is this entry's signature, or its malleated
     /// twin.
     fn same_signature(&self, signature_b64: &str) -> bool {
-        let Ok(presented) = URL_SAFE_NO_PAD.decode(signature_b64) else {
-            return false;
-        };
-        let presented = canonical_signature(self.alg, &presented);
-        presented.len() == self.signature.len() && bool::from(presented.ct_eq(&self.signature))
+        with_decoded::<SIGNATURE_BUF, bool>(signature_b64, |presented| {
+            Ok(matches_canonical(self.alg, presented, &self.signature))
+        })
+        .unwrap_or(false)
     }
 }
 
@@ -326,7 +349,8 @@ mod tests {
         let (input, sig) = token.rsplit_once('.').unwrap_or_default();
         let mut sig = URL_SAFE_NO_PAD.decode(sig).unwrap_or_default();
         let n = curve_order(alg).unwrap_or_default();
-        let twin = order_minus(n, &sig[n.len()..]);
+        let mut twin = vec![0u8; n.len()];
+        order_minus(n, &sig[n.len()..], &mut twin);
         sig[n.len()..].copy_from_slice(&twin);
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
     }
@@ -351,6 +375,17 @@ mod tests {
             assert!(v.verify(&token).is_ok(), "{alg}");
             assert!(v.verify(&twin).is_ok(), "{alg}: the twin verifies too");
             assert_eq!(v.cached_tokens(), 1, "{alg}: the twin is another entry");
+            // And it is a hit: the cached entry takes either signature as its own.
+            let (input, token_sig) = token.rsplit_once('.').unwrap_or_default();
+            let (_, twin_sig) = twin.rsplit_once('.').unwrap_or_default();
+            let entry = v
+                .inner
+                .cache
+                .as_ref()
+                .and_then(|c| c.get(&digest(input)))
+                .ok_or("no entry")?;
+            assert!(entry.same_signature(token_sig) && entry.same_signature(twin_sig));
+            assert!(!entry.same_signature(&URL_SAFE_NO_PAD.encode([9u8; 64])));
             // Canonical forms agree, whichever of the pair came first.
             let sig = |t: &str| {
                 let b = t.rsplit_once('.').map(|(_, s)| s).unwrap_or_default();

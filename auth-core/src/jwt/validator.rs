@@ -33,7 +33,7 @@ use crate::{
 /// a typical header, an RSA-4096 signature, a payload of a few dozen claims), and onto the
 /// heap when they do not.
 const HEADER_BUF: usize = 256;
-const SIGNATURE_BUF: usize = 512;
+pub(super) const SIGNATURE_BUF: usize = 512;
 pub(super) const PAYLOAD_BUF: usize = 1024;
 
 /// A registered claim that can be made mandatory.
