@@ -4,7 +4,7 @@
 //! Entries are keyed by SHA-256 of the token's signing input (header and payload; the
 //! token itself is never a map key, so a lookup reveals nothing about cached tokens through
 //! timing), bounded in number (`quick_cache`, S3-FIFO eviction), and hold the decoded
-//! payload, the signature in its canonical form, the fingerprint of the key that verified
+//! payload, a digest of the signature in its canonical form, the fingerprint of the key that verified
 //! it, and `exp`. A hit is used only when the presented signature is the cached one (in
 //! constant time), while `exp` has not passed and its key is still in the validator's key
 //! set; the claims are checked again on every use.
@@ -20,7 +20,6 @@
 
 use std::{fmt, sync::Arc};
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
@@ -30,14 +29,16 @@ use super::{
 };
 use crate::error::TokenError;
 
-/// SHA-256 of a token's signing input.
+/// SHA-256 of a token's signing input, or of a signature.
 pub(super) type Digest = [u8; 32];
 
-pub(super) fn digest(signing_input: &str) -> Digest {
+pub(super) fn digest(text: &str) -> Digest {
+    digest_bytes(text.as_bytes())
+}
+
+fn digest_bytes(bytes: &[u8]) -> Digest {
     let mut out = [0; 32];
-    out.copy_from_slice(
-        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, signing_input.as_bytes()).as_ref(),
-    );
+    out.copy_from_slice(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes).as_ref());
     out
 }
 
@@ -69,38 +70,32 @@ fn curve_order(alg: Algorithm) -> Option<&'static [u8]> {
     }
 }
 
-/// `signature` in canonical form: for ECDSA (`r ‖ s`), `s` replaced by `n − s` when that
-/// is smaller (low-s), so a signature and its malleated twin compare equal; any other
-/// algorithm's signature as it is (none of them is malleable: RSA and HMAC are
-/// deterministic or unforgeable without the key, and Ed25519 verification refuses a
-/// non-canonical `S`). Written by hand: 30 lines of big-endian subtraction, where a bignum
-/// crate would be a dependency for one operation.
-pub(super) fn canonical_signature(alg: Algorithm, signature: &[u8]) -> Box<[u8]> {
-    let mut out: Box<[u8]> = signature.into();
-    if let Some(n) = curve_order(alg).filter(|n| out.len() == 2 * n.len()) {
-        let mut low = [0u8; MAX_ORDER_LEN];
-        let low = low_s(n, &signature[n.len()..], &mut low);
-        out[n.len()..].copy_from_slice(low);
-    }
-    out
-}
-
-/// Whether `presented` is, in canonical form, `canonical`: compared in constant time, on
-/// the stack (this runs on every cache hit).
-fn matches_canonical(alg: Algorithm, presented: &[u8], canonical: &[u8]) -> bool {
-    if presented.len() != canonical.len() {
-        return false;
-    }
-    match curve_order(alg).filter(|n| presented.len() == 2 * n.len()) {
-        Some(n) => {
-            let (r, s) = presented.split_at(n.len());
-            let mut low = [0u8; MAX_ORDER_LEN];
-            let low = low_s(n, s, &mut low);
-            let (cr, cs) = canonical.split_at(n.len());
-            bool::from(r.ct_eq(cr) & low.ct_eq(cs))
+/// SHA-256 of a presented signature in canonical form: for ECDSA (`r ‖ s`, decoded), with
+/// `s` replaced by `n − s` when that is smaller (low-s), so a signature and its malleated
+/// twin have one digest; for any other algorithm, of the base64url text as presented
+/// (canonical, or verification refuses it), since none of them is malleable: RSA and HMAC
+/// cannot be altered without the key, and Ed25519 verification refuses a non-canonical `S`.
+/// `None` when the text does not decode. Runs on every cache hit, on the stack.
+///
+/// The low-s arithmetic is written by hand: a big-endian subtraction, where a bignum crate
+/// would be a dependency for one operation.
+pub(super) fn signature_digest(alg: Algorithm, signature_b64: &str) -> Option<Digest> {
+    let Some(n) = curve_order(alg) else {
+        return Some(digest(signature_b64));
+    };
+    with_decoded::<SIGNATURE_BUF, Option<Digest>>(signature_b64, |sig| {
+        if sig.len() != 2 * n.len() {
+            return Ok(None);
         }
-        None => bool::from(presented.ct_eq(canonical)),
-    }
+        let mut canonical = [0u8; 2 * MAX_ORDER_LEN];
+        let (r, s) = sig.split_at(n.len());
+        canonical[..n.len()].copy_from_slice(r);
+        let mut low = [0u8; MAX_ORDER_LEN];
+        canonical[n.len()..sig.len()].copy_from_slice(low_s(n, s, &mut low));
+        Ok(Some(digest_bytes(&canonical[..sig.len()])))
+    })
+    .ok()
+    .flatten()
 }
 
 /// The longest curve order (P-521's).
@@ -132,9 +127,9 @@ fn order_minus(n: &[u8], s: &[u8], out: &mut [u8]) {
 #[derive(Debug)]
 pub(super) struct Entry {
     pub(super) payload: Box<[u8]>,
-    /// The algorithm it was verified with, and its signature in canonical form.
+    /// The algorithm it was verified with, and the [`signature_digest`] of its signature.
     pub(super) alg: Algorithm,
-    pub(super) signature: Box<[u8]>,
+    pub(super) signature: Digest,
     /// [`JwtKey::fingerprint`](super::JwtKey::fingerprint) of the key that verified it.
     pub(super) key: [u8; 16],
     /// `exp`, when the token has one: the entry is not used past it.
@@ -142,12 +137,7 @@ pub(super) struct Entry {
 }
 
 impl Entry {
-    pub(super) fn new(
-        payload: &[u8],
-        alg: Algorithm,
-        signature: Box<[u8]>,
-        key: [u8; 16],
-    ) -> Entry {
+    pub(super) fn new(payload: &[u8], alg: Algorithm, signature: Digest, key: [u8; 16]) -> Entry {
         #[derive(Deserialize)]
         struct Exp {
             exp: Option<f64>,
@@ -169,10 +159,8 @@ impl Entry {
     /// Whether `signature_b64` (as presented) is this entry's signature, or its malleated
     /// twin.
     fn same_signature(&self, signature_b64: &str) -> bool {
-        with_decoded::<SIGNATURE_BUF, bool>(signature_b64, |presented| {
-            Ok(matches_canonical(self.alg, presented, &self.signature))
-        })
-        .unwrap_or(false)
+        signature_digest(self.alg, signature_b64)
+            .is_some_and(|d| bool::from(d.ct_eq(&self.signature)))
     }
 }
 
@@ -246,11 +234,14 @@ impl JwtValidator {
         let mut verified = None;
         let out = self.verify_payload(token, |key, payload| {
             let out = f(payload)?;
-            // Decoded once more, on a miss only; it verified, so it decodes.
-            if let Ok(signature) = URL_SAFE_NO_PAD.decode(signature_b64) {
-                let alg = key.algorithm();
-                let signature = canonical_signature(alg, &signature);
-                verified = Some(Entry::new(payload, alg, signature, key.fingerprint()));
+            // It verified, so it decodes.
+            if let Some(signature) = signature_digest(key.algorithm(), signature_b64) {
+                verified = Some(Entry::new(
+                    payload,
+                    key.algorithm(),
+                    signature,
+                    key.fingerprint(),
+                ));
             }
             Ok(out)
         })?;
@@ -278,6 +269,8 @@ impl JwtValidator {
 
 #[cfg(test)]
 mod tests {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
     use super::*;
     use crate::{
         error::ConfigError,
@@ -324,7 +317,7 @@ mod tests {
     }
 
     fn entry(payload: &[u8]) -> Entry {
-        Entry::new(payload, Algorithm::HS256, Box::new([0; 32]), [1; 16])
+        Entry::new(payload, Algorithm::HS256, [0; 32], [1; 16])
     }
 
     #[test]
@@ -386,18 +379,9 @@ mod tests {
                 .ok_or("no entry")?;
             assert!(entry.same_signature(token_sig) && entry.same_signature(twin_sig));
             assert!(!entry.same_signature(&URL_SAFE_NO_PAD.encode([9u8; 64])));
-            // Canonical forms agree, whichever of the pair came first.
-            let sig = |t: &str| {
-                let b = t.rsplit_once('.').map(|(_, s)| s).unwrap_or_default();
-                canonical_signature(alg, &URL_SAFE_NO_PAD.decode(b).unwrap_or_default())
-            };
-            assert_eq!(sig(&token), sig(&twin));
             // A forged signature over the cached input is not a hit.
-            let (input, _) = token.rsplit_once('.').unwrap_or_default();
-            let forged = format!(
-                "{input}.{}",
-                URL_SAFE_NO_PAD.encode(vec![7u8; sig(&token).len()])
-            );
+            let n = curve_order(alg).unwrap_or_default().len();
+            let forged = format!("{input}.{}", URL_SAFE_NO_PAD.encode(vec![7u8; 2 * n]));
             assert_eq!(
                 v.verify(&forged).err(),
                 Some(TokenError::Signature),
