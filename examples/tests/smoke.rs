@@ -321,11 +321,18 @@ fn cli(args: &[&str]) -> String {
     String::from_utf8(out).expect("utf-8").trim().to_owned()
 }
 
-#[tokio::test]
-async fn keys_from_the_tool_guard_internal_stats_and_a_revocation_needs_no_restart() {
+/// A key store file in a fresh folder (kept while the `TempDir` lives).
+fn key_store() -> (tempfile::TempDir, std::path::PathBuf, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("keys.json");
-    let store_s = store.to_str().expect("path");
+    let store_s = store.to_str().expect("path").to_owned();
+    (dir, store, store_s)
+}
+
+#[tokio::test]
+async fn keys_from_the_tool_guard_internal_stats_and_a_revocation_needs_no_restart() {
+    let (_dir, store, store_s) = key_store();
+    let store_s = store_s.as_str();
     let reader = cli(&[
         "new",
         "--store",
@@ -438,9 +445,8 @@ async fn until(
 /// the demo's stderr (it logs by default) and a degraded `/health`, until it is readable.
 #[tokio::test]
 async fn review_03_a_key_file_that_cannot_be_read_is_loud_in_both_demos() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("keys.json");
-    let store_s = store.to_str().expect("path");
+    let (_dir, store, store_s) = key_store();
+    let store_s = store_s.as_str();
     let key = cli(&[
         "new",
         "--store",

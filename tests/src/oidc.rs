@@ -100,14 +100,22 @@ impl OidcProvider {
     /// An RFC 9068 access token for `resource` (`urn:api:rs256` or `urn:api:es256`) by
     /// the client-credentials grant.
     pub async fn client_credentials_token(&self, resource: &str, scope: &str) -> String {
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("resource", resource),
+            ("scope", scope),
+        ];
+        self.token((CLIENT_ID, CLIENT_SECRET), &form, "access_token")
+            .await
+    }
+
+    /// POST `form` to the token endpoint as `client` (id, secret); member `field` of the
+    /// answer.
+    async fn token(&self, client: (&str, &str), form: &[(&str, &str)], field: &str) -> String {
         let response = reqwest::Client::new()
             .post(format!("{}/token", self.issuer))
-            .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("resource", resource),
-                ("scope", scope),
-            ])
+            .basic_auth(client.0, Some(client.1))
+            .form(form)
             .send()
             .await
             .expect("token request");
@@ -117,10 +125,7 @@ impl OidcProvider {
             response.status()
         );
         let body: serde_json::Value = response.json().await.expect("token response");
-        body["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_owned()
+        body[field].as_str().expect(field).to_owned()
     }
 }
 
@@ -152,25 +157,14 @@ impl OidcProvider {
             .as_ref()
             .and_then(|l| crate::browser::param(l, "code"))
             .unwrap_or_else(|| panic!("no code: {back:?}"));
-        let response = reqwest::Client::new()
-            .post(format!("{}/token", self.issuer))
-            .basic_auth(SIGNIN_CLIENT_ID, Some(SIGNIN_CLIENT_SECRET))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code.as_str()),
-                ("redirect_uri", redirect_uri),
-                ("code_verifier", verifier),
-            ])
-            .send()
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", verifier),
+        ];
+        self.token((SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET), &form, "id_token")
             .await
-            .expect("token request");
-        assert!(
-            response.status().is_success(),
-            "token: {}",
-            response.status()
-        );
-        let body: serde_json::Value = response.json().await.expect("token response");
-        body["id_token"].as_str().expect("id_token").to_owned()
     }
 
     /// Add a new RS256 + ES256 key pair in front (new tokens are signed with it), keeping
