@@ -57,20 +57,11 @@ fn lookup(
     }
 }
 
-/// Behind a middleware with `validator`: its verification, reused (another validator's
-/// result is not trusted; the key is looked up again).
-fn reused(req: &HttpRequest, validator: &ApiKeyValidator) -> Option<VerifiedKey> {
-    req.extensions()
-        .get::<VerifiedKey>()
-        .filter(|k| validator.produced(k))
-        .cloned()
-}
-
 fn lookup_with(
     req: &HttpRequest,
     validator: ApiKeyValidator,
 ) -> LocalBoxFuture<'static, Result<Option<VerifiedKey>, AuthRejection>> {
-    if let Some(verified) = reused(req, &validator) {
+    if let Some(verified) = validator.reuse(req.extensions().get::<VerifiedKey>()) {
         return Box::pin(ready(Ok(Some(verified))));
     }
     let key = match validator.credential(&ActixView(req)) {

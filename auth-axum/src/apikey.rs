@@ -50,14 +50,8 @@ async fn verify(
     parts: &Parts,
     validator: &ApiKeyValidator,
 ) -> Result<Option<ApiKey>, AuthRejection> {
-    // Behind a guard with this validator: reuse its verification (another validator's
-    // result is not trusted; the key is looked up again).
-    if let Some(verified) = parts
-        .extensions
-        .get::<VerifiedKey>()
-        .filter(|k| validator.produced(k))
-    {
-        return Ok(Some(ApiKey(verified.clone())));
+    if let Some(verified) = validator.reuse(parts.extensions.get::<VerifiedKey>()) {
+        return Ok(Some(ApiKey(verified)));
     }
     let reject = |e: AuthError| AuthRejection(validator.reject(&e));
     match validator

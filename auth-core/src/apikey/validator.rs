@@ -272,6 +272,13 @@ impl ApiKeyValidator {
         key.origin == self.inner.origin
     }
 
+    /// What an extractor takes from a guard: `verified` (what an outer guard stored in the
+    /// request) when this validator produced it, else `None` (the key is to be looked up
+    /// again).
+    pub fn reuse(&self, verified: Option<&VerifiedKey>) -> Option<VerifiedKey> {
+        verified.filter(|k| self.produced(k)).cloned()
+    }
+
     /// Read and verify the key of `req`; `Ok(None)` when the request carries none.
     pub async fn authenticate<R: RequestView>(
         &self,

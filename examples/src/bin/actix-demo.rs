@@ -9,8 +9,11 @@ use examples::{
     Demo, DemoClaims, admin_body, admin_scope, me_body, stats_body, stats_scope, whoami_body,
 };
 
-async fn health(keys: web::Data<ApiKeyValidator>) -> HttpResponse {
-    let (status, body) = examples::health(&keys);
+async fn health(req: actix_web::HttpRequest) -> HttpResponse {
+    let Some(keys) = req.app_data::<ApiKeyValidator>() else {
+        return HttpResponse::InternalServerError().finish();
+    };
+    let (status, body) = examples::health(keys);
     HttpResponse::build(
         actix_web::http::StatusCode::from_u16(status)
             .unwrap_or(actix_web::http::StatusCode::SERVICE_UNAVAILABLE),
@@ -48,7 +51,6 @@ fn configure(
         }
         cfg.app_data(validator.clone())
             .app_data(keys.clone())
-            .app_data(web::Data::new(keys.clone()))
             .route("/health", web::get().to(health))
             .route("/api/me", web::get().to(me))
             .route("/api/whoami", web::get().to(whoami))
