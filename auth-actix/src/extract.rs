@@ -1,63 +1,22 @@
-//! `RequireJwt<C>` and `OptionalJwt<C>`: verified claims in a handler's arguments.
+//! The one extractor shell: every credential extractor ([`RequireJwt`](crate::RequireJwt),
+//! [`OptionalJwt`](crate::OptionalJwt), [`ApiKey`](crate::ApiKey),
+//! [`OptionalApiKey`](crate::OptionalApiKey), [`Principal`](crate::Principal)) finds its
+//! validators in `app_data`, hands the request to the core's [`Extract`] policy and awaits
+//! the answer only when the core says it must (no allocation otherwise).
 
-use std::{
-    future::{Ready, ready},
-    ops::Deref,
-    sync::Arc,
-};
+use std::future::{Ready, ready};
 
-use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
+use actix_web::{HttpMessage, HttpRequest, web};
 use auth_core::{
-    error::{AuthError, Renderer, Scheme},
-    jwt::{Claims, JwtValidator, NoClaims, VerifiedJwt},
+    apikey::ApiKeyValidator,
+    error::{AuthError, Renderer},
+    extract::{Extract, Stash},
+    guard::Admission,
+    jwt::JwtValidator,
 };
 use futures_util::future::{Either, LocalBoxFuture};
-use serde::de::DeserializeOwned;
 
 use crate::{rejection::AuthRejection, view::ActixView};
-
-/// Verified claims, or the caller gets the RFC 6750 answer.
-///
-/// The validator is found in `app_data`, registered either as `JwtValidator` or as
-/// `web::Data<JwtValidator>`. If it is missing the request gets a 500, and the log says
-/// why: that is a server bug, not the client's fault. If a
-/// [`RequireJwtMiddleware`](crate::RequireJwtMiddleware) with the same validator (or a clone
-/// of it) already verified the token, the extractor reuses that result; a middleware with
-/// another validator vouches for nothing here.
-///
-/// ```
-/// use actix_web::{App, get, HttpResponse};
-/// use auth_actix::RequireJwt;
-///
-/// #[derive(serde::Deserialize)]
-/// struct MyClaims { name: String }
-///
-/// #[get("/me")]
-/// async fn me(RequireJwt(claims): RequireJwt<MyClaims>) -> HttpResponse {
-///     HttpResponse::Ok().body(format!("hello {}", claims.custom.name))
-/// }
-/// ```
-///
-/// # `Option<RequireJwt<C>>`
-///
-/// actix-web's own `Option<T>` extractor turns *every* error into `None`, so an invalid
-/// token would be silently ignored. Use [`OptionalJwt<C>`], which gives `None` only when no
-/// token was sent.
-#[derive(Debug, Clone)]
-pub struct RequireJwt<C = NoClaims>(pub Claims<C>);
-
-impl<C> Deref for RequireJwt<C> {
-    type Target = Claims<C>;
-
-    fn deref(&self) -> &Claims<C> {
-        &self.0
-    }
-}
-
-/// `Some(claims)` when a valid token was sent, `None` when none was; an invalid token is
-/// still rejected.
-#[derive(Debug, Clone)]
-pub struct OptionalJwt<C = NoClaims>(pub Option<Claims<C>>);
 
 /// A validator (or any shared config) registered in `app_data`, as `T` or as
 /// `web::Data<T>`, or a 500 rejection: a missing validator is a server bug, not the
@@ -78,77 +37,83 @@ pub(crate) fn registered<T: Clone + 'static>(req: &HttpRequest) -> Result<T, Aut
     )))
 }
 
-/// Claims if a token was sent, and the validator that read them.
-type Found<C> = Result<(Option<Claims<C>>, JwtValidator), AuthRejection>;
-
-fn verify<C: DeserializeOwned>(req: &HttpRequest) -> Found<C> {
-    let validator = registered::<JwtValidator>(req)?;
-    let verified = req.extensions().get::<Arc<VerifiedJwt>>().cloned();
-    let claims = validator
-        .extract(&ActixView(req), verified.as_deref())
-        .map_err(AuthRejection)?;
-    Ok((claims, validator))
+/// Validators an extractor finds in `app_data`: each one registered, or both of a pair.
+pub(crate) trait Registered: Sized {
+    fn registered(req: &HttpRequest) -> Result<Self, AuthRejection>;
 }
 
-/// With a remote key set, an unknown key id may need a refetch: verify in a future that owns
-/// a handle on the request.
-fn verify_remote<C: DeserializeOwned + 'static>(
-    req: &HttpRequest,
-) -> LocalBoxFuture<'static, Found<C>> {
-    let req = req.clone();
-    Box::pin(async move {
-        let validator = registered::<JwtValidator>(&req)?;
-        let verified = req.extensions().get::<Arc<VerifiedJwt>>().cloned();
-        let claims = validator
-            .extract_async(&ActixView(&req), verified.as_deref())
-            .await
-            .map_err(AuthRejection)?;
-        Ok((claims, validator))
-    })
-}
-
-fn has_remote_keys(req: &HttpRequest) -> bool {
-    registered::<JwtValidator>(req).is_ok_and(|v| v.has_remote_keys())
-}
-
-type Extracted<T> =
-    Either<Ready<Result<T, AuthRejection>>, LocalBoxFuture<'static, Result<T, AuthRejection>>>;
-
-fn required<C>(
-    found: Result<(Option<Claims<C>>, JwtValidator), AuthRejection>,
-) -> Result<RequireJwt<C>, AuthRejection> {
-    found.and_then(|(claims, validator)| match claims {
-        Some(c) => Ok(RequireJwt(c)),
-        None => Err(AuthRejection(
-            validator.reject(&AuthError::MissingCredential(Scheme::Bearer)),
-        )),
-    })
-}
-
-impl<C: DeserializeOwned + 'static> FromRequest for RequireJwt<C> {
-    type Error = AuthRejection;
-    type Future = Extracted<Self>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        if has_remote_keys(req) {
-            let found = verify_remote::<C>(req);
-            return Either::Right(Box::pin(async move { required(found.await) }));
-        }
-        Either::Left(ready(required(verify(req))))
+impl Registered for JwtValidator {
+    fn registered(req: &HttpRequest) -> Result<Self, AuthRejection> {
+        registered(req)
     }
 }
 
-impl<C: DeserializeOwned + 'static> FromRequest for OptionalJwt<C> {
-    type Error = AuthRejection;
-    type Future = Extracted<Self>;
+impl Registered for ApiKeyValidator {
+    fn registered(req: &HttpRequest) -> Result<Self, AuthRejection> {
+        registered(req)
+    }
+}
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        if has_remote_keys(req) {
-            let found = verify_remote::<C>(req);
-            return Either::Right(Box::pin(async move {
-                found.await.map(|(claims, _)| OptionalJwt(claims))
-            }));
+impl<A: Registered, B: Registered> Registered for (A, B) {
+    fn registered(req: &HttpRequest) -> Result<Self, AuthRejection> {
+        Ok((A::registered(req)?, B::registered(req)?))
+    }
+}
+
+/// What outer middleware stored on the request.
+struct Stored<'a>(&'a actix_web::dev::Extensions);
+
+impl Stash for Stored<'_> {
+    fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.0.get::<T>()
+    }
+}
+
+/// The future of every credential extractor: ready when the core decided at once.
+pub(crate) type Extracted<T> =
+    Either<Ready<Result<T, AuthRejection>>, LocalBoxFuture<'static, Result<T, AuthRejection>>>;
+
+/// The credential of `req` made into `T` by `wrap`; `None` when none was sent.
+pub(crate) fn optional<E, T: 'static>(req: &HttpRequest, wrap: fn(Option<E>) -> T) -> Extracted<T>
+where
+    E: Extract,
+    E::Validators: Registered,
+{
+    decide::<E, T>(req, move |found, _| found.map(wrap))
+}
+
+/// The credential of `req` made into `T` by `wrap`, or the core's answer for a missing one.
+pub(crate) fn required<E, T: 'static>(req: &HttpRequest, wrap: fn(E) -> T) -> Extracted<T>
+where
+    E: Extract,
+    E::Validators: Registered,
+{
+    decide::<E, T>(req, move |found, validators| match found? {
+        Some(credential) => Ok(wrap(credential)),
+        None => Err(AuthRejection(E::missing(validators))),
+    })
+}
+
+fn decide<E, T: 'static>(
+    req: &HttpRequest,
+    finish: impl FnOnce(Result<Option<E>, AuthRejection>, &E::Validators) -> Result<T, AuthRejection>
+    + 'static,
+) -> Extracted<T>
+where
+    E: Extract,
+    E::Validators: Registered,
+{
+    let validators = match E::Validators::registered(req) {
+        Ok(validators) => validators,
+        Err(rejection) => return Either::Left(ready(Err(rejection))),
+    };
+    let admission = E::extract(&validators, &ActixView(req), &Stored(&req.extensions()));
+    match admission {
+        Admission::Now(decision) => {
+            Either::Left(ready(finish(decision.map_err(AuthRejection), &validators)))
         }
-        Either::Left(ready(verify(req).map(|(claims, _)| OptionalJwt(claims))))
+        Admission::Later(decision) => Either::Right(Box::pin(async move {
+            finish(decision.await.map_err(AuthRejection), &validators)
+        })),
     }
 }

@@ -1,10 +1,8 @@
-//! The one actix-web shell of the guard middleware: [`GuardMiddleware`] over a core
-//! [`Guard`] ([`JwtGuard`](auth_core::jwt::JwtGuard) for
-//! [`RequireJwtMiddleware`](crate::RequireJwtMiddleware),
-//! [`ApiKeyGuard`](auth_core::apikey::ApiKeyGuard) for
-//! [`RequireApiKeyMiddleware`](crate::RequireApiKeyMiddleware)). The guard decides; this
-//! stores what it verified in the request extensions and calls the inner service, or
-//! answers the rejection.
+//! [`AuthMiddleware`]: the one actix-web shell of the guards. [`AuthMiddleware::jwt`] and
+//! [`AuthMiddleware::api_key`] wrap the core's [`JwtGuard`] and [`ApiKeyGuard`];
+//! [`AuthMiddleware::new`] any other [`Guard`]. The guard decides; this stores what it
+//! verified in the request extensions and calls the inner service, or answers the
+//! rejection.
 
 use std::{
     future::{Ready, ready},
@@ -17,27 +15,81 @@ use actix_web::{
     dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready},
 };
 use auth_core::{
+    apikey::{ApiKeyGuard, ApiKeyValidator},
     error::Rejection,
     guard::{Admission, Guard},
+    jwt::{JwtGuard, JwtValidator},
+    scope::ScopeRequirement,
 };
 use futures_util::future::LocalBoxFuture;
 
 use crate::{rejection::AuthRejection, view::ActixView};
 
-/// Middleware that admits only the requests its guard admits.
+/// Middleware that admits only the requests its guard admits: a valid token
+/// ([`jwt`](Self::jwt)), a valid API key ([`api_key`](Self::api_key)), optionally with
+/// scopes, or what a [`Guard`] of your own decides ([`new`](Self::new)).
+///
+/// What the guard verified is stored in the request extensions, so a
+/// [`RequireJwt`](crate::RequireJwt) or [`ApiKey`](crate::ApiKey) in the handler with the
+/// same validator does not verify it again.
+///
+/// ```
+/// use actix_web::{HttpResponse, web};
+/// use auth_actix::AuthMiddleware;
+/// use auth_core::{apikey::ApiKeyValidator, jwt::JwtValidator, scope::ScopeRequirement};
+///
+/// fn configure(tokens: JwtValidator, keys: ApiKeyValidator) -> impl FnOnce(&mut web::ServiceConfig) {
+///     move |cfg| {
+///         cfg.service(
+///             web::scope("/admin")
+///                 .wrap(AuthMiddleware::jwt(tokens).scopes(ScopeRequirement::all(["admin"])))
+///                 .route("", web::get().to(|| async { HttpResponse::Ok().finish() })),
+///         )
+///         .service(
+///             web::scope("/internal")
+///                 .wrap(AuthMiddleware::api_key(keys).scopes(ScopeRequirement::all(["stats:read"])))
+///                 .route("/stats", web::get().to(|| async { HttpResponse::Ok().finish() })),
+///         );
+///     }
+/// }
+/// ```
 #[derive(Debug, Clone)]
-pub struct GuardMiddleware<G> {
-    pub(crate) guard: G,
+pub struct AuthMiddleware<G> {
+    guard: G,
 }
 
-impl<G: Guard> GuardMiddleware<G> {
-    /// Middleware over `guard`.
-    pub fn from_guard(guard: G) -> Self {
-        GuardMiddleware { guard }
+impl<G: Guard> AuthMiddleware<G> {
+    /// Middleware over a guard of your own.
+    pub fn new(guard: G) -> Self {
+        AuthMiddleware { guard }
     }
 }
 
-impl<G, S, B> Transform<S, ServiceRequest> for GuardMiddleware<G>
+impl AuthMiddleware<JwtGuard> {
+    /// Require a valid token checked by `validator`.
+    pub fn jwt(validator: JwtValidator) -> Self {
+        AuthMiddleware::new(JwtGuard::new(validator))
+    }
+
+    /// Also require scopes; a valid token without them gets 403 `insufficient_scope`.
+    pub fn scopes(self, requirement: ScopeRequirement) -> Self {
+        AuthMiddleware::new(self.guard.scopes(requirement))
+    }
+}
+
+impl AuthMiddleware<ApiKeyGuard> {
+    /// Require a valid API key checked by `validator`.
+    pub fn api_key(validator: ApiKeyValidator) -> Self {
+        AuthMiddleware::new(ApiKeyGuard::new(validator))
+    }
+
+    /// Also require scopes; a valid key without them gets 403 `insufficient_scope`.
+    pub fn scopes(self, requirement: ScopeRequirement) -> Self {
+        AuthMiddleware::new(self.guard.scopes(requirement))
+    }
+}
+
+impl<G, S, B> Transform<S, ServiceRequest> for AuthMiddleware<G>
 where
     G: Guard,
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
@@ -45,21 +97,21 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    type Transform = GuardMiddlewareService<G, S>;
+    type Transform = AuthMiddlewareService<G, S>;
     type InitError = ();
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(GuardMiddlewareService {
+        ready(Ok(AuthMiddlewareService {
             service: Rc::new(service),
             guard: self.guard.clone(),
         }))
     }
 }
 
-/// The service made by a [`GuardMiddleware`].
+/// The service made by an [`AuthMiddleware`].
 #[derive(Debug)]
-pub struct GuardMiddlewareService<G, S> {
+pub struct AuthMiddlewareService<G, S> {
     service: Rc<S>,
     guard: G,
 }
@@ -69,7 +121,7 @@ fn reject<B>(req: ServiceRequest, rejection: Rejection) -> ServiceResponse<Eithe
     req.into_response(response).map_into_right_body()
 }
 
-impl<G, S, B> Service<ServiceRequest> for GuardMiddlewareService<G, S>
+impl<G, S, B> Service<ServiceRequest> for AuthMiddlewareService<G, S>
 where
     G: Guard,
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
@@ -114,5 +166,77 @@ where
                 })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::{App, HttpResponse, http::StatusCode, test, web};
+    use auth_core::{
+        jwt::{Algorithm, JwtValidator},
+        scope::ScopeRequirement,
+        test_util::{TestKey, TokenBuilder},
+    };
+
+    use super::AuthMiddleware;
+    use crate::RequireJwt;
+
+    #[actix_web::test]
+    async fn nested_middleware_and_data_registration() {
+        let key = TestKey::new(Algorithm::EdDSA);
+        let validator = JwtValidator::builder()
+            .key(key.verifying_key())
+            .issuer("i")
+            .audience("a")
+            .realm("r")
+            .build()
+            .expect("validator");
+        let app = test::init_service(
+            // Registered as web::Data this time: the extractor finds it either way.
+            App::new()
+                .app_data(web::Data::new(validator.clone()))
+                .service(
+                    web::scope("/admin")
+                        .wrap(
+                            AuthMiddleware::jwt(validator.clone())
+                                .scopes(ScopeRequirement::all(["admin"])),
+                        )
+                        .wrap(AuthMiddleware::jwt(validator))
+                        .route(
+                            "",
+                            web::get().to(|RequireJwt(c): RequireJwt| async move {
+                                HttpResponse::Ok().body(c.sub().unwrap_or_default().to_owned())
+                            }),
+                        ),
+                ),
+        )
+        .await;
+        let call = |token: Option<String>| {
+            let mut req = test::TestRequest::get().uri("/admin");
+            if let Some(t) = token {
+                req = req.insert_header(("authorization", format!("Bearer {t}")));
+            }
+            req.to_request()
+        };
+        let user = TokenBuilder::valid(&key, "i", "a", "u")
+            .claim("scope", "read")
+            .sign(&key);
+        let admin = TokenBuilder::valid(&key, "i", "a", "boss")
+            .claim("scope", "admin")
+            .sign(&key);
+
+        let resp = test::call_service(&app, call(None)).await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        let resp = test::call_service(&app, call(Some(user))).await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            resp.headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok()),
+            Some(r#"Bearer realm="r", error="insufficient_scope", scope="admin""#)
+        );
+        let resp = test::call_service(&app, call(Some(admin))).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(test::read_body(resp).await, "boss");
     }
 }

@@ -3,7 +3,7 @@
 //! ```
 //! use actix_web::{App, HttpResponse, get, web};
 //! use auth_actix::RequireJwt;
-//! use auth_core::jwt::{Algorithm, JwtKey, JwtValidator};
+//! use auth_core::jwt::{Algorithm, VerifyingKey, JwtValidator};
 //!
 //! #[get("/me")]
 //! async fn me(RequireJwt(claims): RequireJwt) -> HttpResponse {
@@ -12,7 +12,7 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let validator = JwtValidator::builder()
-//!     .key(JwtKey::hmac(Algorithm::HS256, "an example secret of 32+ bytes!!")?)
+//!     .key(VerifyingKey::hmac(Algorithm::HS256, "an example secret of 32+ bytes!!")?)
 //!     .issuer("my-app")
 //!     .audience("my-app")
 //!     .build()?;
@@ -23,9 +23,10 @@
 //! - [`RequireJwt<C>`]: verified [`Claims<C>`](auth_core::jwt::Claims), or a 400/401
 //!   rejection; [`OptionalJwt<C>`] for optional tokens (not actix's `Option<T>`, which
 //!   hides invalid tokens).
-//! - [`RequireJwtMiddleware`]: middleware for a whole scope, with optional scopes.
-//! - [`ApiKey`], [`OptionalApiKey`]: a verified API key (id, name, scopes);
-//!   [`RequireApiKeyMiddleware`] guards a scope with keys and scopes.
+//! - [`ApiKey`], [`OptionalApiKey`]: a verified API key (id, name, scopes), sent in
+//!   `X-API-Key`.
+//! - [`AuthMiddleware`]: middleware for a whole scope: [`AuthMiddleware::jwt`] (a valid
+//!   token) or [`AuthMiddleware::api_key`] (a valid API key), with optional scopes.
 //! - [`Principal<C>`]: a route that takes a bearer token *or* an API key (a user or a
 //!   service), neither guard rejecting the other.
 //! - [`AuthRejection`]: the response; status, `WWW-Authenticate` and body come from the core
@@ -36,19 +37,18 @@
 mod apikey;
 mod extract;
 mod guard;
+mod jwt;
 #[cfg(feature = "login")]
 mod login;
-mod middleware;
 mod principal;
 mod rejection;
 mod view;
 
-pub use apikey::{ApiKey, OptionalApiKey, RequireApiKeyMiddleware, RequireApiKeyMiddlewareService};
-pub use extract::{OptionalJwt, RequireJwt};
-pub use guard::{GuardMiddleware, GuardMiddlewareService};
+pub use apikey::{ApiKey, OptionalApiKey};
+pub use guard::{AuthMiddleware, AuthMiddlewareService};
+pub use jwt::{OptionalJwt, RequireJwt};
 #[cfg(feature = "login")]
 pub use login::login_config;
-pub use middleware::{RequireJwtMiddleware, RequireJwtMiddlewareService};
 pub use principal::Principal;
 pub use rejection::AuthRejection;
 pub use view::ActixView;

@@ -1,11 +1,13 @@
 //! `Principal<C>`: a route that takes a bearer token or an API key.
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
-use auth_core::{apikey::ApiKeyValidator, jwt::JwtValidator, principal};
-use futures_util::future::LocalBoxFuture;
+use auth_core::{jwt::NoClaims, principal::Caller};
 use serde::de::DeserializeOwned;
 
-use crate::{extract::registered, rejection::AuthRejection, view::ActixView};
+use crate::{
+    extract::{Extracted, required},
+    rejection::AuthRejection,
+};
 
 /// The caller: a user with a verified token, or a service with a verified API key. See
 /// [`auth_core::principal`] for the rule; both validators come from `app_data`.
@@ -13,7 +15,7 @@ use crate::{extract::registered, rejection::AuthRejection, view::ActixView};
 /// ```
 /// use actix_web::HttpResponse;
 /// use auth_actix::Principal;
-/// use auth_core::principal::Principal as Caller;
+/// use auth_core::principal::Caller;
 ///
 /// async fn whoami(Principal(caller): Principal) -> HttpResponse {
 ///     match caller {
@@ -23,25 +25,13 @@ use crate::{extract::registered, rejection::AuthRejection, view::ActixView};
 /// }
 /// ```
 #[derive(Debug, Clone)]
-pub struct Principal<C = auth_core::jwt::NoClaims>(pub principal::Principal<C>);
+pub struct Principal<C = NoClaims>(pub Caller<C>);
 
-impl<C: DeserializeOwned + 'static> FromRequest for Principal<C> {
+impl<C: DeserializeOwned + Send + 'static> FromRequest for Principal<C> {
     type Error = AuthRejection;
-    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+    type Future = Extracted<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let read = registered::<JwtValidator>(req).and_then(|jwt| {
-            let keys = registered::<ApiKeyValidator>(req)?;
-            let presented =
-                principal::read::<C, _>(&jwt, &keys, &ActixView(req)).map_err(AuthRejection)?;
-            Ok((jwt, keys, presented))
-        });
-        Box::pin(async move {
-            let (jwt, keys, presented) = read?;
-            principal::finish(&jwt, &keys, presented)
-                .await
-                .map(Principal)
-                .map_err(AuthRejection)
-        })
+        required(req, Principal)
     }
 }

@@ -1,120 +1,95 @@
-//! `RequireJwt<C>` and `OptionalJwt<C>`: verified claims in a handler's arguments.
-
-use std::{ops::Deref, sync::Arc};
+//! The one extractor shell: every credential extractor ([`RequireJwt`](crate::RequireJwt),
+//! [`OptionalJwt`](crate::OptionalJwt), [`ApiKey`](crate::ApiKey),
+//! [`Principal`](crate::Principal)) finds its validators in the router state, hands the
+//! request to the core's [`Extract`] policy and awaits the answer only when the core says it
+//! must.
 
 use auth_core::{
-    error::AuthError,
-    jwt::{Claims, JwtValidator, NoClaims, VerifiedJwt},
+    apikey::ApiKeyValidator,
+    extract::{Extract, Stash},
+    guard::Admission,
+    jwt::JwtValidator,
 };
-use axum_core::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
-use http::request::Parts;
-use serde::de::DeserializeOwned;
+use axum_core::extract::FromRef;
+use http::{Extensions, request::Parts};
 
 use crate::{rejection::AuthRejection, view::HttpView};
 
-/// Verified claims, or the caller gets the RFC 6750 answer.
-///
-/// The validator comes from the router state through [`FromRef`]. If a
-/// [`RequireJwtLayer`](crate::RequireJwtLayer) with the same validator (or a clone of it)
-/// already verified the token, the extractor reuses that result instead of verifying
-/// again; a layer with another validator vouches for nothing here.
-///
-/// ```
-/// use auth_axum::RequireJwt;
-/// use axum::{Router, routing::get};
-/// use auth_core::jwt::JwtValidator;
-///
-/// #[derive(serde::Deserialize)]
-/// struct MyClaims { name: String }
-///
-/// async fn me(RequireJwt(claims): RequireJwt<MyClaims>) -> String {
-///     format!("hello {}", claims.custom.name)
-/// }
-///
-/// fn app(validator: JwtValidator) -> Router {
-///     Router::new().route("/me", get(me)).with_state(validator)
-/// }
-/// ```
-///
-/// `Option<RequireJwt<C>>` gives `None` when no token was sent, and still rejects a token
-/// that was sent but is invalid.
-#[derive(Debug, Clone)]
-pub struct RequireJwt<C = NoClaims>(pub Claims<C>);
+/// Validators an extractor finds in the router state: [`JwtValidator`] and
+/// [`ApiKeyValidator`] through [`FromRef`], and a pair of them for
+/// [`Principal`](crate::Principal). Implemented here only; it names what a state must
+/// provide.
+pub(crate) trait FromState<S>: Sized {
+    /// Take the validators from `state`.
+    fn from_state(state: &S) -> Self;
+}
 
-impl<C> Deref for RequireJwt<C> {
-    type Target = Claims<C>;
-
-    fn deref(&self) -> &Claims<C> {
-        &self.0
+impl<S> FromState<S> for JwtValidator
+where
+    JwtValidator: FromRef<S>,
+{
+    fn from_state(state: &S) -> Self {
+        JwtValidator::from_ref(state)
     }
 }
 
-/// `Some(claims)` when a valid token was sent, `None` when none was; an invalid token is
-/// still rejected. The same as `Option<RequireJwt<C>>`.
-#[derive(Debug, Clone)]
-pub struct OptionalJwt<C = NoClaims>(pub Option<Claims<C>>);
+impl<S> FromState<S> for ApiKeyValidator
+where
+    ApiKeyValidator: FromRef<S>,
+{
+    fn from_state(state: &S) -> Self {
+        ApiKeyValidator::from_ref(state)
+    }
+}
 
-/// Verify the request's token, or reuse a layer's verification; `Ok(None)` if absent.
-async fn verify<C: DeserializeOwned>(
+impl<S, A: FromState<S>, B: FromState<S>> FromState<S> for (A, B) {
+    fn from_state(state: &S) -> Self {
+        (A::from_state(state), B::from_state(state))
+    }
+}
+
+/// What outer layers stored on the request.
+struct Stored<'a>(&'a Extensions);
+
+impl Stash for Stored<'_> {
+    fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.0.get::<T>()
+    }
+}
+
+/// The credential of `parts`, `None` when none was sent.
+pub(crate) async fn optional<E, S>(parts: &Parts, state: &S) -> Result<Option<E>, AuthRejection>
+where
+    E: Extract,
+    E::Validators: FromState<S>,
+{
+    found::<E>(parts, &E::Validators::from_state(state)).await
+}
+
+/// The credential of `parts`, or the core's answer for a missing one.
+pub(crate) async fn required<E, S>(parts: &Parts, state: &S) -> Result<E, AuthRejection>
+where
+    E: Extract,
+    E::Validators: FromState<S>,
+{
+    let validators = E::Validators::from_state(state);
+    found::<E>(parts, &validators)
+        .await?
+        .ok_or_else(|| AuthRejection(E::missing(&validators)))
+}
+
+async fn found<E: Extract>(
     parts: &Parts,
-    validator: &JwtValidator,
-) -> Result<Option<Claims<C>>, AuthRejection> {
-    let verified = parts.extensions.get::<Arc<VerifiedJwt>>().map(Arc::as_ref);
-    let view = HttpView::from_parts(parts);
-    if validator.has_remote_keys() {
-        validator.extract_async(&view, verified).await
-    } else {
-        validator.extract(&view, verified)
+    validators: &E::Validators,
+) -> Result<Option<E>, AuthRejection> {
+    let admission = E::extract(
+        validators,
+        &HttpView::from_parts(parts),
+        &Stored(&parts.extensions),
+    );
+    match admission {
+        Admission::Now(decision) => decision,
+        Admission::Later(decision) => decision.await,
     }
     .map_err(AuthRejection)
-}
-
-impl<S, C> FromRequestParts<S> for RequireJwt<C>
-where
-    JwtValidator: FromRef<S>,
-    S: Send + Sync,
-    C: DeserializeOwned,
-{
-    type Rejection = AuthRejection;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let validator = JwtValidator::from_ref(state);
-        match verify(parts, &validator).await? {
-            Some(claims) => Ok(RequireJwt(claims)),
-            None => Err(AuthRejection(validator.reject(
-                &AuthError::MissingCredential(auth_core::error::Scheme::Bearer),
-            ))),
-        }
-    }
-}
-
-impl<S, C> OptionalFromRequestParts<S> for RequireJwt<C>
-where
-    JwtValidator: FromRef<S>,
-    S: Send + Sync,
-    C: DeserializeOwned,
-{
-    type Rejection = AuthRejection;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &S,
-    ) -> Result<Option<Self>, Self::Rejection> {
-        let validator = JwtValidator::from_ref(state);
-        Ok(verify(parts, &validator).await?.map(RequireJwt))
-    }
-}
-
-impl<S, C> FromRequestParts<S> for OptionalJwt<C>
-where
-    JwtValidator: FromRef<S>,
-    S: Send + Sync,
-    C: DeserializeOwned,
-{
-    type Rejection = AuthRejection;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let validator = JwtValidator::from_ref(state);
-        Ok(OptionalJwt(verify(parts, &validator).await?))
-    }
 }

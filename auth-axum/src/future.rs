@@ -17,8 +17,7 @@ use crate::rejection::AuthRejection;
 type BoxedResponse<E> = Pin<Box<dyn Future<Output = Result<Response, E>> + Send>>;
 
 pin_project! {
-    /// The response future of [`RequireJwtService`](crate::RequireJwtService) and
-    /// [`RequireApiKeyService`](crate::RequireApiKeyService).
+    /// The response future of [`AuthService`](crate::AuthService).
     pub struct ResponseFuture<F, E> {
         #[pin]
         kind: Kind<F, E>,

@@ -2,7 +2,7 @@
 //!
 //! ```
 //! use auth_axum::RequireJwt;
-//! use auth_core::jwt::{Algorithm, JwtKey, JwtValidator};
+//! use auth_core::jwt::{Algorithm, VerifyingKey, JwtValidator};
 //! use axum::{Router, routing::get};
 //!
 //! async fn me(RequireJwt(claims): RequireJwt) -> String {
@@ -11,7 +11,7 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let validator = JwtValidator::builder()
-//!     .key(JwtKey::hmac(Algorithm::HS256, std::env::var("JWT_SECRET")
+//!     .key(VerifyingKey::hmac(Algorithm::HS256, std::env::var("JWT_SECRET")
 //!         .unwrap_or_else(|_| "an example secret of 32+ bytes!!".into()))?)
 //!     .issuer("my-app")
 //!     .audience("my-app")
@@ -22,9 +22,9 @@
 //!
 //! - [`RequireJwt<C>`]: verified [`Claims<C>`](auth_core::jwt::Claims), or a 400/401
 //!   rejection; `Option<RequireJwt<C>>` and [`OptionalJwt<C>`] for optional tokens.
-//! - [`RequireJwtLayer`]: a tower layer for a whole route group, with optional scopes.
-//! - [`ApiKey`]: a verified API key (id, name, scopes); [`RequireApiKeyLayer`] guards a route
-//!   group with keys and scopes.
+//! - [`ApiKey`]: a verified API key (id, name, scopes), sent in `X-API-Key`.
+//! - [`AuthLayer`]: a tower layer for a whole route group: [`AuthLayer::jwt`] (a valid
+//!   token) or [`AuthLayer::api_key`] (a valid API key), with optional scopes.
 //! - [`Principal<C>`]: a route that takes a bearer token *or* an API key (a user or a
 //!   service), neither guard rejecting the other.
 //! - [`AuthRejection`]: the response; status, `WWW-Authenticate` and body come from the core
@@ -40,18 +40,17 @@ mod apikey;
 mod extract;
 mod future;
 mod guard;
-mod layer;
+mod jwt;
 #[cfg(feature = "login")]
 mod login;
 mod principal;
 mod rejection;
 mod view;
 
-pub use apikey::{ApiKey, RequireApiKeyLayer, RequireApiKeyService};
-pub use extract::{OptionalJwt, RequireJwt};
+pub use apikey::ApiKey;
 pub use future::ResponseFuture;
-pub use guard::{GuardLayer, GuardService};
-pub use layer::{RequireJwtLayer, RequireJwtService};
+pub use guard::{AuthLayer, AuthService};
+pub use jwt::{OptionalJwt, RequireJwt};
 #[cfg(feature = "login")]
 pub use login::login_routes;
 pub use principal::Principal;

@@ -1,18 +1,22 @@
 //! `Principal<C>`: a route that takes a bearer token or an API key.
 
-use auth_core::{apikey::ApiKeyValidator, jwt::JwtValidator, principal};
+use auth_core::{
+    apikey::ApiKeyValidator,
+    jwt::{JwtValidator, NoClaims},
+    principal::Caller,
+};
 use axum_core::extract::{FromRef, FromRequestParts};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::{rejection::AuthRejection, view::HttpView};
+use crate::{extract::required, rejection::AuthRejection};
 
 /// The caller: a user with a verified token, or a service with a verified API key. See
 /// [`auth_core::principal`] for the rule; both validators come from the state.
 ///
 /// ```
 /// use auth_axum::Principal;
-/// use auth_core::principal::Principal as Caller;
+/// use auth_core::principal::Caller;
 ///
 /// async fn whoami(Principal(caller): Principal) -> String {
 ///     match caller {
@@ -22,25 +26,18 @@ use crate::{rejection::AuthRejection, view::HttpView};
 /// }
 /// ```
 #[derive(Debug, Clone)]
-pub struct Principal<C = auth_core::jwt::NoClaims>(pub principal::Principal<C>);
+pub struct Principal<C = NoClaims>(pub Caller<C>);
 
 impl<S, C> FromRequestParts<S> for Principal<C>
 where
     JwtValidator: FromRef<S>,
     ApiKeyValidator: FromRef<S>,
     S: Send + Sync,
-    C: DeserializeOwned + Send,
+    C: DeserializeOwned + Send + 'static,
 {
     type Rejection = AuthRejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let jwt = JwtValidator::from_ref(state);
-        let keys = ApiKeyValidator::from_ref(state);
-        let presented = principal::read::<C, _>(&jwt, &keys, &HttpView::from_parts(parts))
-            .map_err(AuthRejection)?;
-        principal::finish(&jwt, &keys, presented)
-            .await
-            .map(Principal)
-            .map_err(AuthRejection)
+        required(parts, state).await.map(Principal)
     }
 }

@@ -160,8 +160,7 @@ fn hasher(pepper_env: Option<&str>) -> Result<KeyHasher, CliError> {
         Some(var) => {
             let pepper = std::env::var(var)
                 .map_err(|_| CliError(format!("{var}: not set (it should hold the pepper)")))?;
-            KeyHasher::with_pepper(pepper.as_bytes())
-                .ok_or_else(|| CliError(format!("{var}: the pepper must be at least 32 bytes")))
+            KeyHasher::with_pepper(pepper.as_bytes()).map_err(|e| CliError(format!("{var}: {e}")))
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::process::{Command, Output};
 
-use auth_core::apikey::{ApiKey, KeyFile};
+use auth_core::apikey::{ApiKeySecret, KeyFile};
 
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_auth-keys"))
@@ -44,7 +44,7 @@ fn new_list_rotate_revoke() {
         "stdout holds the key alone: {stdout}"
     );
     let key = stdout.trim().to_owned();
-    let parsed = ApiKey::parse(&key).expect("a well-formed key");
+    let parsed = ApiKeySecret::parse(&key).expect("a well-formed key");
     assert_eq!(parsed.prefix(), "acme");
     assert!(!text(&out.stderr).contains(&key), "the key is on stderr");
     let file_text = std::fs::read_to_string(&store).unwrap();
@@ -72,7 +72,7 @@ fn new_list_rotate_revoke() {
     let rotate = run(&["rotate", "--store", s, &record.id, "--overlap", "7d"]);
     assert!(rotate.status.success(), "{}", text(&rotate.stderr));
     let new_key = text(&rotate.stdout).trim().to_owned();
-    assert!(ApiKey::parse(&new_key).is_ok());
+    assert!(ApiKeySecret::parse(&new_key).is_ok());
     let file = KeyFile::load(&store).unwrap();
     assert_eq!(file.keys.len(), 2);
     let old = &file.keys[0];

@@ -13,8 +13,9 @@ use futures_util::future::BoxFuture;
 
 use crate::{error::Rejection, request::RequestView};
 
-/// A guard's decision: admitted, with what to store on the request for inner guards and
-/// extractors (`None`: nothing new), or rejected with the response to send.
+/// A decision: for a guard, admitted with what to store on the request for inner guards
+/// and extractors (`None`: nothing new); for an extractor, the credential (`None`: none
+/// was sent); or rejected with the response to send.
 pub type Decision<T> = Result<Option<T>, Rejection>;
 
 /// A decision now, or later.
@@ -23,6 +24,20 @@ pub enum Admission<T> {
     Now(Decision<T>),
     /// To be awaited; the future does not borrow the request.
     Later(BoxFuture<'static, Decision<T>>),
+}
+
+impl<T: Send + 'static> Admission<T> {
+    /// The same decision about a `U` made from the `T`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U + Send + 'static) -> Admission<U> {
+        match self {
+            Admission::Now(decision) => Admission::Now(decision.map(|found| found.map(f))),
+            Admission::Later(decision) => {
+                Admission::Later(Box::pin(
+                    async move { decision.await.map(|found| found.map(f)) },
+                ))
+            }
+        }
+    }
 }
 
 impl<T: fmt::Debug> fmt::Debug for Admission<T> {

@@ -6,13 +6,13 @@
 //!
 //! ```
 //! use auth_core::{
-//!     jwt::{Algorithm, JwtIssuer, JwtKey, JwtValidator, SigningKey},
+//!     jwt::{Algorithm, JwtIssuer, VerifyingKey, JwtValidator, SigningKey},
 //!     request::StaticRequest,
 //! };
 //!
 //! let secret = b"a 32-byte or longer random secret!!";
 //! let validator = JwtValidator::builder()
-//!     .key(JwtKey::hmac(Algorithm::HS256, secret)?)
+//!     .key(VerifyingKey::hmac(Algorithm::HS256, secret)?)
 //!     .issuer("my-app")
 //!     .audience("my-app")
 //!     .realm("my-app")
@@ -22,11 +22,11 @@
 //! let token = issuer.issue("user-1", &["admin"], &())?;
 //!
 //! let request = StaticRequest::new().header("authorization", format!("Bearer {token}"));
-//! let jwt = validator.authenticate(&request)?.expect("a token was sent");
+//! let jwt = validator.authenticate_now(&request)?.expect("a token was sent");
 //! assert!(jwt.scopes().contains("admin"));
 //!
 //! // Every failure is an `AuthError` with its RFC 6750 rendering computed here.
-//! let err = validator.authenticate(&StaticRequest::new().header("authorization", "Bearer"));
+//! let err = validator.authenticate_now(&StaticRequest::new().header("authorization", "Bearer"));
 //! let rejection = validator.reject(&err.unwrap_err());
 //! assert_eq!(rejection.status, 400);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -52,6 +52,7 @@
 //! - [`request`]: the request view adapters implement.
 //! - [`credential`]: where credentials are read from; strict `Authorization` parsing.
 //! - [`guard`]: the decision shared by the route-group guards (layers, middleware).
+//! - [`extract`]: the decision shared by the extractors (a credential in a handler).
 //! - [`error`]: [`error::AuthError`] and its rendering (status, challenge, problem+json).
 //! - [`jwt`]: validation, keys, claims, issuing.
 //! - [`scope`]: scopes and scope requirements.
@@ -60,6 +61,7 @@ pub mod apikey;
 pub mod clock;
 pub mod credential;
 pub mod error;
+pub mod extract;
 pub mod guard;
 pub mod jwt;
 pub mod limit;

@@ -1,100 +1,77 @@
 //! Who called: a user with a bearer token, or a service with an API key, on routes that
-//! accept either (`Principal` extractors in the adapters).
+//! accept either (the adapters' `Principal` extractors).
 //!
 //! The rule: an API key, when one is sent, decides; otherwise a bearer token; sending both
 //! is ambiguous and refused (400 `invalid_request`); sending neither gets 401 with both
-//! challenges. Neither credential's guard rejects the other: the route takes whichever
-//! came.
+//! challenges ([`Extract::missing`]). Neither credential's guard rejects the other: the
+//! route takes whichever came.
 
 use serde::de::DeserializeOwned;
 
 use crate::{
-    apikey::{ApiKeyValidator, PresentedKey, VerifiedKey},
+    apikey::{ApiKeyValidator, VerifiedKey},
+    credential::split_authorization,
     error::{AuthError, InvalidRequest, Rejection, Scheme},
+    extract::{Extract, Stash},
+    guard::Admission,
     jwt::{Claims, JwtValidator, NoClaims},
     request::RequestView,
 };
 
 /// The caller of a route that takes a bearer token or an API key.
 #[derive(Debug, Clone)]
-pub enum Principal<C = NoClaims> {
+pub enum Caller<C = NoClaims> {
     /// A user (or client) with a verified token.
     User(Claims<C>),
     /// A service with a verified API key.
     Service(VerifiedKey),
 }
 
-impl<C> Principal<C> {
+impl<C> Caller<C> {
     /// A name for logs: the token's subject or the key's id (both safe to log).
     pub fn id(&self) -> Option<&str> {
         match self {
-            Principal::User(claims) => claims.sub(),
-            Principal::Service(key) => Some(key.id()),
+            Caller::User(claims) => claims.sub(),
+            Caller::Service(key) => Some(key.id()),
         }
     }
 }
 
-/// What a request presented, read without any store lookup.
-#[derive(Debug)]
-pub enum Presented<C> {
-    /// A verified token (tokens need no lookup).
-    User(Claims<C>),
-    /// A well-formed key, still to be looked up with [`finish`].
-    Key(PresentedKey),
-    /// A token whose key id the remote key set does not hold (yet): verified by [`finish`]
-    /// after a refetch.
-    Refetch(String),
-}
-
-/// Read the request's credential: the synchronous half, which holds the request.
-pub fn read<C: DeserializeOwned, R: RequestView>(
-    jwt: &JwtValidator,
-    keys: &ApiKeyValidator,
-    req: &R,
-) -> Result<Presented<C>, Rejection> {
-    let key = keys.credential(req).map_err(|e| keys.reject(&e))?;
-    let user = jwt.authenticate_claims::<C, R>(req);
-    match (key, user) {
-        (Some(_), Ok(Some(_)) | Err(_)) if has_bearer(req) => Err(jwt.reject(
-            &AuthError::InvalidRequest(Scheme::Bearer, InvalidRequest::MultipleCredentials),
-        )),
-        (Some(key), _) => Ok(Presented::Key(key)),
-        (None, Ok(Some(claims))) => Ok(Presented::User(claims)),
-        (None, Ok(None)) => Err(jwt.reject(&AuthError::MissingEither)),
-        (None, Err(e)) if jwt.may_refetch(&e) => match jwt.token(req) {
-            Some(token) => Ok(Presented::Refetch(token)),
-            None => Err(jwt.reject(&e)),
-        },
-        (None, Err(e)) => Err(jwt.reject(&e)),
-    }
-}
-
+/// Whether `req` has an `Authorization` header of the `Bearer` scheme, well-formed or not.
 fn has_bearer<R: RequestView>(req: &R) -> bool {
-    req.header_values("authorization").any(|v| {
-        v.get(..7)
-            .is_some_and(|s| s.eq_ignore_ascii_case(b"bearer "))
-    })
+    req.header_values("authorization")
+        .any(|v| !matches!(split_authorization(v, "Bearer"), Ok(None)))
 }
 
-/// Finish what [`read`] found: the asynchronous half (the key store lookup, or the
-/// refetch of a remote key set).
-pub async fn finish<C: DeserializeOwned>(
-    jwt: &JwtValidator,
-    keys: &ApiKeyValidator,
-    presented: Presented<C>,
-) -> Result<Principal<C>, Rejection> {
-    match presented {
-        Presented::User(claims) => Ok(Principal::User(claims)),
-        Presented::Refetch(token) => jwt
-            .verify_claims_refetching(&token)
-            .await
-            .map(Principal::User)
-            .map_err(|e| jwt.reject(&e)),
-        Presented::Key(key) => keys
-            .verify_presented(&key)
-            .await
-            .map(Principal::Service)
-            .map_err(|e| keys.reject(&e)),
+/// The caller by the rule above; `Ok(None)` when neither credential was sent.
+impl<C: DeserializeOwned + Send + 'static> Extract for Caller<C> {
+    type Validators = (JwtValidator, ApiKeyValidator);
+
+    fn extract<R: RequestView, S: Stash + ?Sized>(
+        (jwt, keys): &(JwtValidator, ApiKeyValidator),
+        req: &R,
+        stash: &S,
+    ) -> Admission<Self> {
+        let wrap = |a: Admission<VerifiedKey>| a.map(Caller::Service);
+        // An API key decides, unless a bearer token came with it.
+        let key_sent = match keys.credential(req) {
+            Ok(key) => key.is_some(),
+            Err(e) => return Admission::Now(Err(keys.reject(&e))),
+        };
+        if key_sent {
+            if has_bearer(req) {
+                return Admission::Now(Err(jwt.reject(&AuthError::InvalidRequest(
+                    Scheme::Bearer,
+                    InvalidRequest::MultipleCredentials,
+                ))));
+            }
+            return wrap(VerifiedKey::extract(keys, req, stash));
+        }
+        Claims::<C>::extract(jwt, req, stash).map(Caller::User)
+    }
+
+    fn missing((jwt, _): &(JwtValidator, ApiKeyValidator)) -> Rejection {
+        jwt.reject(&AuthError::MissingEither)
     }
 }
 
@@ -105,6 +82,7 @@ mod tests {
     use super::*;
     use crate::{
         apikey::MemoryStore,
+        extract::NoStash,
         jwt::{Algorithm, JwtIssuer, SigningKey},
         request::StaticRequest,
     };
@@ -137,12 +115,13 @@ mod tests {
         })
     }
 
-    fn run(fx: &Fx, req: StaticRequest) -> Result<Principal, Rejection> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .map_err(|_| fx.jwt.reject(&AuthError::Misconfigured("runtime")))?;
-        let presented = read::<NoClaims, _>(&fx.jwt, &fx.keys, &req)?;
-        rt.block_on(finish(&fx.jwt, &fx.keys, presented))
+    fn run(fx: &Fx, req: StaticRequest) -> Result<Caller, Rejection> {
+        let validators = (fx.jwt.clone(), fx.keys.clone());
+        let found = match Caller::<NoClaims>::extract(&validators, &req, &NoStash) {
+            Admission::Now(found) => found,
+            Admission::Later(_) => panic!("memory stores and static keys answer at once"),
+        };
+        found?.ok_or_else(|| Caller::<NoClaims>::missing(&validators))
     }
 
     #[test]
@@ -152,12 +131,12 @@ mod tests {
             &fx,
             StaticRequest::new().header("authorization", format!("Bearer {}", fx.token)),
         );
-        assert!(matches!(user, Ok(Principal::User(ref c)) if c.sub() == Some("alice")));
+        assert!(matches!(user, Ok(Caller::User(ref c)) if c.sub() == Some("alice")));
         let service = run(
             &fx,
             StaticRequest::new().header("x-api-key", fx.key.as_str()),
         );
-        assert!(matches!(service, Ok(Principal::Service(ref k)) if k.name() == "billing"));
+        assert!(matches!(service, Ok(Caller::Service(ref k)) if k.name() == "billing"));
         Ok(())
     }
 

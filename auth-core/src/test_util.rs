@@ -12,11 +12,11 @@
 //!     .audience("api")
 //!     .build()?;
 //! let good = TokenBuilder::valid(&key, "https://issuer.test", "api", "user-1").sign(&key);
-//! assert!(validator.verify(&good).is_ok());
+//! assert!(validator.verify_now(&good).is_ok());
 //! let expired = TokenBuilder::valid(&key, "https://issuer.test", "api", "user-1")
 //!     .claim("exp", 1)
 //!     .sign(&key);
-//! assert!(validator.verify(&expired).is_err());
+//! assert!(validator.verify_now(&expired).is_err());
 //! # Ok::<(), auth_core::error::ConfigError>(())
 //! ```
 
@@ -28,7 +28,7 @@ use aws_lc_rs::hmac;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::{Map, Value, json};
 
-use crate::jwt::{Algorithm, JwtKey, SigningKey, sign_compact};
+use crate::jwt::{Algorithm, SigningKey, VerifyingKey, sign_compact};
 
 pub use crate::clock::now;
 
@@ -93,7 +93,7 @@ impl TestKey {
     /// # Panics
     ///
     /// If the public key cannot be encoded.
-    pub fn verifying_key(&self) -> JwtKey {
+    pub fn verifying_key(&self) -> VerifyingKey {
         self.key.verifying_key().expect("test verifying key")
     }
 

@@ -77,14 +77,14 @@ fn bench(c: &mut Criterion) {
             .cache_verified(10_000)
             .build()
             .unwrap();
-        assert!(remote.verify(&token).is_ok());
-        assert!(cached.verify(&token).is_ok());
+        assert!(remote.verify_now(&token).is_ok());
+        assert!(cached.verify_now(&token).is_ok());
         assert_eq!(cached.cached_tokens(), 1);
         group.bench_function(format!("{alg}_static"), |b| {
             b.iter(|| {
                 black_box(
                     fixed_static
-                        .verify_claims::<serde_json::Value>(black_box(&token))
+                        .verify_claims_now::<serde_json::Value>(black_box(&token))
                         .unwrap(),
                 )
             })
@@ -93,7 +93,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 black_box(
                     remote
-                        .verify_claims::<serde_json::Value>(black_box(&token))
+                        .verify_claims_now::<serde_json::Value>(black_box(&token))
                         .unwrap(),
                 )
             })
@@ -102,7 +102,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 black_box(
                     cached
-                        .verify_claims::<serde_json::Value>(black_box(&token))
+                        .verify_claims_now::<serde_json::Value>(black_box(&token))
                         .unwrap(),
                 )
             })

@@ -131,7 +131,7 @@ impl Fixture {
     }
 
     /// The verification key alone.
-    pub fn verifying_key(&self) -> auth_core::jwt::JwtKey {
+    pub fn verifying_key(&self) -> auth_core::jwt::VerifyingKey {
         self.key.verifying_key()
     }
 
@@ -217,7 +217,7 @@ pub mod keys {
     /// axum: `/bare`, `/extractor` (the `ApiKey` extractor and a scope check in the
     /// handler), `/guarded` (layer with a scope, then the extractor).
     pub fn axum_app(validator: ApiKeyValidator) -> axum::Router {
-        use auth_axum::{ApiKey, RequireApiKeyLayer};
+        use auth_axum::{ApiKey, AuthLayer};
         use axum::routing::get;
         async fn bare() -> &'static str {
             "ok"
@@ -232,7 +232,7 @@ pub mod keys {
         }
         let guarded = axum::Router::new()
             .route("/guarded", get(guarded))
-            .route_layer(RequireApiKeyLayer::new(validator.clone()).scopes(scope()));
+            .route_layer(AuthLayer::api_key(validator.clone()).scopes(scope()));
         axum::Router::new()
             .route("/bare", get(bare))
             .route("/extractor", get(extractor))
@@ -253,7 +253,7 @@ pub mod keys {
         >,
     > {
         use actix_web::{HttpResponse, web};
-        use auth_actix::{ApiKey, RequireApiKeyMiddleware};
+        use auth_actix::{ApiKey, AuthMiddleware};
         async fn bare() -> HttpResponse {
             HttpResponse::Ok().body("ok")
         }
@@ -271,7 +271,7 @@ pub mod keys {
             .route("/extractor", web::get().to(extractor))
             .service(
                 web::resource("/guarded")
-                    .wrap(RequireApiKeyMiddleware::new(validator).scopes(scope()))
+                    .wrap(AuthMiddleware::api_key(validator).scopes(scope()))
                     .route(web::get().to(guarded)),
             )
     }

@@ -5,11 +5,11 @@
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use auth_core::{
-    apikey::{ApiKey, ApiKeyValidator, FileStore, MemoryStore, VerifiedKey},
+    apikey::{ApiKeySecret, ApiKeyValidator, FileStore, MemoryStore, VerifiedKey},
     error::ConfigError,
     jwt::{
-        Algorithm, Claims, JwtIssuer, JwtKey, JwtValidator, RegisteredClaim, RegisteredClaims,
-        SigningKey,
+        Algorithm, ClaimName, Claims, JwtIssuer, JwtValidator, RegisteredClaims, SigningKey,
+        VerifyingKey,
     },
     remote::{FetchPolicy, KeySource as RemoteSource, RefreshPolicy, RemoteKeySet, ReqwestFetch},
     scope::{ScopeRequirement, Scopes},
@@ -75,7 +75,7 @@ pub enum KeySource {
     /// `DEMO_API_KEYS_FILE`, reloaded when it changes.
     File(PathBuf),
     /// One key generated at start, with scope `stats:read`.
-    Generated(ApiKey),
+    Generated(ApiKeySecret),
 }
 
 /// A start-up failure: names the variable and what is wrong with it.
@@ -139,7 +139,7 @@ impl Demo {
         // sessions: `SigningKey` is not `Clone`.
         let signing = SigningKey::hmac(Algorithm::HS256, &secret).map_err(bad_secret)?;
         let sessions = SigningKey::hmac(Algorithm::HS256, &secret).map_err(bad_secret)?;
-        let verifying: JwtKey = signing.verifying_key().map_err(bad_secret)?;
+        let verifying: VerifyingKey = signing.verifying_key().map_err(bad_secret)?;
         let oidc_issuer = var("DEMO_OIDC_ISSUER")?;
         let (client_id, client_secret) =
             (var("DEMO_OIDC_CLIENT_ID")?, var("DEMO_OIDC_CLIENT_SECRET")?);
@@ -212,7 +212,7 @@ impl Demo {
             .algorithms([Algorithm::HS256])
             .issuer(jwt_issuer.clone())
             .audience(audience.clone())
-            .require_claim(RegisteredClaim::Sub)
+            .require_claim(ClaimName::Sub)
             .realm(REALM)
             .token_sources(sources.clone());
         let oidc = match (oidc_issuer, oidc_audience) {
@@ -449,12 +449,12 @@ pub fn stats_body(key: &VerifiedKey) -> Value {
 }
 
 /// The body of `GET /api/whoami`, the route that takes a token or an API key.
-pub fn whoami_body(caller: &auth_core::principal::Principal) -> Value {
+pub fn whoami_body(caller: &auth_core::principal::Caller) -> Value {
     match caller {
-        auth_core::principal::Principal::User(claims) => {
+        auth_core::principal::Caller::User(claims) => {
             json!({ "kind": "user", "sub": claims.sub(), "scopes": claims.scopes })
         }
-        auth_core::principal::Principal::Service(key) => {
+        auth_core::principal::Caller::Service(key) => {
             json!({ "kind": "service", "key_id": key.id(), "name": key.name(), "scopes": key.scopes() })
         }
     }

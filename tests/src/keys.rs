@@ -7,7 +7,7 @@ use std::sync::{
 
 use auth_core::{
     apikey::{
-        ApiKey, ApiKeyRecord, ApiKeyStore, ApiKeyValidator, KeyHash, KeyHasher, MemoryStore,
+        ApiKeyRecord, ApiKeySecret, ApiKeyStore, ApiKeyValidator, KeyHash, KeyHasher, MemoryStore,
         StoreError, StoredKey, mint,
     },
     scope::ScopeRequirement,
@@ -42,19 +42,19 @@ pub struct KeyFixture {
     /// The validator (prefix `demo` only).
     pub validator: ApiKeyValidator,
     /// Scope `stats:read`.
-    pub valid: ApiKey,
+    pub valid: ApiKeySecret,
     /// Its record.
     pub valid_record: ApiKeyRecord,
     /// Scope `other` only.
-    pub unscoped: ApiKey,
+    pub unscoped: ApiKeySecret,
     /// Revoked.
-    pub revoked: ApiKey,
+    pub revoked: ApiKeySecret,
     /// Expired.
-    pub expired: ApiKey,
+    pub expired: ApiKeySecret,
     /// Prefix `test`, stored, but not accepted by this deployment.
-    pub other_prefix: ApiKey,
+    pub other_prefix: ApiKeySecret,
     /// Well-formed, never stored.
-    pub unknown: ApiKey,
+    pub unknown: ApiKeySecret,
 }
 
 fn make(
@@ -62,7 +62,7 @@ fn make(
     scopes: &[&str],
     store: &CountingStore,
     edit: impl FnOnce(&mut ApiKeyRecord),
-) -> (ApiKey, ApiKeyRecord) {
+) -> (ApiKeySecret, ApiKeyRecord) {
     let (key, mut record) = mint(
         &KeyHasher::sha256(),
         prefix,
@@ -90,7 +90,7 @@ impl KeyFixture {
             r.expires = Some(now() - 10)
         });
         let (other_prefix, _) = make("test", &["stats:read"], &store, |_| {});
-        let unknown = ApiKey::generate("demo").expect("key");
+        let unknown = ApiKeySecret::generate("demo").expect("key");
         let validator = ApiKeyValidator::builder(store.clone())
             .realm(REALM)
             .prefix("demo")
@@ -323,14 +323,14 @@ pub fn key_body(key: &auth_core::apikey::VerifiedKey) -> serde_json::Value {
 
 /// The axum app of the key table.
 pub fn axum_key_app(validator: ApiKeyValidator) -> axum::Router {
-    use auth_axum::{ApiKey, RequireApiKeyLayer};
+    use auth_axum::{ApiKey, AuthLayer};
     use axum::{Json, Router, routing::get};
     async fn handler(key: ApiKey) -> Json<serde_json::Value> {
         Json(key_body(&key))
     }
     let stats = Router::new()
         .route("/internal/stats", get(handler))
-        .route_layer(RequireApiKeyLayer::new(validator.clone()).scopes(stats_scope()));
+        .route_layer(AuthLayer::api_key(validator.clone()).scopes(stats_scope()));
     Router::new()
         .route("/internal/whoami", get(handler))
         .merge(stats)
@@ -342,7 +342,7 @@ pub fn actix_key_config(
     validator: ApiKeyValidator,
 ) -> impl FnOnce(&mut actix_web::web::ServiceConfig) {
     use actix_web::{HttpResponse, web};
-    use auth_actix::{ApiKey, RequireApiKeyMiddleware};
+    use auth_actix::{ApiKey, AuthMiddleware};
     async fn handler(key: ApiKey) -> HttpResponse {
         HttpResponse::Ok().json(key_body(&key))
     }
@@ -351,7 +351,7 @@ pub fn actix_key_config(
             .route("/internal/whoami", web::get().to(handler))
             .service(
                 web::resource("/internal/stats")
-                    .wrap(RequireApiKeyMiddleware::new(validator).scopes(stats_scope()))
+                    .wrap(AuthMiddleware::api_key(validator).scopes(stats_scope()))
                     .route(web::get().to(handler)),
             );
     }

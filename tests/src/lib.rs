@@ -124,7 +124,7 @@ fn me_body(sub: Option<&str>, scopes: &auth_core::scope::Scopes) -> Value {
 
 /// The axum app of the table.
 pub fn axum_app(validator: JwtValidator) -> axum::Router {
-    use auth_axum::{RequireJwt, RequireJwtLayer};
+    use auth_axum::{AuthLayer, RequireJwt};
     use axum::{Json, Router, routing::get};
 
     async fn me(RequireJwt(c): RequireJwt<Value>) -> Json<Value> {
@@ -136,9 +136,9 @@ pub fn axum_app(validator: JwtValidator) -> axum::Router {
     async fn optional(c: Option<RequireJwt>) -> Json<Value> {
         Json(json!({ "sub": c.as_ref().and_then(|c| c.sub()) }))
     }
-    let admin_routes = Router::new().route("/admin", get(admin)).route_layer(
-        RequireJwtLayer::new(validator.clone()).scopes(ScopeRequirement::all(["admin"])),
-    );
+    let admin_routes = Router::new()
+        .route("/admin", get(admin))
+        .route_layer(AuthLayer::jwt(validator.clone()).scopes(ScopeRequirement::all(["admin"])));
     Router::new()
         .route("/me", get(me))
         .route("/optional", get(optional))
@@ -184,7 +184,7 @@ pub async fn call_axum(app: &axum::Router, req: &TestRequest) -> TestResponse {
 /// Configure the actix-web app of the table on `cfg`.
 pub fn actix_config(validator: JwtValidator) -> impl FnOnce(&mut actix_web::web::ServiceConfig) {
     use actix_web::{HttpResponse, web};
-    use auth_actix::{OptionalJwt, RequireJwt, RequireJwtMiddleware};
+    use auth_actix::{AuthMiddleware, OptionalJwt, RequireJwt};
 
     async fn me(RequireJwt(c): RequireJwt<Value>) -> HttpResponse {
         HttpResponse::Ok().json(me_body(c.sub(), &c.scopes))
@@ -201,10 +201,7 @@ pub fn actix_config(validator: JwtValidator) -> impl FnOnce(&mut actix_web::web:
             .route("/optional", web::get().to(optional))
             .service(
                 web::resource("/admin")
-                    .wrap(
-                        RequireJwtMiddleware::new(validator)
-                            .scopes(ScopeRequirement::all(["admin"])),
-                    )
+                    .wrap(AuthMiddleware::jwt(validator).scopes(ScopeRequirement::all(["admin"])))
                     .route(web::get().to(admin)),
             );
     }

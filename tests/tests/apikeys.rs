@@ -137,7 +137,7 @@ async fn a_key_over_its_rate_limit_gets_429_with_retry_after_in_both_adapters() 
     let actix =
         actix_web::test::init_service(actix_web::App::new().configure(actix_key_config(validator)))
             .await;
-    let with = |key: &auth_core::apikey::ApiKey| TestRequest {
+    let with = |key: &auth_core::apikey::ApiKeySecret| TestRequest {
         uri: "/internal/stats".into(),
         headers: vec![("x-api-key".into(), key.expose_secret().to_owned())],
     };

@@ -193,7 +193,7 @@ async fn missing_validator_is_a_loud_500_in_actix() {
 async fn a_custom_renderer_shapes_the_body_in_both_adapters() {
     use auth_core::{
         error::{AuthError, Rejection, problem_json},
-        jwt::{Algorithm, JwtKey},
+        jwt::{Algorithm, VerifyingKey},
     };
     let renderer = |err: &AuthError, realm: Option<&str>| -> Rejection {
         let mut r = problem_json(err, realm);
@@ -203,7 +203,7 @@ async fn a_custom_renderer_shapes_the_body_in_both_adapters() {
         r
     };
     let validator = JwtValidator::builder()
-        .key(JwtKey::hmac(Algorithm::HS256, HS_SECRET).unwrap())
+        .key(VerifyingKey::hmac(Algorithm::HS256, HS_SECRET).unwrap())
         .issuer(ISSUER)
         .audience(AUDIENCE)
         .realm(REALM)
@@ -241,12 +241,12 @@ async fn a_custom_renderer_shapes_the_body_in_both_adapters() {
 async fn cookie_header_and_opted_in_query_sources_in_both_adapters() {
     use auth_core::{
         credential::TokenSource,
-        jwt::{Algorithm, JwtKey},
+        jwt::{Algorithm, VerifyingKey},
         test_util::{TestKey, TokenBuilder},
     };
     let key = TestKey::hmac(Algorithm::HS256, HS_SECRET);
     let validator = JwtValidator::builder()
-        .key(JwtKey::hmac(Algorithm::HS256, HS_SECRET).unwrap())
+        .key(VerifyingKey::hmac(Algorithm::HS256, HS_SECRET).unwrap())
         .issuer(ISSUER)
         .audience(AUDIENCE)
         .realm(REALM)

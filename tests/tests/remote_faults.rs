@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use auth_core::{
-    jwt::{Algorithm, JwtKey, JwtValidator},
+    jwt::{Algorithm, JwtValidator, VerifyingKey},
     remote::{KeySource, RefreshPolicy, RemoteKeySet},
     test_util::{TestKey, TokenBuilder},
 };
@@ -135,7 +135,7 @@ async fn several_issuers_each_with_its_own_keys() {
     .await
     .unwrap();
     let app_issuer = JwtValidator::builder()
-        .key(JwtKey::hmac(Algorithm::HS256, HS_SECRET).unwrap())
+        .key(VerifyingKey::hmac(Algorithm::HS256, HS_SECRET).unwrap())
         .issuer(ISSUER)
         .audience(AUDIENCE)
         .build()

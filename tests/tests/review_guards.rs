@@ -62,34 +62,34 @@ fn admin() -> ScopeRequirement {
 /// `/guarded`: outer layer with the partner's validator, inner layer with the app's (scope
 /// `admin`), extractor with the app's. `/extracted`: outer partner layer, app extractor.
 fn axum_app(s: &Setup) -> axum::Router {
-    use auth_axum::{RequireJwt, RequireJwtLayer};
+    use auth_axum::{AuthLayer, RequireJwt};
     use axum::{Json, Router, routing::get};
     async fn iss(RequireJwt(c): RequireJwt) -> Json<Value> {
         Json(json!({ "iss": c.registered.iss() }))
     }
     let guarded = Router::new()
         .route("/guarded", get(iss))
-        .route_layer(RequireJwtLayer::new(s.app.clone()).scopes(admin()));
+        .route_layer(AuthLayer::jwt(s.app.clone()).scopes(admin()));
     Router::new()
         .route("/extracted", get(iss))
         .merge(guarded)
-        .layer(RequireJwtLayer::new(s.partner.clone()))
+        .layer(AuthLayer::jwt(s.partner.clone()))
         .with_state(s.app.clone())
 }
 
 async fn actix_call(s: &Setup, req: &TestRequest) -> TestResponse {
     use actix_web::{App, HttpResponse, web};
-    use auth_actix::{RequireJwt, RequireJwtMiddleware};
+    use auth_actix::{AuthMiddleware, RequireJwt};
     async fn iss(RequireJwt(c): RequireJwt) -> HttpResponse {
         HttpResponse::Ok().json(json!({ "iss": c.registered.iss() }))
     }
     let app = actix_web::test::init_service(
         App::new().app_data(s.app.clone()).service(
             web::scope("")
-                .wrap(RequireJwtMiddleware::new(s.partner.clone()))
+                .wrap(AuthMiddleware::jwt(s.partner.clone()))
                 .service(
                     web::resource("/guarded")
-                        .wrap(RequireJwtMiddleware::new(s.app.clone()).scopes(admin()))
+                        .wrap(AuthMiddleware::jwt(s.app.clone()).scopes(admin()))
                         .route(web::get().to(iss)),
                 )
                 .route("/extracted", web::get().to(iss)),
@@ -156,13 +156,13 @@ async fn review_01_an_api_key_extractor_does_not_trust_another_stores_guard() {
         headers: vec![("x-api-key".into(), key.expose_secret().to_owned())],
     };
 
-    use auth_axum::{ApiKey, RequireApiKeyLayer};
+    use auth_axum::{ApiKey, AuthLayer};
     let axum = axum::Router::new()
         .route(
             "/stats",
             axum::routing::get(|key: ApiKey| async move { key.id().to_owned() }),
         )
-        .layer(RequireApiKeyLayer::new(partner.clone()))
+        .layer(AuthLayer::api_key(partner.clone()))
         .with_state(app.clone());
     let a = call_axum(&axum, &req).await;
 
@@ -170,7 +170,7 @@ async fn review_01_an_api_key_extractor_does_not_trust_another_stores_guard() {
     let actix = actix_web::test::init_service(
         App::new().app_data(app.clone()).service(
             web::scope("")
-                .wrap(auth_actix::RequireApiKeyMiddleware::new(partner.clone()))
+                .wrap(auth_actix::AuthMiddleware::api_key(partner.clone()))
                 .route(
                     "/stats",
                     web::get().to(|key: auth_actix::ApiKey| async move {

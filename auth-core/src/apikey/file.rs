@@ -340,11 +340,11 @@ impl ApiKeyStore for FileStore {
 mod tests {
     use super::*;
     use crate::{
-        apikey::{ApiKey, KeyHasher},
+        apikey::{ApiKeySecret, KeyHasher},
         scope::Scopes,
     };
 
-    fn record(key: &ApiKey, id: &str) -> ApiKeyRecord {
+    fn record(key: &ApiKeySecret, id: &str) -> ApiKeyRecord {
         ApiKeyRecord {
             id: id.into(),
             name: "svc".into(),
@@ -363,7 +363,7 @@ mod tests {
     -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("keys.json");
-        let key = ApiKey::generate("t")?;
+        let key = ApiKeySecret::generate("t")?;
         let file = KeyFile {
             version: 1,
             keys: vec![record(&key, "k_1")],
@@ -382,7 +382,7 @@ mod tests {
     -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("keys.json");
-        let key = ApiKey::generate("t")?;
+        let key = ApiKeySecret::generate("t")?;
         let old = KeyFile {
             version: 1,
             keys: vec![record(&key, "k_old")],
@@ -405,8 +405,8 @@ mod tests {
     fn readers_never_see_a_torn_file() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("keys.json");
-        let keys: Vec<ApiKey> = (0..50)
-            .map(|_| ApiKey::generate("t"))
+        let keys: Vec<ApiKeySecret> = (0..50)
+            .map(|_| ApiKeySecret::generate("t"))
             .collect::<Result<_, _>>()?;
         KeyFile::new().save(&path)?;
         let reader_path = path.clone();
@@ -438,7 +438,7 @@ mod tests {
     fn watched_store_picks_up_a_revocation() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("keys.json");
-        let key = ApiKey::generate("t")?;
+        let key = ApiKeySecret::generate("t")?;
         let mut file = KeyFile {
             version: 1,
             keys: vec![record(&key, "k_1")],
@@ -473,7 +473,7 @@ mod tests {
                 let path = path.clone();
                 std::thread::spawn(move || -> Result<(), String> {
                     for i in 0..25 {
-                        let key = ApiKey::generate("t").map_err(|e| e.to_string())?;
+                        let key = ApiKeySecret::generate("t").map_err(|e| e.to_string())?;
                         KeyFile::update(&path, |file| {
                             file.keys.push(record(&key, &format!("k_{t}_{i}")));
                             Ok::<_, StoreError>(())

@@ -1,19 +1,20 @@
-//! `ApiKeyGuard`: the policy of a layer or middleware that guards routes with API keys.
+//! The API-key policies the adapters wrap: [`ApiKeyGuard`] for layers and middleware, and
+//! [`Extract`] for [`VerifiedKey`] in a handler's arguments.
 
 use std::sync::Arc;
 
-use super::{ApiKeyValidator, PresentedKey, VerifiedKey};
+use super::{ApiKeyValidator, VerifiedKey};
 use crate::{
-    error::Rejection,
+    error::{AuthError, Rejection, Scheme},
+    extract::{Extract, Stash},
     guard::{Admission, Guard},
     request::RequestView,
     scope::ScopeRequirement,
 };
 
 /// A valid API key is required, and optionally scopes. Adapters wrap it as a tower layer or
-/// actix-web middleware; the decision is made here, in two steps because the store lookup
-/// is asynchronous and the request may not be held across it: [`read`](Self::read) the key
-/// from the request, then [`check`](Self::check) it.
+/// actix-web middleware; the decision is made here: at once when the store answers from
+/// memory, by an owned future when its lookup must be awaited.
 #[derive(Debug, Clone)]
 pub struct ApiKeyGuard {
     validator: ApiKeyValidator,
@@ -34,34 +35,6 @@ impl ApiKeyGuard {
         self.scopes = Some(Arc::new(requirement));
         self
     }
-
-    /// The validator.
-    pub fn validator(&self) -> &ApiKeyValidator {
-        &self.validator
-    }
-
-    /// Read the key from the request (no store lookup).
-    pub fn read<R: RequestView>(&self, req: &R) -> Result<Option<PresentedKey>, Rejection> {
-        self.validator
-            .credential(req)
-            .map_err(|e| self.validator.reject(&e))
-    }
-
-    /// [`check`](Self::check) without awaiting, when the store answers from memory; `None`
-    /// when it must be awaited.
-    pub fn check_now(&self, key: Option<&PresentedKey>) -> Option<Result<VerifiedKey, Rejection>> {
-        let result = self.validator.require_now(key, self.scopes.as_deref())?;
-        Some(result.map_err(|e| self.validator.reject(&e)))
-    }
-
-    /// Check what [`read`](Self::read) found: a missing key, a key unknown to the store, or
-    /// one without the scopes is rejected.
-    pub async fn check(&self, key: Option<PresentedKey>) -> Result<VerifiedKey, Rejection> {
-        self.validator
-            .require(key, self.scopes.as_deref())
-            .await
-            .map_err(|e| self.validator.reject(&e))
-    }
 }
 
 impl Guard for ApiKeyGuard {
@@ -71,14 +44,59 @@ impl Guard for ApiKeyGuard {
     /// when the lookup must be awaited. Every guard checks its own key (an outer guard's
     /// result is not reused: the scopes may differ, and keys are cheap to check).
     fn admit<R: RequestView>(&self, req: &R, _: Option<&VerifiedKey>) -> Admission<VerifiedKey> {
-        let key = match self.read(req) {
+        let validator = &self.validator;
+        let reject = |e: AuthError| validator.reject(&e);
+        let key = match validator.credential(req) {
             Ok(key) => key,
-            Err(rejection) => return Admission::Now(Err(rejection)),
+            Err(e) => return Admission::Now(Err(reject(e))),
         };
-        if let Some(decided) = self.check_now(key.as_ref()) {
-            return Admission::Now(decided.map(Some));
+        if let Some(decided) = validator.require_now(key.as_ref(), self.scopes.as_deref()) {
+            return Admission::Now(decided.map(Some).map_err(reject));
         }
         let guard = self.clone();
-        Admission::Later(Box::pin(async move { guard.check(key).await.map(Some) }))
+        Admission::Later(Box::pin(async move {
+            let validator = &guard.validator;
+            validator
+                .require(key, guard.scopes.as_deref())
+                .await
+                .map(Some)
+                .map_err(|e| validator.reject(&e))
+        }))
+    }
+}
+
+/// A verified key: the one a guard with the same validator already verified, or else the
+/// request's own, looked up in the store.
+impl Extract for VerifiedKey {
+    type Validators = ApiKeyValidator;
+
+    fn extract<R: RequestView, S: Stash + ?Sized>(
+        validator: &ApiKeyValidator,
+        req: &R,
+        stash: &S,
+    ) -> Admission<Self> {
+        if let Some(verified) = validator.reuse(stash.get::<VerifiedKey>()) {
+            return Admission::Now(Ok(Some(verified)));
+        }
+        let key = match validator.credential(req) {
+            Ok(Some(key)) => key,
+            Ok(None) => return Admission::Now(Ok(None)),
+            Err(e) => return Admission::Now(Err(validator.reject(&e))),
+        };
+        if let Some(decided) = validator.verify_now(&key) {
+            return Admission::Now(decided.map(Some).map_err(|e| validator.reject(&e)));
+        }
+        let validator = validator.clone();
+        Admission::Later(Box::pin(async move {
+            validator
+                .verify_presented(&key)
+                .await
+                .map(Some)
+                .map_err(|e| validator.reject(&e))
+        }))
+    }
+
+    fn missing(validator: &ApiKeyValidator) -> Rejection {
+        validator.reject(&AuthError::MissingCredential(Scheme::ApiKey))
     }
 }

@@ -14,7 +14,8 @@ use std::fmt;
 use aws_lc_rs::{digest, hmac};
 use subtle::ConstantTimeEq;
 
-use super::key::ApiKey;
+use super::key::ApiKeySecret;
+use crate::error::ConfigError;
 
 /// The SHA-256 (or HMAC-SHA256) of a key: what stores keep.
 #[derive(Clone, Copy, Hash, PartialEq, Eq)]
@@ -75,11 +76,11 @@ impl fmt::Debug for KeyHash {
 /// no client can choose), so their first eight bytes are the hash. SipHash would only add
 /// latency to every lookup.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct KeyHashBuilder;
+pub(crate) struct KeyHashBuilder;
 
 /// The hasher made by [`KeyHashBuilder`].
 #[derive(Debug, Default)]
-pub struct KeyHashHasher(u64);
+pub(crate) struct KeyHashHasher(u64);
 
 impl std::hash::BuildHasher for KeyHashBuilder {
     type Hasher = KeyHashHasher;
@@ -127,14 +128,21 @@ impl KeyHasher {
 
     /// HMAC-SHA256 under `pepper` (32 bytes or more). Every key in a store must have been
     /// hashed with the same pepper.
-    pub fn with_pepper(pepper: &[u8]) -> Option<Self> {
-        (pepper.len() >= 32).then(|| KeyHasher {
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::PepperTooShort`] below 32 bytes.
+    pub fn with_pepper(pepper: &[u8]) -> Result<Self, ConfigError> {
+        if pepper.len() < 32 {
+            return Err(ConfigError::PepperTooShort(pepper.len()));
+        }
+        Ok(KeyHasher {
             pepper: Some(hmac::Key::new(hmac::HMAC_SHA256, pepper)),
         })
     }
 
     /// Hash a key.
-    pub fn hash(&self, key: &ApiKey) -> KeyHash {
+    pub fn hash(&self, key: &ApiKeySecret) -> KeyHash {
         self.hash_str(key.expose_secret())
     }
 
@@ -156,13 +164,13 @@ mod tests {
 
     #[test]
     fn hex_round_trip_and_pepper_changes_the_hash() {
-        let key = ApiKey::generate("t").map_err(|e| e.to_string());
+        let key = ApiKeySecret::generate("t").map_err(|e| e.to_string());
         let key = key.unwrap_or_else(|e| panic!("{e}"));
         let plain = KeyHasher::sha256().hash(&key);
         assert_eq!(KeyHash::from_hex(&plain.to_hex()), Some(plain));
         let peppered = KeyHasher::with_pepper(&[9u8; 32]).map(|h| h.hash(&key));
-        assert!(peppered.is_some_and(|p| !p.ct_eq(&plain)));
-        assert!(KeyHasher::with_pepper(&[9u8; 8]).is_none());
+        assert!(peppered.is_ok_and(|p| !p.ct_eq(&plain)));
+        assert!(KeyHasher::with_pepper(&[9u8; 8]).is_err());
         assert!(KeyHash::from_hex("zz").is_none());
     }
 }

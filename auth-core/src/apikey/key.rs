@@ -37,18 +37,18 @@ pub enum KeyFormatError {
 ///
 /// `Debug` and `Display` show only the prefix and the first four characters of the body;
 /// there is no `PartialEq` (compare hashes, in constant time). The full key is available
-/// only through [`expose_secret`](ApiKey::expose_secret), for showing it once at creation.
+/// only through [`expose_secret`](ApiKeySecret::expose_secret), for showing it once at creation.
 ///
 /// ```
-/// use auth_core::apikey::ApiKey;
-/// let key = ApiKey::generate("demo")?;
+/// use auth_core::apikey::ApiKeySecret;
+/// let key = ApiKeySecret::generate("demo")?;
 /// let text = key.expose_secret().to_owned();
 /// assert!(text.starts_with("demo_"));
-/// assert!(ApiKey::parse(&text).is_ok());
+/// assert!(ApiKeySecret::parse(&text).is_ok());
 /// assert!(!format!("{key:?}").contains(&text[9..]));
 /// # Ok::<(), auth_core::apikey::KeyFormatError>(())
 /// ```
-pub struct ApiKey {
+pub struct ApiKeySecret {
     text: String,
     prefix_len: usize,
 }
@@ -73,9 +73,9 @@ fn checksum(prefix_and_body: &str) -> [u8; CHECKSUM_LEN] {
     out
 }
 
-impl ApiKey {
+impl ApiKeySecret {
     /// A fresh key with `prefix`, its body from the OS random number generator.
-    pub fn generate(prefix: &str) -> Result<ApiKey, KeyFormatError> {
+    pub fn generate(prefix: &str) -> Result<ApiKeySecret, KeyFormatError> {
         if !is_prefix(prefix) {
             return Err(KeyFormatError::Shape);
         }
@@ -94,16 +94,16 @@ impl ApiKey {
         let mut text = format!("{prefix}_{body}");
         let sum = checksum(&text);
         text.extend(sum.iter().map(|&b| b as char));
-        Ok(ApiKey {
+        Ok(ApiKeySecret {
             text,
             prefix_len: prefix.len(),
         })
     }
 
     /// Check the shape and checksum of `text`: cheap, no store involved.
-    pub fn parse(text: &str) -> Result<ApiKey, KeyFormatError> {
+    pub fn parse(text: &str) -> Result<ApiKeySecret, KeyFormatError> {
         let prefix_len = check_format(text)?;
-        Ok(ApiKey {
+        Ok(ApiKeySecret {
             text: text.to_owned(),
             prefix_len,
         })
@@ -125,13 +125,13 @@ impl ApiKey {
     }
 }
 
-impl fmt::Debug for ApiKey {
+impl fmt::Debug for ApiKeySecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ApiKey({}…)", self.start())
+        write!(f, "ApiKeySecret({}…)", self.start())
     }
 }
 
-impl fmt::Display for ApiKey {
+impl fmt::Display for ApiKeySecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}…", self.start())
     }
@@ -195,8 +195,8 @@ mod tests {
 
     #[test]
     fn generated_keys_parse_and_differ() {
-        let a = ApiKey::generate("acme_live").map_err(|e| e.to_string());
-        let b = ApiKey::generate("acme_live").map_err(|e| e.to_string());
+        let a = ApiKeySecret::generate("acme_live").map_err(|e| e.to_string());
+        let b = ApiKeySecret::generate("acme_live").map_err(|e| e.to_string());
         let (a, b) = (
             a.unwrap_or_else(|e| panic!("{e}")),
             b.unwrap_or_else(|e| panic!("{e}")),
@@ -207,18 +207,21 @@ mod tests {
             a.expose_secret().len(),
             "acme_live_".len() + BODY_LEN + CHECKSUM_LEN
         );
-        assert!(ApiKey::parse(a.expose_secret()).is_ok());
+        assert!(ApiKeySecret::parse(a.expose_secret()).is_ok());
     }
 
     #[test]
     fn one_changed_character_fails_the_checksum() {
-        let key = ApiKey::generate("demo").map(|k| k.expose_secret().to_owned());
+        let key = ApiKeySecret::generate("demo").map(|k| k.expose_secret().to_owned());
         let key = key.unwrap_or_default();
         let mut typo = key.clone().into_bytes();
         let i = 10;
         typo[i] = if typo[i] == b'a' { b'b' } else { b'a' };
         let typo = String::from_utf8(typo).unwrap_or_default();
-        assert_eq!(ApiKey::parse(&typo).err(), Some(KeyFormatError::Checksum));
+        assert_eq!(
+            ApiKeySecret::parse(&typo).err(),
+            Some(KeyFormatError::Checksum)
+        );
     }
 
     #[test]
@@ -235,18 +238,18 @@ mod tests {
             "demo_éééééééééééééééééééééééééééééééééé",
         ] {
             assert_eq!(
-                ApiKey::parse(bad).err(),
+                ApiKeySecret::parse(bad).err(),
                 Some(KeyFormatError::Shape),
                 "{bad}"
             );
         }
-        assert!(ApiKey::generate("Bad Prefix").is_err());
-        assert!(ApiKey::generate("").is_err());
+        assert!(ApiKeySecret::generate("Bad Prefix").is_err());
+        assert!(ApiKeySecret::generate("").is_err());
     }
 
     #[test]
     fn debug_and_display_hide_the_body() {
-        let key = ApiKey::generate("demo").map_err(|e| e.to_string());
+        let key = ApiKeySecret::generate("demo").map_err(|e| e.to_string());
         let key = key.unwrap_or_else(|e| panic!("{e}"));
         let secret_part = &key.expose_secret()[10..];
         assert!(!format!("{key:?}").contains(secret_part));

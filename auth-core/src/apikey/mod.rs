@@ -1,6 +1,6 @@
 //! API keys: a format recognisable offline, hashed storage, scoped, expiring, revocable.
 //!
-//! - [`ApiKey`]: `<prefix>_<body><checksum>`, generated from the OS RNG, parsed with its
+//! - [`ApiKeySecret`]: `<prefix>_<body><checksum>`, generated from the OS RNG, parsed with its
 //!   checksum before anything else.
 //! - [`KeyHasher`], [`KeyHash`]: what is stored (SHA-256, or HMAC-SHA256 with a pepper).
 //! - [`ApiKeyRecord`]: id, name, prefix, hash, scopes, created, expires, revoked.
@@ -18,11 +18,11 @@ mod validator;
 
 pub use file::{FileStore, KeyFile};
 pub use guard::ApiKeyGuard;
-pub use hash::{KeyHash, KeyHashBuilder, KeyHashHasher, KeyHasher};
-pub use key::{ApiKey, BODY_LEN, CHECKSUM_LEN, KeyFormatError, MAX_PREFIX_LEN};
+pub use hash::{KeyHash, KeyHasher};
+pub use key::{ApiKeySecret, BODY_LEN, CHECKSUM_LEN, KeyFormatError, MAX_PREFIX_LEN};
 pub use record::ApiKeyRecord;
 pub use store::{ApiKeyStore, MemoryStore, StoreError, StoredKey};
-pub use validator::{ApiKeyValidator, ApiKeyValidatorBuilder, PresentedKey, VerifiedKey};
+pub use validator::{ApiKeyValidator, ApiKeyValidatorBuilder, VerifiedKey};
 
 use crate::scope::Scopes;
 
@@ -42,12 +42,12 @@ pub fn mint<I, S>(
     scopes: I,
     now: i64,
     expires: Option<i64>,
-) -> Result<(ApiKey, ApiKeyRecord), KeyFormatError>
+) -> Result<(ApiKeySecret, ApiKeyRecord), KeyFormatError>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    let key = ApiKey::generate(prefix)?;
+    let key = ApiKeySecret::generate(prefix)?;
     let record = ApiKeyRecord {
         id: key::random_id("k"),
         name: name.to_owned(),

@@ -4,7 +4,7 @@ use std::{fmt, sync::Arc};
 
 use super::{
     hash::{KeyHash, KeyHasher},
-    key::{ApiKey, KeyFormatError, check_format},
+    key::{ApiKeySecret, KeyFormatError, check_format},
     store::{ApiKeyStore, StoredKey},
 };
 use crate::limit::RateLimit;
@@ -22,12 +22,11 @@ use crate::{
 /// A key read from a request, well-formed and hashed, not yet looked up. Holds only the
 /// hash: the plaintext key is not carried across the store lookup.
 #[derive(Debug, Clone, Copy)]
-pub struct PresentedKey(KeyHash);
+pub(crate) struct PresentedKey(KeyHash);
 
 /// A key that passed every check: its public id, name, prefix and scopes. Cheap to clone
 /// (it shares the store's record). It remembers the validator that checked it: extractors
-/// reuse a guard's result only when they hold that validator
-/// ([`ApiKeyValidator::produced`]).
+/// reuse a guard's result only when they hold that validator (or a clone of it).
 #[derive(Debug, Clone)]
 pub struct VerifiedKey {
     stored: Arc<StoredKey>,
@@ -128,7 +127,7 @@ impl ApiKeyValidator {
     pub fn builder(store: Arc<dyn ApiKeyStore>) -> ApiKeyValidatorBuilder {
         ApiKeyValidatorBuilder {
             store,
-            hasher: KeyHasher::sha256(),
+            hasher: Ok(KeyHasher::sha256()),
             header: "x-api-key".into(),
             authorization: false,
             prefixes: Vec::new(),
@@ -145,7 +144,7 @@ impl ApiKeyValidator {
         name: &str,
         scopes: I,
         expires: Option<i64>,
-    ) -> Result<(ApiKey, super::ApiKeyRecord), KeyFormatError>
+    ) -> Result<(ApiKeySecret, super::ApiKeyRecord), KeyFormatError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -162,7 +161,10 @@ impl ApiKeyValidator {
 
     /// Read the key from `req`, without any store lookup: `Ok(None)` when there is none;
     /// an error for a malformed one. The key is hashed at once; only the hash travels on.
-    pub fn credential<R: RequestView>(&self, req: &R) -> Result<Option<PresentedKey>, AuthError> {
+    pub(crate) fn credential<R: RequestView>(
+        &self,
+        req: &R,
+    ) -> Result<Option<PresentedKey>, AuthError> {
         let invalid = |e| AuthError::InvalidKey(e);
         let from_header =
             single_header(req, &self.inner.header).map_err(|_| invalid(KeyError::Duplicate))?;
@@ -204,13 +206,16 @@ impl ApiKeyValidator {
     }
 
     /// Look a key up and check it can be used now.
-    pub async fn verify(&self, key: &ApiKey) -> Result<VerifiedKey, AuthError> {
+    pub async fn verify(&self, key: &ApiKeySecret) -> Result<VerifiedKey, AuthError> {
         self.verify_presented(&PresentedKey(self.inner.hasher.hash(key)))
             .await
     }
 
     /// Look up what [`credential`](Self::credential) read, and check it can be used now.
-    pub async fn verify_presented(&self, key: &PresentedKey) -> Result<VerifiedKey, AuthError> {
+    pub(crate) async fn verify_presented(
+        &self,
+        key: &PresentedKey,
+    ) -> Result<VerifiedKey, AuthError> {
         match self.verify_now(key) {
             Some(result) => result,
             None => self.settle(self.inner.store.find(&key.0).await, &key.0),
@@ -219,7 +224,7 @@ impl ApiKeyValidator {
 
     /// [`verify_presented`](Self::verify_presented) without awaiting, when the store
     /// answers from memory; `None` when it must be awaited.
-    pub fn verify_now(&self, key: &PresentedKey) -> Option<Result<VerifiedKey, AuthError>> {
+    pub(crate) fn verify_now(&self, key: &PresentedKey) -> Option<Result<VerifiedKey, AuthError>> {
         let found = self.inner.store.find_now(&key.0)?;
         Some(self.settle(found, &key.0))
     }
@@ -268,14 +273,14 @@ impl ApiKeyValidator {
     /// Whether `key` was verified by this validator (or a clone of it). Extractors reuse a
     /// guard's result only then; a key another validator (another store) accepted is
     /// looked up again.
-    pub fn produced(&self, key: &VerifiedKey) -> bool {
+    pub(crate) fn produced(&self, key: &VerifiedKey) -> bool {
         key.origin == self.inner.origin
     }
 
     /// What an extractor takes from a guard: `verified` (what an outer guard stored in the
     /// request) when this validator produced it, else `None` (the key is to be looked up
     /// again).
-    pub fn reuse(&self, verified: Option<&VerifiedKey>) -> Option<VerifiedKey> {
+    pub(crate) fn reuse(&self, verified: Option<&VerifiedKey>) -> Option<VerifiedKey> {
         verified.filter(|k| self.produced(k)).cloned()
     }
 
@@ -292,7 +297,7 @@ impl ApiKeyValidator {
 
     /// A verified key with `scopes`, or the error to answer with. `key` is what
     /// [`credential`](Self::credential) found.
-    pub async fn require(
+    pub(crate) async fn require(
         &self,
         key: Option<PresentedKey>,
         scopes: Option<&ScopeRequirement>,
@@ -302,7 +307,7 @@ impl ApiKeyValidator {
     }
 
     /// [`require`](Self::require) without awaiting, when the store answers from memory.
-    pub fn require_now(
+    pub(crate) fn require_now(
         &self,
         key: Option<&PresentedKey>,
         scopes: Option<&ScopeRequirement>,
@@ -343,7 +348,7 @@ fn check_key_scopes(
 /// Configures an [`ApiKeyValidator`].
 pub struct ApiKeyValidatorBuilder {
     store: Arc<dyn ApiKeyStore>,
-    hasher: KeyHasher,
+    hasher: Result<KeyHasher, ConfigError>,
     header: String,
     authorization: bool,
     prefixes: Vec<String>,
@@ -381,10 +386,11 @@ impl ApiKeyValidatorBuilder {
     }
 
     /// Hash keys with HMAC-SHA256 under `pepper` (the store's records must have been made
-    /// with the same pepper); `None` if the pepper is shorter than 32 bytes.
-    pub fn pepper(mut self, pepper: &[u8]) -> Option<Self> {
-        self.hasher = KeyHasher::with_pepper(pepper)?;
-        Some(self)
+    /// with the same pepper). A pepper shorter than 32 bytes makes [`build`](Self::build)
+    /// fail.
+    pub fn pepper(mut self, pepper: &[u8]) -> Self {
+        self.hasher = KeyHasher::with_pepper(pepper);
+        self
     }
 
     /// The realm named in `WWW-Authenticate` challenges.
@@ -416,9 +422,14 @@ impl ApiKeyValidatorBuilder {
         self
     }
 
-    /// Build the validator; refuses a header name that cannot be one, and a rate limit of
+    /// Build the validator.
+    ///
+    /// # Errors
+    ///
+    /// A header name that cannot be one, a pepper shorter than 32 bytes, a rate limit of
     /// zero requests or a zero period.
     pub fn build(self) -> Result<ApiKeyValidator, ConfigError> {
+        let hasher = self.hasher?;
         if !TokenSource::Header(self.header.clone()).is_valid() {
             return Err(ConfigError::BadSourceName);
         }
@@ -430,7 +441,7 @@ impl ApiKeyValidatorBuilder {
         Ok(ApiKeyValidator {
             inner: Arc::new(Inner {
                 store: self.store,
-                hasher: self.hasher,
+                hasher,
                 header: self.header,
                 authorization: self.authorization,
                 prefixes: self.prefixes,

@@ -5,8 +5,8 @@ use std::{fmt, sync::Arc, time::Duration};
 
 use super::{
     algorithm::Algorithm,
-    key::JwtKey,
-    validator::{Inner, JwtValidator, RegisteredClaim},
+    key::VerifyingKey,
+    validator::{ClaimName, Inner, JwtValidator},
 };
 use crate::{
     credential::TokenSource,
@@ -18,7 +18,7 @@ const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
 
 /// Configures a [`JwtValidator`]; see its documentation for the rules.
 pub struct JwtValidatorBuilder {
-    keys: Vec<JwtKey>,
+    keys: Vec<VerifyingKey>,
     remote: Option<Arc<crate::remote::RemoteKeySet>>,
     algorithms: Option<Vec<Algorithm>>,
     issuers: Vec<String>,
@@ -26,7 +26,7 @@ pub struct JwtValidatorBuilder {
     /// `None`: the default (60 s); kept apart so a routing validator can tell it was set.
     leeway: Option<Duration>,
     require_exp: bool,
-    required: Vec<RegisteredClaim>,
+    required: Vec<ClaimName>,
     typ: Vec<String>,
     allow_nonce: bool,
     max_len: usize,
@@ -72,21 +72,21 @@ impl Default for JwtValidatorBuilder {
 
 impl JwtValidatorBuilder {
     /// Add a verification key.
-    pub fn key(mut self, key: JwtKey) -> Self {
+    pub fn key(mut self, key: VerifyingKey) -> Self {
         self.keys.push(key);
         self
     }
 
     /// Add several verification keys (for example from
     /// [`keys_from_jwks`](super::keys_from_jwks)).
-    pub fn keys(mut self, keys: impl IntoIterator<Item = JwtKey>) -> Self {
+    pub fn keys(mut self, keys: impl IntoIterator<Item = VerifyingKey>) -> Self {
         self.keys.extend(keys);
         self
     }
 
     /// Also verify with the keys of a remote key set (a provider's JWKS), read through its
     /// lock-free snapshot; a token with an unknown key id triggers a refetch through
-    /// [`authenticate_claims_async`](JwtValidator::authenticate_claims_async). The accepted
+    /// [`verify`](JwtValidator::verify) and the extractors. The accepted
     /// algorithms must then be listed with [`algorithms`](Self::algorithms).
     pub fn remote_keys(mut self, set: Arc<crate::remote::RemoteKeySet>) -> Self {
         self.remote = Some(set);
@@ -103,14 +103,14 @@ impl JwtValidatorBuilder {
     /// renderer, and refuses any other `iss` (401 `invalid_token`).
     ///
     /// ```
-    /// use auth_core::jwt::{Algorithm, JwtKey, JwtValidator};
+    /// use auth_core::jwt::{Algorithm, VerifyingKey, JwtValidator};
     /// let app = JwtValidator::builder()
-    ///     .key(JwtKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?)
+    ///     .key(VerifyingKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?)
     ///     .issuer("my-app")
     ///     .audience("my-app")
     ///     .build()?;
     /// let partner = JwtValidator::builder()
-    ///     .key(JwtKey::hmac(Algorithm::HS256, b"a-partner-secret-of-32-bytes-min")?)
+    ///     .key(VerifyingKey::hmac(Algorithm::HS256, b"a-partner-secret-of-32-bytes-min")?)
     ///     .issuer("https://partner.example")
     ///     .audience("my-app")
     ///     .build()?;
@@ -176,7 +176,7 @@ impl JwtValidatorBuilder {
     }
 
     /// Make a registered claim mandatory.
-    pub fn require_claim(mut self, claim: RegisteredClaim) -> Self {
+    pub fn require_claim(mut self, claim: ClaimName) -> Self {
         self.required.push(claim);
         self
     }
@@ -195,9 +195,9 @@ impl JwtValidatorBuilder {
     /// is then refused even when its audience is ours.
     ///
     /// ```
-    /// use auth_core::jwt::{Algorithm, JwtKey, JwtValidator};
+    /// use auth_core::jwt::{Algorithm, VerifyingKey, JwtValidator};
     /// let provider = JwtValidator::builder()
-    ///     .key(JwtKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?)
+    ///     .key(VerifyingKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?)
     ///     .issuer("https://login.example.com")
     ///     .audience("my-api")
     ///     .access_token_profile()
@@ -206,9 +206,9 @@ impl JwtValidatorBuilder {
     /// ```
     pub fn access_token_profile(self) -> Self {
         self.require_typ("at+jwt")
-            .require_claim(RegisteredClaim::Sub)
-            .require_claim(RegisteredClaim::Iat)
-            .require_claim(RegisteredClaim::Jti)
+            .require_claim(ClaimName::Sub)
+            .require_claim(ClaimName::Iat)
+            .require_claim(ClaimName::Jti)
     }
 
     /// Accept tokens that carry a `nonce` claim: for validators of OpenID ID tokens only.

@@ -130,7 +130,7 @@ pub(super) struct Entry {
     /// The algorithm it was verified with, and the [`signature_digest`] of its signature.
     pub(super) alg: Algorithm,
     pub(super) signature: Digest,
-    /// [`JwtKey::fingerprint`](super::JwtKey::fingerprint) of the key that verified it.
+    /// [`VerifyingKey::fingerprint`](super::VerifyingKey::fingerprint) of the key that verified it.
     pub(super) key: [u8; 16],
     /// `exp`, when the token has one: the entry is not used past it.
     pub(super) exp: Option<i64>,
@@ -275,7 +275,7 @@ mod tests {
     use crate::{
         error::ConfigError,
         jwt::{
-            Algorithm, JwtKey, NoClaims,
+            Algorithm, NoClaims, VerifyingKey,
             validator::tests::{H, SECRET, hs256},
         },
     };
@@ -283,7 +283,7 @@ mod tests {
     #[test]
     fn the_cache_skips_the_signature_but_never_the_claims() -> Result<(), ConfigError> {
         let v = JwtValidator::builder()
-            .key(JwtKey::hmac(Algorithm::HS256, SECRET)?)
+            .key(VerifyingKey::hmac(Algorithm::HS256, SECRET)?)
             .issuer("iss")
             .audience("aud")
             .cache_verified(100)
@@ -293,9 +293,9 @@ mod tests {
             H,
             &format!(r#"{{"iss":"iss","aud":"aud","exp":{}}}"#, now + 600),
         );
-        assert!(v.verify(&token).is_ok());
+        assert!(v.verify_now(&token).is_ok());
         assert_eq!(v.cached_tokens(), 1);
-        assert!(v.verify_claims::<NoClaims>(&token).is_ok());
+        assert!(v.verify_claims_now::<NoClaims>(&token).is_ok());
         assert_eq!(v.cached_tokens(), 1);
         // A hit still checks the claims against the time given.
         assert_eq!(
@@ -307,11 +307,11 @@ mod tests {
             H,
             &format!(r#"{{"iss":"iss","aud":"aud","exp":{}}}"#, now - 600),
         );
-        assert_eq!(v.verify(&expired).err(), Some(TokenError::Expired));
+        assert_eq!(v.verify_now(&expired).err(), Some(TokenError::Expired));
         let mut forged = token.clone();
         forged.pop();
         forged.push(if token.ends_with('A') { 'B' } else { 'A' });
-        assert!(v.verify(&forged).is_err());
+        assert!(v.verify_now(&forged).is_err());
         assert_eq!(v.cached_tokens(), 1);
         Ok(())
     }
@@ -365,8 +365,8 @@ mod tests {
             let token = JwtIssuer::new(key, "i", "a").issue("u", &[], &())?;
             let twin = twin(&token, alg);
             assert_ne!(token, twin);
-            assert!(v.verify(&token).is_ok(), "{alg}");
-            assert!(v.verify(&twin).is_ok(), "{alg}: the twin verifies too");
+            assert!(v.verify_now(&token).is_ok(), "{alg}");
+            assert!(v.verify_now(&twin).is_ok(), "{alg}: the twin verifies too");
             assert_eq!(v.cached_tokens(), 1, "{alg}: the twin is another entry");
             // And it is a hit: the cached entry takes either signature as its own.
             let (input, token_sig) = token.rsplit_once('.').unwrap_or_default();
@@ -383,7 +383,7 @@ mod tests {
             let n = curve_order(alg).unwrap_or_default().len();
             let forged = format!("{input}.{}", URL_SAFE_NO_PAD.encode(vec![7u8; 2 * n]));
             assert_eq!(
-                v.verify(&forged).err(),
+                v.verify_now(&forged).err(),
                 Some(TokenError::Signature),
                 "{alg}"
             );

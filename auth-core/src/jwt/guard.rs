@@ -1,12 +1,14 @@
-//! `JwtGuard`: the policy of a layer or middleware that guards a group of routes.
+//! The JWT policies the adapters wrap: [`JwtGuard`] for layers and middleware, and
+//! [`Extract`] for [`Claims`] in a handler's arguments.
 
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
-use super::{Claims, JwtValidator, VerifiedJwt, check_scopes};
+use super::{Claims, JwtValidator, VerifiedJwt, validator::check_scopes};
 use crate::{
-    error::{AuthError, Rejection},
+    error::{AuthError, Rejection, Scheme},
+    extract::{Extract, Stash},
     guard::{Admission, Guard},
     request::RequestView,
     scope::ScopeRequirement,
@@ -16,15 +18,17 @@ use crate::{
 /// (`auth-axum`) or actix-web middleware (`auth-actix`); the decision is made here.
 ///
 /// ```
-/// use auth_core::{jwt::{Algorithm, JwtGuard, JwtKey, JwtValidator}, request::StaticRequest,
-///     scope::ScopeRequirement};
+/// use auth_core::{guard::{Admission, Guard}, jwt::{Algorithm, JwtGuard, VerifyingKey,
+///     JwtValidator}, request::StaticRequest, scope::ScopeRequirement};
 ///
 /// let validator = JwtValidator::builder()
-///     .key(JwtKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?)
+///     .key(VerifyingKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?)
 ///     .realm("api")
 ///     .build()?;
 /// let guard = JwtGuard::new(validator).scopes(ScopeRequirement::all(["admin"]));
-/// let rejection = guard.check(&StaticRequest::new(), None).unwrap_err();
+/// let Admission::Now(Err(rejection)) = guard.admit(&StaticRequest::new(), None) else {
+///     panic!("no token, no entry");
+/// };
 /// assert_eq!(rejection.status, 401);
 /// # Ok::<(), auth_core::error::ConfigError>(())
 /// ```
@@ -48,98 +52,133 @@ impl JwtGuard {
         self.scopes = Some(Arc::new(requirement));
         self
     }
-
-    /// The validator.
-    pub fn validator(&self) -> &JwtValidator {
-        &self.validator
-    }
-
-    /// Admit or reject `req`. `verified` is the token an outer guard already verified, if
-    /// any: when this guard's validator produced it, only the scopes are checked; a token
-    /// another validator verified is verified again. On success, the newly verified token
-    /// (to be stored with the request for inner guards and extractors), or `None` if
-    /// `verified` was reused.
-    pub fn check<R: RequestView>(
-        &self,
-        req: &R,
-        verified: Option<&VerifiedJwt>,
-    ) -> Result<Option<VerifiedJwt>, Rejection> {
-        let scopes = self.scopes.as_deref();
-        match verified.filter(|jwt| self.validator.produced(jwt)) {
-            Some(jwt) => check_scopes(jwt, scopes).map(|()| None),
-            None => self.validator.require(req, scopes).map(Some),
-        }
-        .map_err(|e| self.validator.reject(&e))
-    }
 }
 
 impl Guard for JwtGuard {
     type Verified = Arc<VerifiedJwt>;
 
-    /// [`check`](Self::check) against the keys in force; a token whose key id a remote key
-    /// set does not hold (yet) is checked again, later, after a refetch.
+    /// Admit or reject `req`. `verified` is the token an outer guard already verified, if
+    /// any: when this guard's validator produced it, only the scopes are checked; a token
+    /// another validator verified is verified again. A token whose key id a remote key set
+    /// does not hold (yet) is checked again, later, after a refetch.
     fn admit<R: RequestView>(
         &self,
         req: &R,
         verified: Option<&Arc<VerifiedJwt>>,
     ) -> Admission<Arc<VerifiedJwt>> {
         let scopes = self.scopes.as_deref();
+        let reject = |e: AuthError| self.validator.reject(&e);
         if let Some(jwt) = verified.filter(|jwt| self.validator.produced(jwt)) {
-            return Admission::Now(
-                check_scopes(jwt, scopes)
-                    .map(|()| None)
-                    .map_err(|e| self.validator.reject(&e)),
-            );
+            return Admission::Now(check_scopes(jwt, scopes).map(|()| None).map_err(reject));
         }
-        match self.validator.require(req, scopes) {
+        match self.validator.require_now(req, scopes) {
             Ok(jwt) => Admission::Now(Ok(Some(Arc::new(jwt)))),
             Err(e) if self.validator.may_refetch(&e) => match self.validator.token(req) {
                 Some(token) => {
                     let guard = self.clone();
                     Admission::Later(Box::pin(async move {
                         let scopes = guard.scopes.as_deref();
-                        match guard.validator.verify_refetching(&token).await {
+                        match guard.validator.verify(&token).await {
                             Ok(jwt) => check_scopes(&jwt, scopes).map(|()| Some(Arc::new(jwt))),
-                            Err(e) => Err(e),
+                            Err(e) => Err(AuthError::from(e)),
                         }
                         .map_err(|e| guard.validator.reject(&e))
                     }))
                 }
-                None => Admission::Now(Err(self.validator.reject(&e))),
+                None => Admission::Now(Err(reject(e))),
             },
-            Err(e) => Admission::Now(Err(self.validator.reject(&e))),
+            Err(e) => Admission::Now(Err(reject(e))),
         }
     }
 }
 
-impl JwtValidator {
-    /// [`extract`](Self::extract), refetching a remote key set when the token's key id is
-    /// unknown.
-    pub async fn extract_async<C: DeserializeOwned, R: RequestView>(
-        &self,
+/// Verified claims: those of the token a guard with the same validator already verified,
+/// or else of the request's own token, read in one pass; a token whose key id a remote key
+/// set does not hold (yet) is verified after a refetch.
+impl<C: DeserializeOwned + Send + 'static> Extract for Claims<C> {
+    type Validators = JwtValidator;
+
+    fn extract<R: RequestView, S: Stash + ?Sized>(
+        validator: &JwtValidator,
         req: &R,
-        verified: Option<&VerifiedJwt>,
-    ) -> Result<Option<Claims<C>>, Rejection> {
-        match verified.filter(|jwt| self.produced(jwt)) {
-            Some(jwt) => jwt.claims().map(Some).map_err(AuthError::from),
-            None => self.authenticate_claims_async(req).await,
+        stash: &S,
+    ) -> Admission<Self> {
+        let reject = |e: AuthError| validator.reject(&e);
+        let verified = stash.get::<Arc<VerifiedJwt>>();
+        if let Some(jwt) = verified.filter(|jwt| validator.produced(jwt)) {
+            return Admission::Now(jwt.claims().map(Some).map_err(|e| reject(e.into())));
         }
-        .map_err(|e| self.reject(&e))
+        match validator.authenticate_claims_now::<C, R>(req) {
+            Err(e) if validator.may_refetch(&e) => match validator.token(req) {
+                Some(token) => {
+                    let validator = validator.clone();
+                    Admission::Later(Box::pin(async move {
+                        validator
+                            .verify_claims(&token)
+                            .await
+                            .map(Some)
+                            .map_err(|e| validator.reject(&e.into()))
+                    }))
+                }
+                None => Admission::Now(Err(reject(e))),
+            },
+            other => Admission::Now(other.map_err(reject)),
+        }
     }
 
-    /// What an extractor does: the claims of the token a guard with this validator already
-    /// verified (`verified`, ignored when another validator produced it), or else of the
-    /// request's own token, read in one pass. `Ok(None)` when there is no token; errors
-    /// come rendered.
-    pub fn extract<C: DeserializeOwned, R: RequestView>(
-        &self,
-        req: &R,
-        verified: Option<&VerifiedJwt>,
-    ) -> Result<Option<Claims<C>>, Rejection> {
-        match verified.filter(|jwt| self.produced(jwt)) {
-            Some(jwt) => jwt.claims().map(Some).map_err(AuthError::from),
-            None => self.authenticate_claims(req),
+    fn missing(validator: &JwtValidator) -> Rejection {
+        validator.reject(&AuthError::MissingCredential(Scheme::Bearer))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        extract::NoStash,
+        jwt::{Algorithm, JwtIssuer, NoClaims, SigningKey, VerifyingKey},
+        request::StaticRequest,
+    };
+
+    #[test]
+    fn an_outer_result_from_another_validator_is_not_reused()
+    -> Result<(), Box<dyn std::error::Error>> {
+        struct One(Arc<VerifiedJwt>);
+        impl Stash for One {
+            fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
+                (&self.0 as &dyn std::any::Any).downcast_ref()
+            }
         }
-        .map_err(|e| self.reject(&e))
+        let secret = b"0123456789abcdefghijklmnopqrstuv";
+        let signing = SigningKey::hmac(Algorithm::HS256, secret)?;
+        let build = || -> Result<JwtValidator, crate::error::ConfigError> {
+            JwtValidator::builder()
+                .key(VerifyingKey::hmac(Algorithm::HS256, secret)?)
+                .issuer("i")
+                .audience("a")
+                .build()
+        };
+        let (ours, theirs) = (build()?, build()?);
+        let token = JwtIssuer::new(signing, "i", "a").issue("u", &[], &())?;
+        let stored = One(Arc::new(theirs.verify_now(&token)?));
+        // The stash holds a result from another validator, the request no token: refused.
+        let Admission::Now(Ok(None)) =
+            Claims::<NoClaims>::extract(&ours, &StaticRequest::new(), &stored)
+        else {
+            panic!("another validator's result must not be reused");
+        };
+        let stored = One(Arc::new(ours.verify_now(&token)?));
+        let Admission::Now(Ok(Some(c))) =
+            Claims::<NoClaims>::extract(&ours, &StaticRequest::new(), &stored)
+        else {
+            panic!("our own result is reused");
+        };
+        assert_eq!(c.sub(), Some("u"));
+        let Admission::Now(Ok(None)) =
+            Claims::<NoClaims>::extract(&ours, &StaticRequest::new(), &NoStash)
+        else {
+            panic!("nothing sent");
+        };
+        Ok(())
     }
 }

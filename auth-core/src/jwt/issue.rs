@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     algorithm::{Algorithm, Family},
-    key::{JwtKey, check_hmac_secret},
+    key::{VerifyingKey, check_hmac_secret},
 };
 use crate::error::ConfigError;
 
@@ -89,7 +89,7 @@ fn rsa_padding(alg: Algorithm) -> &'static dyn signature::RsaEncoding {
 }
 
 impl SigningKey {
-    /// An HMAC signing secret (same length and strength rules as [`JwtKey::hmac`]).
+    /// An HMAC signing secret (same length and strength rules as [`VerifyingKey::hmac`]).
     pub fn hmac(alg: Algorithm, secret: impl AsRef<[u8]>) -> Result<SigningKey, ConfigError> {
         let secret = secret.as_ref();
         let hmac_alg = check_hmac_secret(alg, secret)?;
@@ -228,15 +228,15 @@ impl SigningKey {
     }
 
     /// The matching verification key (with the same `kid`).
-    pub fn verifying_key(&self) -> Result<JwtKey, ConfigError> {
+    pub fn verifying_key(&self) -> Result<VerifyingKey, ConfigError> {
         let key = match &self.signer {
-            Signer::Hmac { secret, .. } => JwtKey::hmac(self.alg, secret)?,
+            Signer::Hmac { secret, .. } => VerifyingKey::hmac(self.alg, secret)?,
             _ => {
                 let der = self.public_key_der().ok_or(ConfigError::InvalidKey {
                     alg: self.alg.as_str(),
                     reason: "cannot encode the public key",
                 })?;
-                JwtKey::from_der(self.alg, der)?
+                VerifyingKey::from_der(self.alg, der)?
             }
         };
         Ok(match &self.kid {
@@ -311,7 +311,7 @@ pub fn sign_compact(header: &[u8], payload: &[u8], key: &SigningKey) -> Result<S
 ///     .build()?;
 /// let issuer = JwtIssuer::new(key, "me", "my-api");
 /// let token = issuer.issue("user-1", &["read"], &serde_json::json!({"name": "Ada"}))?;
-/// let jwt = validator.verify(&token)?;
+/// let jwt = validator.verify_now(&token)?;
 /// assert_eq!(jwt.registered().sub(), Some("user-1"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -422,7 +422,7 @@ mod tests {
                 .audience("a")
                 .build()?;
             let token = JwtIssuer::new(key, "i", "a").issue("s", &["x"], &())?;
-            let jwt = v.verify(&token)?;
+            let jwt = v.verify_now(&token)?;
             assert_eq!(jwt.registered().sub(), Some("s"), "{alg}");
             assert!(jwt.scopes().contains("x"));
         }
@@ -441,7 +441,7 @@ mod tests {
             let key = SigningKey::generate(alg)?.with_kid("k");
             let jwk = key.public_jwk().ok_or("no jwk")?;
             let v = JwtValidator::builder()
-                .key(JwtKey::from_jwk(&jwk.to_string())?)
+                .key(VerifyingKey::from_jwk(&jwk.to_string())?)
                 .allow_missing_exp()
                 .build()?;
             let token = sign_compact(
@@ -449,7 +449,7 @@ mod tests {
                 b"{}",
                 &key,
             )?;
-            assert!(v.verify(&token).is_ok(), "{alg}");
+            assert!(v.verify_now(&token).is_ok(), "{alg}");
         }
         assert!(
             SigningKey::generate(Algorithm::HS256)?
@@ -495,7 +495,7 @@ mod tests {
             );
         }
         let token = issuer.issue("u", &["read"], &json!({"idp": "oidc"}))?;
-        let jwt = v.verify(&token)?;
+        let jwt = v.verify_now(&token)?;
         assert!(jwt.scopes().contains("read") && !jwt.scopes().contains("admin"));
         Ok(())
     }

@@ -22,18 +22,18 @@ use crate::error::ConfigError;
 /// A key that verifies signatures of exactly one algorithm.
 ///
 /// ```
-/// use auth_core::jwt::{Algorithm, JwtKey};
-/// let key = JwtKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?
+/// use auth_core::jwt::{Algorithm, VerifyingKey};
+/// let key = VerifyingKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?
 ///     .with_kid("2026-11");
 /// assert_eq!(key.algorithm(), Algorithm::HS256);
-/// assert!(JwtKey::hmac(Algorithm::HS256, b"too short").is_err());
+/// assert!(VerifyingKey::hmac(Algorithm::HS256, b"too short").is_err());
 /// # Ok::<(), auth_core::error::ConfigError>(())
 /// ```
 ///
 /// # Security
 ///
 /// `Debug` prints the algorithm and key id only, never key material.
-pub struct JwtKey {
+pub struct VerifyingKey {
     kid: Option<String>,
     alg: Algorithm,
     material: Material,
@@ -62,9 +62,9 @@ enum Material {
     Public(ParsedPublicKey),
 }
 
-impl fmt::Debug for JwtKey {
+impl fmt::Debug for VerifyingKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JwtKey")
+        f.debug_struct("VerifyingKey")
             .field("alg", &self.alg)
             .field("kid", &self.kid)
             .finish_non_exhaustive()
@@ -116,18 +116,18 @@ fn is_weak_secret(secret: &[u8]) -> bool {
     })
 }
 
-impl JwtKey {
+impl VerifyingKey {
     /// An HMAC key for `HS256`, `HS384` or `HS512`.
     ///
     /// Refuses secrets shorter than the hash output (32, 48, 64 bytes; RFC 7518 §3.2) and
     /// well-known or low-entropy secrets.
-    pub fn hmac(alg: Algorithm, secret: impl AsRef<[u8]>) -> Result<JwtKey, ConfigError> {
+    pub fn hmac(alg: Algorithm, secret: impl AsRef<[u8]>) -> Result<VerifyingKey, ConfigError> {
         let secret = secret.as_ref();
         let hmac_alg = check_hmac_secret(alg, secret)?;
         let key = hmac::Key::new(hmac_alg, secret);
         // Keyed by the secret itself, so the fingerprint reveals nothing about it.
         let tag = hmac::sign(&key, b"auth-core key fingerprint");
-        Ok(JwtKey {
+        Ok(VerifyingKey {
             kid: None,
             alg,
             material: Material::Hmac(key),
@@ -137,7 +137,7 @@ impl JwtKey {
 
     /// A public key in PEM: `PUBLIC KEY` (SPKI) for any family, or `RSA PUBLIC KEY`
     /// (PKCS#1) for RSA.
-    pub fn from_pem(alg: Algorithm, pem: impl AsRef<[u8]>) -> Result<JwtKey, ConfigError> {
+    pub fn from_pem(alg: Algorithm, pem: impl AsRef<[u8]>) -> Result<VerifyingKey, ConfigError> {
         let invalid = |reason| ConfigError::InvalidKey {
             alg: alg.as_str(),
             reason,
@@ -152,16 +152,16 @@ impl JwtKey {
             }
             _ => return Err(invalid("unexpected PEM label")),
         }
-        JwtKey::from_der(alg, parsed.contents())
+        VerifyingKey::from_der(alg, parsed.contents())
     }
 
     /// A public key in DER: SPKI for any family, PKCS#1 `RSAPublicKey` for RSA, an
     /// uncompressed SEC1 point for EC, or the raw 32 bytes for Ed25519.
-    pub fn from_der(alg: Algorithm, der: impl AsRef<[u8]>) -> Result<JwtKey, ConfigError> {
+    pub fn from_der(alg: Algorithm, der: impl AsRef<[u8]>) -> Result<VerifyingKey, ConfigError> {
         let Some(verification) = alg.verification() else {
             return Err(ConfigError::InvalidKey {
                 alg: alg.as_str(),
-                reason: "HMAC keys are secrets, not DER public keys; use JwtKey::hmac",
+                reason: "HMAC keys are secrets, not DER public keys; use VerifyingKey::hmac",
             });
         };
         let key = ParsedPublicKey::new(verification, der.as_ref()).map_err(|_| {
@@ -179,7 +179,7 @@ impl JwtKey {
                 return Err(ConfigError::RsaKeyTooSmall(bits));
             }
         }
-        Ok(JwtKey {
+        Ok(VerifyingKey {
             kid: None,
             alg,
             material: Material::Public(key),
@@ -188,7 +188,7 @@ impl JwtKey {
     }
 
     /// An RSA public key from its modulus and exponent (big-endian bytes).
-    pub fn rsa_components(alg: Algorithm, n: &[u8], e: &[u8]) -> Result<JwtKey, ConfigError> {
+    pub fn rsa_components(alg: Algorithm, n: &[u8], e: &[u8]) -> Result<VerifyingKey, ConfigError> {
         if alg.family() != Family::Rsa {
             return Err(ConfigError::InvalidKey {
                 alg: alg.as_str(),
@@ -201,12 +201,15 @@ impl JwtKey {
                 alg: alg.as_str(),
                 reason: "the modulus or exponent is not valid",
             })?;
-        JwtKey::from_der(alg, der.as_ref())
+        VerifyingKey::from_der(alg, der.as_ref())
     }
 
     /// A PEM public key read from `path`.
-    pub fn from_pem_file(alg: Algorithm, path: impl AsRef<Path>) -> Result<JwtKey, ConfigError> {
-        JwtKey::from_pem(alg, read(path.as_ref())?)
+    pub fn from_pem_file(
+        alg: Algorithm,
+        path: impl AsRef<Path>,
+    ) -> Result<VerifyingKey, ConfigError> {
+        VerifyingKey::from_pem(alg, read(path.as_ref())?)
     }
 
     /// One JWK (RFC 7517). Its algorithm is the JWK's `alg`, or, when absent, the only one
@@ -214,14 +217,14 @@ impl JwtKey {
     /// for RSA and `HS256` for `oct` keys.
     ///
     /// Refuses keys whose `use` is not `sig` or whose `key_ops` lacks `verify`.
-    pub fn from_jwk(jwk: &str) -> Result<JwtKey, ConfigError> {
+    pub fn from_jwk(jwk: &str) -> Result<VerifyingKey, ConfigError> {
         let jwk: Jwk =
             serde_json::from_str(jwk).map_err(|_| ConfigError::Jwk("not a JWK object"))?;
         jwk.into_key()
     }
 
     /// Set the key id matched against a token's `kid`.
-    pub fn with_kid(mut self, kid: impl Into<String>) -> JwtKey {
+    pub fn with_kid(mut self, kid: impl Into<String>) -> VerifyingKey {
         self.kid = Some(kid.into());
         self
     }
@@ -297,7 +300,7 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
 /// Keys that cannot serve for verification are skipped with a `tracing` event: `use` other
 /// than `sig`, `key_ops` without `verify`, unknown key types or algorithms, and RSA keys under
 /// 2048 bits. A document that is not a JWK Set is an error.
-pub fn keys_from_jwks(jwks: &str) -> Result<Vec<JwtKey>, ConfigError> {
+pub fn keys_from_jwks(jwks: &str) -> Result<Vec<VerifyingKey>, ConfigError> {
     #[derive(Deserialize)]
     struct JwkSet {
         keys: Vec<serde_json::Value>,
@@ -318,7 +321,7 @@ pub fn keys_from_jwks(jwks: &str) -> Result<Vec<JwtKey>, ConfigError> {
 }
 
 /// [`keys_from_jwks`] on a file.
-pub fn keys_from_jwks_file(path: impl AsRef<Path>) -> Result<Vec<JwtKey>, ConfigError> {
+pub fn keys_from_jwks_file(path: impl AsRef<Path>) -> Result<Vec<VerifyingKey>, ConfigError> {
     let bytes = read(path.as_ref())?;
     let text = std::str::from_utf8(&bytes).map_err(|_| ConfigError::Jwk("not UTF-8"))?;
     keys_from_jwks(text)
@@ -348,7 +351,7 @@ fn b64(field: &Option<String>, what: &'static str) -> Result<Vec<u8>, ConfigErro
 }
 
 impl Jwk {
-    fn into_key(self) -> Result<JwtKey, ConfigError> {
+    fn into_key(self) -> Result<VerifyingKey, ConfigError> {
         if self.use_.as_deref().is_some_and(|u| u != "sig") {
             return Err(ConfigError::Jwk("the key's use is not sig"));
         }
@@ -362,11 +365,11 @@ impl Jwk {
             None => self.default_alg()?,
         };
         let key = match (self.kty.as_str(), alg.family()) {
-            ("oct", Family::Hmac) => JwtKey::hmac(alg, b64(&self.k, "missing k")?)?,
+            ("oct", Family::Hmac) => VerifyingKey::hmac(alg, b64(&self.k, "missing k")?)?,
             ("RSA", Family::Rsa) => {
                 let n = b64(&self.n, "missing n")?;
                 let e = b64(&self.e, "missing e")?;
-                JwtKey::rsa_components(alg, strip_zeros(&n), strip_zeros(&e))?
+                VerifyingKey::rsa_components(alg, strip_zeros(&n), strip_zeros(&e))?
             }
             ("EC", Family::Ec) => {
                 if self.crv.as_deref() != alg.curve() {
@@ -386,7 +389,7 @@ impl Jwk {
                 point.push(0x04);
                 point.extend_from_slice(&x);
                 point.extend_from_slice(&y);
-                JwtKey::from_der(alg, point)?
+                VerifyingKey::from_der(alg, point)?
             }
             ("OKP", Family::Ed25519) => {
                 if self.crv.as_deref() != Some("Ed25519") {
@@ -396,7 +399,7 @@ impl Jwk {
                 if x.len() != 32 {
                     return Err(ConfigError::Jwk("an Ed25519 key is 32 bytes"));
                 }
-                JwtKey::from_der(alg, x)?
+                VerifyingKey::from_der(alg, x)?
             }
             _ => {
                 return Err(ConfigError::Jwk(
@@ -435,7 +438,7 @@ mod tests {
     #[test]
     fn short_and_weak_secrets_are_refused() {
         assert!(matches!(
-            JwtKey::hmac(Algorithm::HS256, [7u8; 10]),
+            VerifyingKey::hmac(Algorithm::HS256, [7u8; 10]),
             Err(ConfigError::SecretTooShort {
                 len: 10,
                 min: 32,
@@ -443,45 +446,45 @@ mod tests {
             })
         ));
         assert!(matches!(
-            JwtKey::hmac(Algorithm::HS512, [7u8; 48]),
+            VerifyingKey::hmac(Algorithm::HS512, [7u8; 48]),
             Err(ConfigError::SecretTooShort { min: 64, .. })
         ));
         assert!(matches!(
-            JwtKey::hmac(Algorithm::HS256, [b'a'; 32]),
+            VerifyingKey::hmac(Algorithm::HS256, [b'a'; 32]),
             Err(ConfigError::WeakSecret)
         ));
         assert!(matches!(
-            JwtKey::hmac(Algorithm::HS256, "secretsecretsecretsecretsecretsecret"),
+            VerifyingKey::hmac(Algorithm::HS256, "secretsecretsecretsecretsecretsecret"),
             Err(ConfigError::WeakSecret)
         ));
         assert!(matches!(
-            JwtKey::hmac(Algorithm::HS256, "your-256-bit-secretyour-256-bit-secret"),
+            VerifyingKey::hmac(Algorithm::HS256, "your-256-bit-secretyour-256-bit-secret"),
             Err(ConfigError::WeakSecret)
         ));
-        assert!(JwtKey::hmac(Algorithm::HS256, "d3b07384d113edec49eaa6238ad5ff00").is_ok());
+        assert!(VerifyingKey::hmac(Algorithm::HS256, "d3b07384d113edec49eaa6238ad5ff00").is_ok());
     }
 
     #[test]
     fn secret_for_public_key_alg_is_refused() {
-        assert!(JwtKey::hmac(Algorithm::RS256, [1u8; 64]).is_err());
-        assert!(JwtKey::from_der(Algorithm::HS256, [1u8; 64]).is_err());
+        assert!(VerifyingKey::hmac(Algorithm::RS256, [1u8; 64]).is_err());
+        assert!(VerifyingKey::from_der(Algorithm::HS256, [1u8; 64]).is_err());
     }
 
     #[test]
     fn jwk_use_and_key_ops_are_honoured() {
         let enc = r#"{"kty":"oct","use":"enc","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"}"#;
-        assert!(JwtKey::from_jwk(enc).is_err());
+        assert!(VerifyingKey::from_jwk(enc).is_err());
         let ops = r#"{"kty":"oct","key_ops":["sign"],"k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"}"#;
-        assert!(JwtKey::from_jwk(ops).is_err());
+        assert!(VerifyingKey::from_jwk(ops).is_err());
         let ok = r#"{"kty":"oct","kid":"k1","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"}"#;
-        let key = JwtKey::from_jwk(ok).map_err(|e| e.to_string());
+        let key = VerifyingKey::from_jwk(ok).map_err(|e| e.to_string());
         assert_eq!(key.as_ref().map(|k| k.kid()), Ok(Some("k1")));
     }
 
     #[test]
     fn jwk_kty_must_match_alg() {
         let jwk = r#"{"kty":"oct","alg":"RS256","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ"}"#;
-        assert!(JwtKey::from_jwk(jwk).is_err());
+        assert!(VerifyingKey::from_jwk(jwk).is_err());
     }
 
     #[test]
@@ -500,7 +503,7 @@ mod tests {
     #[test]
     fn pem_private_key_is_refused_with_a_clear_reason() {
         let pem = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
-        let err = JwtKey::from_pem(Algorithm::RS256, pem).map(|_| ());
+        let err = VerifyingKey::from_pem(Algorithm::RS256, pem).map(|_| ());
         assert!(matches!(err, Err(ConfigError::InvalidKey { .. })));
     }
 
@@ -513,7 +516,7 @@ mod tests {
         let pem_path = dir.path().join("key.pem");
         std::fs::write(&pem_path, pem::encode(&pem::Pem::new("PUBLIC KEY", der)))?;
         assert_eq!(
-            JwtKey::from_pem_file(Algorithm::ES256, &pem_path)?.algorithm(),
+            VerifyingKey::from_pem_file(Algorithm::ES256, &pem_path)?.algorithm(),
             Algorithm::ES256
         );
         let jwks_path = dir.path().join("jwks.json");
@@ -521,7 +524,7 @@ mod tests {
         std::fs::write(&jwks_path, serde_json::json!({ "keys": [jwk] }).to_string())?;
         assert_eq!(keys_from_jwks_file(&jwks_path)?.len(), 1);
         let missing = dir.path().join("missing.pem");
-        let err = JwtKey::from_pem_file(Algorithm::ES256, &missing).map(|_| ());
+        let err = VerifyingKey::from_pem_file(Algorithm::ES256, &missing).map(|_| ());
         let message = err.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(message.contains("missing.pem"), "{message}");
         Ok(())
@@ -529,7 +532,7 @@ mod tests {
 
     #[test]
     fn debug_shows_no_material() {
-        let key = JwtKey::hmac(Algorithm::HS256, "d3b07384d113edec49eaa6238ad5ff00")
+        let key = VerifyingKey::hmac(Algorithm::HS256, "d3b07384d113edec49eaa6238ad5ff00")
             .map(|k| format!("{k:?}"))
             .unwrap_or_default();
         assert!(key.contains("HS256"));

@@ -1,4 +1,4 @@
-//! JSON Web Tokens: validation ([`JwtValidator`]), keys ([`JwtKey`]), claims
+//! JSON Web Tokens: validation ([`JwtValidator`]), keys ([`VerifyingKey`]), claims
 //! ([`Claims`]) and issuing ([`JwtIssuer`]).
 
 mod algorithm;
@@ -21,7 +21,7 @@ pub use builder::JwtValidatorBuilder;
 pub use claims::{Claims, NoClaims};
 pub use guard::JwtGuard;
 pub use issue::{IssueError, JwtIssuer, SigningKey, sign_compact};
-pub use key::{JwtKey, keys_from_jwks, keys_from_jwks_file};
+pub use key::{VerifyingKey, keys_from_jwks, keys_from_jwks_file};
 pub use registered::RegisteredClaims;
-pub use validator::{JwtValidator, RegisteredClaim, check_scopes};
+pub use validator::{ClaimName, JwtValidator};
 pub use verified::VerifiedJwt;

@@ -19,7 +19,7 @@ type Span = Range<u32>;
 /// # let key = SigningKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?;
 /// # let v = JwtValidator::builder().key(key.verifying_key()?).issuer("me").audience("api").build()?;
 /// # let token = JwtIssuer::new(key, "me", "api").issue("user-1", &[], &())?;
-/// let claims = v.verify(&token)?;
+/// let claims = v.verify_now(&token)?;
 /// let registered = claims.registered();
 /// assert_eq!(registered.sub(), Some("user-1"));
 /// assert_eq!(registered.iss(), Some("me"));

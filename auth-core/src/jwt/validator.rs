@@ -17,7 +17,7 @@ use super::{
     cache::VerifiedCache,
     claims::{self, Claims, NoClaims, Recorded},
     header::Header,
-    key::JwtKey,
+    key::VerifyingKey,
     registered::RegisteredClaims,
     verified::VerifiedJwt,
 };
@@ -39,7 +39,7 @@ pub(super) const PAYLOAD_BUF: usize = 1024;
 /// A registered claim that can be made mandatory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum RegisteredClaim {
+pub enum ClaimName {
     /// `iss`
     Iss,
     /// `sub`
@@ -56,16 +56,16 @@ pub enum RegisteredClaim {
     Jti,
 }
 
-impl RegisteredClaim {
+impl ClaimName {
     fn present(self, c: &RegisteredClaims) -> bool {
         match self {
-            RegisteredClaim::Iss => c.iss().is_some(),
-            RegisteredClaim::Sub => c.sub().is_some(),
-            RegisteredClaim::Aud => !c.aud_is_empty(),
-            RegisteredClaim::Exp => c.exp().is_some(),
-            RegisteredClaim::Nbf => c.nbf().is_some(),
-            RegisteredClaim::Iat => c.iat().is_some(),
-            RegisteredClaim::Jti => c.jti().is_some(),
+            ClaimName::Iss => c.iss().is_some(),
+            ClaimName::Sub => c.sub().is_some(),
+            ClaimName::Aud => !c.aud_is_empty(),
+            ClaimName::Exp => c.exp().is_some(),
+            ClaimName::Nbf => c.nbf().is_some(),
+            ClaimName::Iat => c.iat().is_some(),
+            ClaimName::Jti => c.jti().is_some(),
         }
     }
 }
@@ -73,15 +73,15 @@ impl RegisteredClaim {
 /// Validates JWTs (compact JWS) against a fixed policy.
 ///
 /// ```
-/// use auth_core::jwt::{Algorithm, JwtKey, JwtValidator};
+/// use auth_core::jwt::{Algorithm, VerifyingKey, JwtValidator};
 ///
 /// let validator = JwtValidator::builder()
-///     .key(JwtKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?)
+///     .key(VerifyingKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?)
 ///     .issuer("https://issuer.example")
 ///     .audience("my-api")
 ///     .realm("my-api")
 ///     .build()?;
-/// assert!(validator.verify("not.a.token").is_err());
+/// assert!(validator.verify_now("not.a.token").is_err());
 /// # Ok::<(), auth_core::error::ConfigError>(())
 /// ```
 ///
@@ -125,14 +125,14 @@ pub struct JwtValidator {
 }
 
 pub(super) struct Inner {
-    pub(super) keys: Vec<JwtKey>,
+    pub(super) keys: Vec<VerifyingKey>,
     pub(super) remote: Option<Arc<crate::remote::RemoteKeySet>>,
     pub(super) algorithms: Vec<Algorithm>,
     pub(super) issuers: Vec<String>,
     pub(super) audiences: Vec<String>,
     pub(super) leeway: i64,
     pub(super) require_exp: bool,
-    pub(super) required: Vec<RegisteredClaim>,
+    pub(super) required: Vec<ClaimName>,
     pub(super) typ: Vec<String>,
     /// Refuse tokens with a `nonce` claim (ID tokens); off only for ID-token validators.
     pub(super) refuse_nonce: bool,
@@ -186,14 +186,22 @@ impl JwtValidator {
         super::JwtValidatorBuilder::default()
     }
 
-    /// Verify `token` now (signature, then claims) and keep its payload, for reading claims
-    /// later ([`VerifiedJwt::claims`]). To get typed claims at once, use
-    /// [`verify_claims`](Self::verify_claims), which reads the payload only once.
-    pub fn verify(&self, token: &str) -> Result<VerifiedJwt, TokenError> {
+    /// [`verify`](Self::verify) against the keys in memory, at once (no refetch of remote
+    /// keys). To get typed claims at once, use [`verify_claims_now`](Self::verify_claims_now),
+    /// which reads the payload only once.
+    ///
+    /// # Errors
+    ///
+    /// Why the token is refused ([`TokenError`]).
+    pub fn verify_now(&self, token: &str) -> Result<VerifiedJwt, TokenError> {
         self.verify_at(token, crate::clock::now())
     }
 
-    /// [`verify`](Self::verify) as if the time were `now` (seconds since the epoch).
+    /// [`verify_now`](Self::verify_now) as if the time were `now` (seconds since the epoch).
+    ///
+    /// # Errors
+    ///
+    /// Why the token is refused ([`TokenError`]).
     pub fn verify_at(&self, token: &str, now: i64) -> Result<VerifiedJwt, TokenError> {
         if !self.inner.routes.is_empty() {
             // The routing validator vouches for the result, not the route it chose.
@@ -216,18 +224,24 @@ impl JwtValidator {
     /// Whether `jwt` was verified by this validator (or a clone of it). Guards and
     /// extractors reuse an outer guard's result only then: a token another validator
     /// accepted (another issuer's keys, audience or `typ`) is checked again.
-    pub fn produced(&self, jwt: &VerifiedJwt) -> bool {
+    pub(crate) fn produced(&self, jwt: &VerifiedJwt) -> bool {
         jwt.origin == self.inner.origin
     }
 
-    /// Verify `token` now and read its claims, with the application's type `C`, in one pass
-    /// over the payload.
-    pub fn verify_claims<C: DeserializeOwned>(&self, token: &str) -> Result<Claims<C>, TokenError> {
+    /// [`verify_claims`](Self::verify_claims) against the keys in memory, at once.
+    ///
+    /// # Errors
+    ///
+    /// Why the token is refused ([`TokenError`]), including claims that do not fit `C`.
+    pub fn verify_claims_now<C: DeserializeOwned>(
+        &self,
+        token: &str,
+    ) -> Result<Claims<C>, TokenError> {
         self.verify_claims_at(token, crate::clock::now())
     }
 
-    /// [`verify_claims`](Self::verify_claims) as if the time were `now`.
-    pub fn verify_claims_at<C: DeserializeOwned>(
+    /// [`verify_claims_now`](Self::verify_claims_now) as if the time were `now`.
+    pub(crate) fn verify_claims_at<C: DeserializeOwned>(
         &self,
         token: &str,
         now: i64,
@@ -248,10 +262,14 @@ impl JwtValidator {
 
     /// Verify only the JWS layer (header rules, algorithm, key, signature) and return the
     /// decoded payload, which need not be JSON. No claim is checked: use
-    /// [`verify`](Self::verify) for JWTs.
-    pub fn verify_jws(&self, token: &str) -> Result<Vec<u8>, TokenError> {
+    /// [`verify_now`](Self::verify_now) for JWTs.
+    ///
+    /// # Errors
+    ///
+    /// Why the JWS is refused ([`TokenError`]).
+    pub fn verify_jws_now(&self, token: &str) -> Result<Vec<u8>, TokenError> {
         if !self.inner.routes.is_empty() {
-            return self.route(token)?.verify_jws(token);
+            return self.route(token)?.verify_jws_now(token);
         }
         self.with_payload(token, |payload| Ok(payload.to_vec()))
     }
@@ -261,7 +279,7 @@ impl JwtValidator {
     pub(super) fn verify_payload<T>(
         &self,
         token: &str,
-        f: impl FnOnce(&JwtKey, &[u8]) -> Result<T, TokenError>,
+        f: impl FnOnce(&VerifyingKey, &[u8]) -> Result<T, TokenError>,
     ) -> Result<T, TokenError> {
         let inner = &*self.inner;
         if token.len() > inner.max_len {
@@ -312,7 +330,7 @@ impl JwtValidator {
                 });
             }
             let signing_input = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
-            let key = with_decoded::<SIGNATURE_BUF, &JwtKey>(sig_b64, |signature| {
+            let key = with_decoded::<SIGNATURE_BUF, &VerifyingKey>(sig_b64, |signature| {
                 candidates
                     .find(|k| k.verify_signature(signing_input, signature))
                     .ok_or(TokenError::Signature)
@@ -379,20 +397,27 @@ impl JwtValidator {
     /// Read the bearer token from `req` through the configured sources and verify it,
     /// keeping the payload ([`VerifiedJwt`]): what a layer that guards a route group needs.
     ///
-    /// `Ok(None)` when the request carries no token.
-    pub fn authenticate<R: RequestView>(&self, req: &R) -> Result<Option<VerifiedJwt>, AuthError> {
-        self.authenticate_with(req, |token| self.verify(token))
+    /// `Ok(None)` when the request carries no token. Synchronous: keys in memory only.
+    ///
+    /// # Errors
+    ///
+    /// A malformed request, a cross-site request with a cookie token, or a refused token.
+    pub fn authenticate_now<R: RequestView>(
+        &self,
+        req: &R,
+    ) -> Result<Option<VerifiedJwt>, AuthError> {
+        self.authenticate_with(req, |token| self.verify_now(token))
     }
 
     /// Read the bearer token from `req` and verify it into typed claims, in one pass: what
     /// an extractor needs.
     ///
     /// `Ok(None)` when the request carries no token.
-    pub fn authenticate_claims<C: DeserializeOwned, R: RequestView>(
+    pub(crate) fn authenticate_claims_now<C: DeserializeOwned, R: RequestView>(
         &self,
         req: &R,
     ) -> Result<Option<Claims<C>>, AuthError> {
-        self.authenticate_with(req, |token| self.verify_claims(token))
+        self.authenticate_with(req, |token| self.verify_claims_now(token))
     }
 
     /// How many verified tokens the cache holds (0 when it is off).
@@ -433,15 +458,15 @@ impl JwtValidator {
         })
     }
 
-    /// Like [`authenticate`](Self::authenticate), but a missing token is an error, and the
-    /// token must meet `scopes` when given.
-    pub fn require<R: RequestView>(
+    /// Like [`authenticate_now`](Self::authenticate_now), but a missing token is an error,
+    /// and the token must meet `scopes` when given.
+    pub(crate) fn require_now<R: RequestView>(
         &self,
         req: &R,
         scopes: Option<&ScopeRequirement>,
     ) -> Result<VerifiedJwt, AuthError> {
         let jwt = self
-            .authenticate(req)?
+            .authenticate_now(req)?
             .ok_or(AuthError::MissingCredential(Scheme::Bearer))?;
         check_scopes(&jwt, scopes)?;
         Ok(jwt)
@@ -459,7 +484,10 @@ impl JwtValidator {
 }
 
 /// Check `jwt` against an optional scope requirement (403 `insufficient_scope`).
-pub fn check_scopes(jwt: &VerifiedJwt, scopes: Option<&ScopeRequirement>) -> Result<(), AuthError> {
+pub(crate) fn check_scopes(
+    jwt: &VerifiedJwt,
+    scopes: Option<&ScopeRequirement>,
+) -> Result<(), AuthError> {
     match scopes {
         Some(req) if !jwt.scopes.satisfies(req) => {
             Err(AuthError::InsufficientScope(Scheme::Bearer, req.clone()))
@@ -508,7 +536,7 @@ pub(super) mod tests {
 
     pub(in crate::jwt) fn validator() -> Result<JwtValidator, ConfigError> {
         JwtValidator::builder()
-            .key(JwtKey::hmac(Algorithm::HS256, SECRET)?)
+            .key(VerifyingKey::hmac(Algorithm::HS256, SECRET)?)
             .issuer("iss")
             .audience("aud")
             .build()
@@ -588,7 +616,7 @@ pub(super) mod tests {
     #[test]
     fn audience_present_but_not_configured_is_refused() -> Result<(), ConfigError> {
         let v = JwtValidator::builder()
-            .key(JwtKey::hmac(Algorithm::HS256, SECRET)?)
+            .key(VerifyingKey::hmac(Algorithm::HS256, SECRET)?)
             .build()?;
         let t = hs256(H, r#"{"exp":5000,"aud":"someone"}"#);
         assert_eq!(v.verify_at(&t, 1000).err(), Some(TokenError::Audience));
@@ -598,7 +626,7 @@ pub(super) mod tests {
     #[test]
     fn typ_requirement() -> Result<(), ConfigError> {
         let v = JwtValidator::builder()
-            .key(JwtKey::hmac(Algorithm::HS256, SECRET)?)
+            .key(VerifyingKey::hmac(Algorithm::HS256, SECRET)?)
             .require_typ("at+jwt")
             .build()?;
         let c = r#"{"exp":5000}"#;
@@ -635,7 +663,7 @@ pub(super) mod tests {
         );
         // ...and accepted by an ID-token validator.
         let ids = JwtValidator::builder()
-            .key(JwtKey::hmac(Algorithm::HS256, SECRET)?)
+            .key(VerifyingKey::hmac(Algorithm::HS256, SECRET)?)
             .issuer("iss")
             .audience("aud")
             .allow_nonce()
@@ -643,7 +671,7 @@ pub(super) mod tests {
         assert!(ids.verify_at(&id_token, 1000).is_ok());
         // The access-token profile: `at+jwt`, with `sub`, `iat` and `jti`.
         let access = JwtValidator::builder()
-            .key(JwtKey::hmac(Algorithm::HS256, SECRET)?)
+            .key(VerifyingKey::hmac(Algorithm::HS256, SECRET)?)
             .issuer("iss")
             .audience("aud")
             .access_token_profile()
@@ -670,17 +698,17 @@ pub(super) mod tests {
     #[test]
     fn structure_errors() -> Result<(), ConfigError> {
         let v = validator()?;
-        assert_eq!(v.verify("a.b").err(), Some(TokenError::Malformed));
-        assert_eq!(v.verify("a.b.c.d").err(), Some(TokenError::Malformed));
+        assert_eq!(v.verify_now("a.b").err(), Some(TokenError::Malformed));
+        assert_eq!(v.verify_now("a.b.c.d").err(), Some(TokenError::Malformed));
         assert_eq!(
-            v.verify(&".".repeat(5000)).err(),
+            v.verify_now(&".".repeat(5000)).err(),
             Some(TokenError::Malformed)
         );
         assert_eq!(
-            v.verify(&"a".repeat(9000)).err(),
+            v.verify_now(&"a".repeat(9000)).err(),
             Some(TokenError::TooLarge)
         );
-        assert_eq!(v.verify("").err(), Some(TokenError::Malformed));
+        assert_eq!(v.verify_now("").err(), Some(TokenError::Malformed));
         Ok(())
     }
 
@@ -690,7 +718,7 @@ pub(super) mod tests {
             JwtValidator::builder().build(),
             Err(ConfigError::NoKeys)
         ));
-        let key = || JwtKey::hmac(Algorithm::HS256, SECRET);
+        let key = || VerifyingKey::hmac(Algorithm::HS256, SECRET);
         assert!(matches!(
             JwtValidator::builder().key(key()?).algorithms([]).build(),
             Err(ConfigError::NoAlgorithms)

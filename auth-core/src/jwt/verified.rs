@@ -10,8 +10,7 @@ use super::{
 use crate::{error::TokenError, guard::Origin, scope::Scopes};
 
 /// A token whose signature and claims passed every check, by the validator it remembers:
-/// guards and extractors reuse it only when they hold that validator
-/// ([`JwtValidator::produced`](super::JwtValidator::produced)).
+/// guards and extractors reuse it only when they hold that validator (or a clone of it).
 #[derive(Debug, Clone)]
 pub struct VerifiedJwt {
     pub(super) registered: RegisteredClaims,

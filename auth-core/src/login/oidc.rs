@@ -14,8 +14,8 @@ use super::{
     provider::{ExchangeError, ProviderError, TokenResp, get_json},
 };
 use crate::{
-    error::{AuthError, TokenError},
-    jwt::{Algorithm, JwtValidator, RegisteredClaim},
+    error::AuthError,
+    jwt::{Algorithm, ClaimName, JwtValidator},
     remote::{KeySource, RefreshPolicy, RemoteKeySet, ReqwestFetch, discover},
 };
 
@@ -105,8 +105,8 @@ impl OidcProvider {
             .algorithms(algorithms)
             .issuer(issuer.clone())
             .audience(client_id.clone())
-            .require_claim(RegisteredClaim::Sub)
-            .require_claim(RegisteredClaim::Iat)
+            .require_claim(ClaimName::Sub)
+            .require_claim(ClaimName::Iat)
             .allow_nonce()
             .build()?;
         Ok(OidcProvider {
@@ -227,13 +227,10 @@ impl OidcProvider {
         nonce: &str,
     ) -> Result<Map<String, Value>, ExchangeError> {
         let validator = &self.id_tokens;
-        let verified = match validator.verify_claims::<Map<String, Value>>(id_token) {
-            Err(TokenError::UnknownKey | TokenError::KeysUnavailable) => {
-                validator.verify_claims_refetching(id_token).await
-            }
-            other => other.map_err(AuthError::from),
-        }
-        .map_err(|e| ExchangeError::IdToken(e.to_string()))?;
+        let verified = validator
+            .verify_claims::<Map<String, Value>>(id_token)
+            .await
+            .map_err(|e| ExchangeError::IdToken(AuthError::from(e).to_string()))?;
         let client_id = self.client_id.as_str();
         // Every audience must be this client: no token minted for someone else as well.
         if verified.registered.aud().any(|a| a != client_id) {
@@ -290,13 +287,13 @@ pub(super) mod tests {
 
     use super::*;
     use crate::{
-        jwt::{JwtKey, SigningKey, sign_compact},
+        jwt::{SigningKey, VerifyingKey, sign_compact},
         login::provider::{Provider, ProviderConfig},
     };
 
     const ISSUER: &str = "https://op.test";
 
-    fn provider(key: JwtKey) -> Result<Provider, Box<dyn std::error::Error>> {
+    fn provider(key: VerifyingKey) -> Result<Provider, Box<dyn std::error::Error>> {
         let config = ProviderConfig::Oidc(config(key)?);
         let client = config.client("https://app.test/auth/op/callback")?;
         Ok(Provider { config, client })
@@ -304,15 +301,15 @@ pub(super) mod tests {
 
     /// A provider configuration with static keys, for tests.
     pub(in crate::login) fn config(
-        key: JwtKey,
+        key: VerifyingKey,
     ) -> Result<OidcProvider, Box<dyn std::error::Error>> {
         let id_tokens = JwtValidator::builder()
             .key(key)
             .algorithms([Algorithm::RS256])
             .issuer(ISSUER)
             .audience("app")
-            .require_claim(RegisteredClaim::Sub)
-            .require_claim(RegisteredClaim::Iat)
+            .require_claim(ClaimName::Sub)
+            .require_claim(ClaimName::Iat)
             .allow_nonce()
             .build()?;
         let config = OidcProvider {

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::fetch::{Fetch, FetchError};
-use crate::jwt::{JwtKey, keys_from_jwks};
+use crate::jwt::{VerifyingKey, keys_from_jwks};
 
 /// Why a provider's metadata or keys could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -110,7 +110,7 @@ pub async fn discover(fetch: &dyn Fetch, issuer: &str) -> Result<ProviderMetadat
 pub async fn fetch_jwks(
     fetch: &dyn Fetch,
     url: &str,
-) -> Result<(Vec<JwtKey>, Option<u64>), RemoteError> {
+) -> Result<(Vec<VerifyingKey>, Option<u64>), RemoteError> {
     let response = fetch.get(url).await.map_err(|source| RemoteError::Fetch {
         url: url.to_owned(),
         source,

@@ -19,7 +19,7 @@ use super::{
     discovery::{discover, fetch_jwks},
     fetch::Fetch,
 };
-use crate::jwt::JwtKey;
+use crate::jwt::VerifyingKey;
 
 /// Where a key set comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,7 +103,7 @@ impl RefreshPolicy {
 #[derive(Debug)]
 pub struct KeySnapshot {
     /// The keys.
-    pub keys: Vec<JwtKey>,
+    pub keys: Vec<VerifyingKey>,
     /// When they were fetched (`None`: nothing fetched yet).
     pub fetched: Option<Instant>,
     /// When a scheduled refresh is due.
@@ -256,7 +256,7 @@ impl RemoteKeySet {
         &self.policy
     }
 
-    fn snapshot_of(&self, keys: Vec<JwtKey>, max_age: Option<u64>) -> KeySnapshot {
+    fn snapshot_of(&self, keys: Vec<VerifyingKey>, max_age: Option<u64>) -> KeySnapshot {
         let policy = &self.policy;
         let now = Instant::now();
         let age = max_age

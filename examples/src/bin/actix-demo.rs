@@ -3,7 +3,7 @@
 use std::{io::Write, process::ExitCode};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use auth_actix::{ApiKey, Principal, RequireApiKeyMiddleware, RequireJwt, RequireJwtMiddleware};
+use auth_actix::{ApiKey, AuthMiddleware, Principal, RequireJwt};
 use auth_core::{apikey::ApiKeyValidator, jwt::JwtValidator};
 use examples::{
     Demo, DemoClaims, admin_body, admin_scope, me_body, stats_body, stats_scope, whoami_body,
@@ -56,12 +56,12 @@ fn configure(
             .route("/api/whoami", web::get().to(whoami))
             .service(
                 web::resource("/api/admin")
-                    .wrap(RequireJwtMiddleware::new(validator).scopes(admin_scope()))
+                    .wrap(AuthMiddleware::jwt(validator).scopes(admin_scope()))
                     .route(web::get().to(admin)),
             )
             .service(
                 web::resource("/internal/stats")
-                    .wrap(RequireApiKeyMiddleware::new(keys).scopes(stats_scope()))
+                    .wrap(AuthMiddleware::api_key(keys).scopes(stats_scope()))
                     .route(web::get().to(stats)),
             );
     }

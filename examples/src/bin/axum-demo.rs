@@ -2,7 +2,7 @@
 
 use std::{io::Write, process::ExitCode};
 
-use auth_axum::{ApiKey, Principal, RequireApiKeyLayer, RequireJwt, RequireJwtLayer};
+use auth_axum::{ApiKey, AuthLayer, Principal, RequireJwt};
 use auth_core::{apikey::ApiKeyValidator, jwt::JwtValidator};
 use axum::extract::{FromRef, State};
 use axum::{
@@ -66,10 +66,10 @@ impl FromRef<AppState> for ApiKeyValidator {
 fn app(state: AppState, login: Option<auth_core::login::Login>) -> Router {
     let admin_routes = Router::new()
         .route("/api/admin", get(admin))
-        .route_layer(RequireJwtLayer::new(state.jwt.clone()).scopes(admin_scope()));
+        .route_layer(AuthLayer::jwt(state.jwt.clone()).scopes(admin_scope()));
     let internal = Router::new()
         .route("/internal/stats", get(stats))
-        .route_layer(RequireApiKeyLayer::new(state.keys.clone()).scopes(stats_scope()));
+        .route_layer(AuthLayer::api_key(state.keys.clone()).scopes(stats_scope()));
     Router::new()
         .route("/health", get(health))
         .route("/api/me", get(me))
