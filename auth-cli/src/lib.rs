@@ -1,7 +1,7 @@
 //! The `auth-keys` tool, as a library so that its commands can be tested in-process.
 //!
 //! ```text
-//! auth-keys new    --store keys.json --name billing --scope stats:read [--expires-in 30d] [--prefix demo]
+//! auth-keys new    --store keys.json --name billing --prefix acme_live --scope stats:read [--expires-in 30d]
 //! auth-keys list   --store keys.json
 //! auth-keys revoke --store keys.json <key-id>
 //! auth-keys rotate --store keys.json <key-id> --overlap 7d
@@ -16,7 +16,7 @@
 
 use std::{io::Write, path::PathBuf};
 
-use auth_core::apikey::{ApiKeyRecord, KeyFile, KeyHasher, StoreError, mint};
+use auth_core::apikey::{ApiKeyRecord, KeyFile, KeyHasher, MintError, StoreError, mint};
 use clap::{Parser, Subcommand};
 
 /// Command line.
@@ -43,14 +43,16 @@ pub enum Command {
         /// Who or what the key is for.
         #[arg(long)]
         name: String,
-        /// A scope to grant (repeat for several).
+        /// A scope to grant: repeat the flag for several (`--scope a --scope b`); a
+        /// space-separated list is refused.
         #[arg(long = "scope")]
         scopes: Vec<String>,
         /// Lifetime, such as 90s, 15m, 12h or 30d.
         #[arg(long)]
         expires_in: Option<String>,
-        /// Key prefix (lowercase letters, digits, `_`).
-        #[arg(long, default_value = "demo")]
+        /// Key prefix (lowercase letters, digits, `_`): the name scanners and your
+        /// validator recognise your keys by, such as `acme_live` (the demo's is `demo`).
+        #[arg(long)]
         prefix: String,
         /// Environment variable holding the server's pepper, if it uses one.
         #[arg(long)]
@@ -193,10 +195,9 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
                 .transpose()?
                 .map(|d| now + d);
             let (key, record) =
-                mint(&hasher, &prefix, &name, &scopes, now, expires).map_err(|_| {
-                    CliError(format!(
-                        "--prefix {prefix:?}: use lowercase letters, digits and _ (1 to 32)"
-                    ))
+                mint(&hasher, &prefix, &name, &scopes, now, expires).map_err(|e| match e {
+                    MintError::Scope(e) => CliError(format!("--scope: {e}")),
+                    e => CliError(format!("--prefix: {e}")),
                 })?;
             let (id, name) = (record.id.clone(), record.name.clone());
             KeyFile::update(&store, |file| {

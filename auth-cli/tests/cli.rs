@@ -99,7 +99,17 @@ fn errors_are_one_clear_line_and_a_failure_status() {
     for args in [
         vec!["list", "--store", s],
         vec!["revoke", "--store", s, "k_nope"],
-        vec!["new", "--store", s, "--name", "x", "--expires-in", "soon"],
+        vec![
+            "new",
+            "--store",
+            s,
+            "--name",
+            "x",
+            "--prefix",
+            "t",
+            "--expires-in",
+            "soon",
+        ],
         vec!["new", "--store", s, "--name", "x", "--prefix", "Bad Prefix"],
     ] {
         let out = run(&args);
@@ -123,7 +133,15 @@ fn review_02_concurrent_commands_lose_no_revocation() {
     let s = store.to_str().unwrap();
     const N: usize = 12;
     for i in 0..N {
-        let out = run(&["new", "--store", s, "--name", &format!("old-{i}")]);
+        let out = run(&[
+            "new",
+            "--store",
+            s,
+            "--prefix",
+            "t",
+            "--name",
+            &format!("old-{i}"),
+        ]);
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
     let ids: Vec<String> = KeyFile::load(&store)
@@ -141,6 +159,8 @@ fn review_02_concurrent_commands_lose_no_revocation() {
                 "new".to_owned(),
                 "--store".into(),
                 s.into(),
+                "--prefix".into(),
+                "t".into(),
                 "--name".into(),
                 format!("new-{i}"),
             ],
@@ -171,4 +191,29 @@ fn review_02_concurrent_commands_lose_no_revocation() {
         .collect();
     names.sort();
     assert_eq!(names, [".keys.json.lock", "keys.json"]);
+}
+
+/// A first-hour stumble: a space-separated `--scope` (an OAuth habit), an empty one or one
+/// with a quote used to mint a key with no scopes and exit 0. Each is refused now, with one
+/// clear line, and nothing is stored.
+#[test]
+fn invalid_scopes_are_refused_and_nothing_is_minted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("keys.json");
+    let s = store.to_str().unwrap();
+    for scope in ["stats:read admin", "", "has\"quote", "back\\slash"] {
+        let out = run(&[
+            "new", "--store", s, "--prefix", "t", "--name", "x", "--scope", scope,
+        ]);
+        assert!(!out.status.success(), "{scope:?}");
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{scope:?}: {err}");
+        assert!(err.contains("--scope"), "{scope:?}: {err}");
+        assert!(out.stdout.is_empty());
+    }
+    assert!(!store.exists(), "no key was stored");
+    // A prefix must be chosen: nothing defaults real deployments to the demo's.
+    let out = run(&["new", "--store", s, "--name", "x", "--scope", "a"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("--prefix"));
 }

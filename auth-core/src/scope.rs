@@ -11,18 +11,58 @@ use std::fmt;
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Scopes(String);
 
+/// A name that is not an RFC 6749 §3.3 `scope-token`: empty, or holding a space, a
+/// quote, a backslash or a character outside printable ASCII.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0:?} is not a scope name: use printable ASCII without spaces, quotes or backslashes (one name per scope)"
+)]
+pub struct InvalidScope(pub String);
+
+/// Whether `name` is an RFC 6749 §3.3 `scope-token`: `1*( %x21 / %x23-5B / %x5D-7E )`.
+///
+/// ```
+/// use auth_core::scope::is_scope_token;
+/// assert!(is_scope_token("stats:read"));
+/// assert!(!is_scope_token("stats:read admin"));
+/// assert!(!is_scope_token(""));
+/// assert!(!is_scope_token("has\"quote"));
+/// ```
+pub fn is_scope_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
+}
+
 impl Scopes {
     /// Scopes from a list of names; duplicates are kept once.
-    pub fn new<I, S>(scopes: I) -> Self
+    ///
+    /// # Errors
+    ///
+    /// The first name that is not a scope-token ([`is_scope_token`]): a space-separated
+    /// list passed as one name is refused rather than read as no scope at all.
+    ///
+    /// ```
+    /// use auth_core::scope::Scopes;
+    /// assert_eq!(Scopes::new(["a", "b", "a"])?.as_str(), "a b");
+    /// assert!(Scopes::new(["stats:read admin"]).is_err());
+    /// # Ok::<(), auth_core::scope::InvalidScope>(())
+    /// ```
+    pub fn new<I, S>(scopes: I) -> Result<Self, InvalidScope>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
         let mut out = Scopes::default();
         for s in scopes {
-            out.push(s.as_ref());
+            let s = s.as_ref();
+            if !is_scope_token(s) {
+                return Err(InvalidScope(s.to_owned()));
+            }
+            out.push(s);
         }
-        out
+        Ok(out)
     }
 
     /// Add the names of a space-delimited `scope` string.
@@ -114,8 +154,9 @@ impl ScopeRequirement {
     /// ```
     /// use auth_core::scope::{ScopeRequirement, Scopes};
     /// let req = ScopeRequirement::all(["read", "write"]);
-    /// assert!(!Scopes::new(["read"]).satisfies(&req));
-    /// assert!(Scopes::new(["write", "read"]).satisfies(&req));
+    /// assert!(!Scopes::new(["read"])?.satisfies(&req));
+    /// assert!(Scopes::new(["write", "read"])?.satisfies(&req));
+    /// # Ok::<(), auth_core::scope::InvalidScope>(())
     /// ```
     pub fn all<I, S>(scopes: I) -> Self
     where
@@ -133,8 +174,9 @@ impl ScopeRequirement {
     /// ```
     /// use auth_core::scope::{ScopeRequirement, Scopes};
     /// let req = ScopeRequirement::any(["admin", "owner"]);
-    /// assert!(Scopes::new(["owner"]).satisfies(&req));
-    /// assert!(!Scopes::new(["Admin"]).satisfies(&req));
+    /// assert!(Scopes::new(["owner"])?.satisfies(&req));
+    /// assert!(!Scopes::new(["Admin"])?.satisfies(&req));
+    /// # Ok::<(), auth_core::scope::InvalidScope>(())
     /// ```
     pub fn any<I, S>(scopes: I) -> Self
     where
@@ -195,14 +237,14 @@ mod tests {
 
     #[test]
     fn matching_is_case_sensitive() {
-        let s = Scopes::new(["admin"]);
+        let s = Scopes::new(["admin"]).unwrap_or_default();
         assert!(!s.satisfies(&ScopeRequirement::all(["ADMIN"])));
         assert!(s.satisfies(&ScopeRequirement::all(["admin"])));
     }
 
     #[test]
     fn empty_any_is_never_met_and_empty_all_always() {
-        let s = Scopes::new(["a"]);
+        let s = Scopes::new(["a"]).unwrap_or_default();
         assert!(!s.satisfies(&ScopeRequirement::any(Vec::<String>::new())));
         assert!(s.satisfies(&ScopeRequirement::all(Vec::<String>::new())));
     }

@@ -1,6 +1,11 @@
-//! What `axum-demo` and `actix-demo` share: configuration from the environment, the
-//! validator and issuer built from it, the start-up banner and the response bodies.
-//! The two binaries only wire these into their framework (the contract is in the README).
+//! What `axum-demo` and `actix-demo` share: the configuration read from the environment
+//! ([`Config`], in `config.rs`), the validators, issuer, sign-in and keys built from it
+//! ([`Demo::build`]), the start-up banner and the response bodies. The two binaries only
+//! wire these into their framework (the contract is in the README).
+
+mod config;
+
+pub use config::{Client, Config, VARIABLES, command_line, help};
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -20,6 +25,7 @@ use auth_core::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use zeroize::Zeroizing;
 
 /// The realm named in every challenge.
 pub const REALM: &str = "auth-demo";
@@ -80,7 +86,7 @@ pub enum KeySource {
 
 /// A start-up failure: names the variable and what is wrong with it.
 #[derive(Debug)]
-pub struct StartError(String);
+pub struct StartError(pub(crate) String);
 
 impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -90,45 +96,30 @@ impl std::fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
-fn var(name: &str) -> Result<Option<String>, StartError> {
-    match std::env::var(name) {
-        Ok(v) => Ok(Some(v)),
-        Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => {
-            Err(StartError(format!("{name}: the value is not valid UTF-8")))
-        }
-    }
-}
-
 impl Demo {
-    /// Read the `DEMO_*` variables (listed in the README) and build the validator and issuer. With
-    /// `DEMO_OIDC_ISSUER` and `DEMO_OIDC_AUDIENCE`, the provider's keys are fetched through
-    /// discovery (a failure stops the start) and refreshed in the background on the
-    /// current Tokio runtime.
+    /// Read the configuration ([`Config::from_env`]) and [`build`](Self::build) it.
+    ///
+    /// # Errors
+    ///
+    /// A variable that is wrong, or a provider that cannot be reached.
     pub async fn from_env() -> Result<Demo, StartError> {
-        let addr: SocketAddr = match var("DEMO_ADDR")? {
-            Some(a) => a.parse().map_err(|_| {
-                StartError(format!(
-                    "DEMO_ADDR: {a:?} is not an address such as 127.0.0.1:3000"
-                ))
-            })?,
-            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
-        };
-        let public_url = var("DEMO_PUBLIC_URL")?;
-        if let Some(url) = &public_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            return Err(StartError(format!(
-                "DEMO_PUBLIC_URL: {url:?} must start with http:// or https://"
-            )));
-        }
-        let jwt_issuer = var("DEMO_JWT_ISSUER")?.unwrap_or_else(|| "auth-demo".into());
-        let audience = var("DEMO_JWT_AUDIENCE")?.unwrap_or_else(|| "auth-demo".into());
+        Demo::build(Config::from_env()?).await
+    }
+
+    /// Build the validators, the issuer, sign-in and the API keys from `config`. With an
+    /// OpenID provider, its keys are fetched through discovery (a failure stops the start)
+    /// and refreshed in the background on the current Tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// A value the toolkit refuses (a short secret, an unreachable provider); the message
+    /// names the variable.
+    pub async fn build(config: Config) -> Result<Demo, StartError> {
         let bad_secret = |e: ConfigError| StartError(format!("DEMO_JWT_SECRET: {e}"));
-        let (secret, secret_generated) = match var("DEMO_JWT_SECRET")? {
-            Some(secret) => (secret.into_bytes(), false),
+        let (secret, secret_generated) = match &config.jwt_secret {
+            Some(secret) => (Zeroizing::new(secret.clone().into_bytes()), false),
             None => {
-                let mut bytes = vec![0u8; 32];
+                let mut bytes = Zeroizing::new(vec![0u8; 32]);
                 aws_lc_rs::rand::fill(&mut bytes).map_err(|_| {
                     StartError("DEMO_JWT_SECRET: no randomness to generate one".into())
                 })?;
@@ -140,10 +131,6 @@ impl Demo {
         let signing = SigningKey::hmac(Algorithm::HS256, &secret).map_err(bad_secret)?;
         let sessions = SigningKey::hmac(Algorithm::HS256, &secret).map_err(bad_secret)?;
         let verifying: VerifyingKey = signing.verifying_key().map_err(bad_secret)?;
-        let oidc_issuer = var("DEMO_OIDC_ISSUER")?;
-        let (client_id, client_secret) =
-            (var("DEMO_OIDC_CLIENT_ID")?, var("DEMO_OIDC_CLIENT_SECRET")?);
-        let oidc_audience = var("DEMO_OIDC_AUDIENCE")?;
         let fetch = Arc::new(
             ReqwestFetch::new(FetchPolicy {
                 // Plain http to loopback only: a provider on this machine in development.
@@ -155,54 +142,7 @@ impl Demo {
             })
             .map_err(|e| StartError(format!("DEMO_OIDC_ISSUER: {e}")))?,
         );
-        let mut providers: Vec<ProviderConfig> = Vec::new();
-        match (&oidc_issuer, client_id) {
-            (Some(issuer), Some(client_id)) => providers.push(
-                OidcProvider::discover("oidc", issuer, client_id, client_secret, fetch.clone())
-                    .await
-                    .map_err(|e| StartError(format!("DEMO_OIDC_ISSUER: {e}")))?
-                    .into(),
-            ),
-            (None, Some(_)) => {
-                return Err(StartError(
-                    "DEMO_OIDC_CLIENT_ID: set DEMO_OIDC_ISSUER too".into(),
-                ));
-            }
-            (_, None) if client_secret.is_some() => {
-                return Err(StartError(
-                    "DEMO_OIDC_CLIENT_SECRET: set DEMO_OIDC_CLIENT_ID (and DEMO_OIDC_ISSUER) too"
-                        .into(),
-                ));
-            }
-            _ => {}
-        }
-        if let Some((id, secret)) = pair("DEMO_GITHUB_CLIENT_ID", "DEMO_GITHUB_CLIENT_SECRET")? {
-            providers.push(GitHubProvider::new(id, secret).into());
-        }
-        if let Some((id, secret)) = pair("DEMO_GOOGLE_CLIENT_ID", "DEMO_GOOGLE_CLIENT_SECRET")? {
-            providers.push(
-                OidcProvider::google(id, secret, fetch.clone())
-                    .await
-                    .map_err(|e| StartError(format!("DEMO_GOOGLE_CLIENT_ID: Google: {e}")))?
-                    .into(),
-            );
-        }
-        let login = if providers.is_empty() {
-            None
-        } else {
-            let base = match &public_url {
-                Some(url) => url.clone(),
-                None if addr.port() == 0 => {
-                    return Err(StartError(
-                        "DEMO_PUBLIC_URL: set it, or a fixed DEMO_ADDR port: providers need the callback URL"
-                            .into(),
-                    ));
-                }
-                None => format!("http://{addr}"),
-            };
-            let sessions = JwtIssuer::new(sessions, jwt_issuer.clone(), audience.clone());
-            Some(sign_in(&base, providers, sessions, &secret, fetch.clone())?)
-        };
+        let login = sign_in(&config, &secret, sessions, &fetch).await?;
         let mut sources = vec![TokenSource::AuthorizationBearer];
         if let Some(login) = &login {
             sources.push(TokenSource::Cookie(login.session_cookie().to_owned()));
@@ -210,31 +150,14 @@ impl Demo {
         let app = JwtValidator::builder()
             .key(verifying)
             .algorithms([Algorithm::HS256])
-            .issuer(jwt_issuer.clone())
-            .audience(audience.clone())
+            .issuer(config.jwt_issuer.clone())
+            .audience(config.jwt_audience.clone())
             .require_claim(ClaimName::Sub)
             .realm(REALM)
-            .token_sources(sources.clone());
-        let oidc = match (oidc_issuer, oidc_audience) {
-            (None, None) => None,
-            (Some(issuer), Some(audience)) => Some((issuer, audience)),
-            (None, Some(_)) => {
-                return Err(StartError(
-                    "DEMO_OIDC_AUDIENCE: set DEMO_OIDC_ISSUER too (the provider whose tokens carry this audience)".into(),
-                ));
-            }
-            (Some(_), None) if login.is_some() => None,
-            (Some(_), None) => {
-                return Err(StartError(
-                    "DEMO_OIDC_ISSUER: set DEMO_OIDC_CLIENT_ID (sign-in) or DEMO_OIDC_AUDIENCE \
-                     (its access tokens on /api/*), or both"
-                        .into(),
-                ));
-            }
-        };
-        let app = app
+            .token_sources(sources.clone())
             .build()
             .map_err(|e| StartError(format!("JWT validator: {e}")))?;
+        let oidc = config.oidc_issuer.clone().zip(config.oidc_audience.clone());
         let validator = match &oidc {
             None => app,
             Some((issuer, audience)) => JwtValidator::builder()
@@ -249,11 +172,11 @@ impl Demo {
                     ))
                 })?,
         };
-        let issuer = JwtIssuer::new(signing, jwt_issuer, audience);
-        let (keys, key_source) = api_keys()?;
+        let issuer = JwtIssuer::new(signing, config.jwt_issuer, config.jwt_audience);
+        let (keys, key_source) = api_keys(config.api_keys_file)?;
         Ok(Demo {
-            addr,
-            public_url,
+            addr: config.addr,
+            public_url: config.public_url,
             validator,
             oidc,
             login,
@@ -340,8 +263,14 @@ impl Demo {
                     "  curl -s -H 'X-API-Key: {}' {base}/internal/stats\n",
                     key.expose_secret()
                 ));
+                out.push_str(
+                    "  (keys from a file instead: DEMO_API_KEYS_FILE=keys.json, written by auth-keys)\n",
+                );
             }
         }
+        out.push_str(&format!(
+            "\nAnother port: DEMO_ADDR=127.0.0.1:8080. Every variable: {program} --help\n"
+        ));
         out
     }
 }
@@ -374,28 +303,61 @@ async fn provider_validator(
         .map_err(|e| StartError(format!("DEMO_OIDC_AUDIENCE: {e}")))
 }
 
-/// Both variables of a client, or neither; one alone names the other.
-fn pair(id: &str, secret: &str) -> Result<Option<(String, String)>, StartError> {
-    match (var(id)?, var(secret)?) {
-        (Some(i), Some(s)) => Ok(Some((i, s))),
-        (None, None) => Ok(None),
-        (Some(_), None) => Err(StartError(format!("{secret}: set it with {id}"))),
-        (None, Some(_)) => Err(StartError(format!("{id}: set it with {secret}"))),
-    }
-}
-
-/// Sign-in with the configured providers. Sessions are the app's own tokens (scope `read`,
-/// claim `idp`), in cookies; plain http is allowed because this is a development server
-/// (cookies then lose `Secure` and `__Host-`).
-fn sign_in(
-    base: &str,
-    providers: Vec<ProviderConfig>,
-    sessions: JwtIssuer,
+/// Sign-in with the configured providers, `None` without any. Sessions are the app's own
+/// tokens (scope `read`, claim `idp`), in cookies; plain http is allowed because this is a
+/// development server (cookies then lose `Secure` and `__Host-`).
+async fn sign_in(
+    config: &Config,
     secret: &[u8],
-    fetch: Arc<ReqwestFetch>,
-) -> Result<Login, StartError> {
-    let mut builder = Login::builder(base, sessions)
-        .fetch(fetch)
+    sessions: SigningKey,
+    fetch: &Arc<ReqwestFetch>,
+) -> Result<Option<Login>, StartError> {
+    let mut providers: Vec<ProviderConfig> = Vec::new();
+    if let (Some(issuer), Some(client)) = (&config.oidc_issuer, &config.oidc_client) {
+        let id = client.id.clone();
+        let provider =
+            OidcProvider::discover("oidc", issuer, id, client.secret.clone(), fetch.clone())
+                .await
+                .map_err(|e| StartError(format!("DEMO_OIDC_ISSUER: {e}")))?;
+        providers.push(provider.into());
+    }
+    if let Some(Client {
+        id,
+        secret: Some(secret),
+    }) = &config.github
+    {
+        providers.push(GitHubProvider::new(id.clone(), secret.clone()).into());
+    }
+    if let Some(Client {
+        id,
+        secret: Some(secret),
+    }) = &config.google
+    {
+        let google = OidcProvider::google(id.clone(), secret.clone(), fetch.clone())
+            .await
+            .map_err(|e| StartError(format!("DEMO_GOOGLE_CLIENT_ID: Google: {e}")))?;
+        providers.push(google.into());
+    }
+    if providers.is_empty() {
+        return Ok(None);
+    }
+    let base = match &config.public_url {
+        Some(url) => url.clone(),
+        None if config.addr.port() == 0 => {
+            return Err(StartError(
+                "DEMO_PUBLIC_URL: set it, or a fixed DEMO_ADDR port: providers need the callback URL"
+                    .into(),
+            ));
+        }
+        None => format!("http://{}", config.addr),
+    };
+    let sessions = JwtIssuer::new(
+        sessions,
+        config.jwt_issuer.clone(),
+        config.jwt_audience.clone(),
+    );
+    let mut builder = Login::builder(&base, sessions)
+        .fetch(fetch.clone())
         .cookie_secret(secret)
         .rate_limit(SIGN_IN_RATE.0, SIGN_IN_RATE.1)
         .on_sign_in(|id| {
@@ -411,11 +373,13 @@ fn sign_in(
     }
     builder
         .build()
+        .map(Some)
         .map_err(|e| StartError(format!("DEMO_PUBLIC_URL: {e}")))
 }
 
-/// The API-key validator: over `DEMO_API_KEYS_FILE` when set, else over one generated key.
-fn api_keys() -> Result<(ApiKeyValidator, KeySource), StartError> {
+/// The API-key validator: over the key file when one is configured, else over one key
+/// generated for this run.
+fn api_keys(file: Option<PathBuf>) -> Result<(ApiKeyValidator, KeySource), StartError> {
     let build = |store: Arc<dyn auth_core::apikey::ApiKeyStore>| {
         ApiKeyValidator::builder(store)
             .realm(REALM)
@@ -423,9 +387,8 @@ fn api_keys() -> Result<(ApiKeyValidator, KeySource), StartError> {
             .build()
             .map_err(|e| StartError(format!("API keys: {e}")))
     };
-    match var("DEMO_API_KEYS_FILE")? {
+    match file {
         Some(path) => {
-            let path = PathBuf::from(path);
             let store = FileStore::open(&path)
                 .map_err(|e| StartError(format!("DEMO_API_KEYS_FILE: {e}")))?
                 .watch(KEY_FILE_POLL);

@@ -337,13 +337,15 @@ async fn keys_from_the_tool_guard_internal_stats_and_a_revocation_needs_no_resta
         "new",
         "--store",
         store_s,
+        "--prefix",
+        "demo",
         "--name",
         "reader",
         "--scope",
         "stats:read",
     ]);
     let other = cli(&[
-        "new", "--store", store_s, "--name", "other", "--scope", "other",
+        "new", "--store", store_s, "--prefix", "demo", "--name", "other", "--scope", "other",
     ]);
     let file = std::fs::read_to_string(&store).expect("store");
     assert!(
@@ -451,6 +453,8 @@ async fn review_03_a_key_file_that_cannot_be_read_is_loud_in_both_demos() {
         "new",
         "--store",
         store_s,
+        "--prefix",
+        "demo",
         "--name",
         "r",
         "--scope",
@@ -867,5 +871,29 @@ async fn github_sign_in_starts_at_github_and_half_a_client_is_refused() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(err.contains("DEMO_GITHUB_CLIENT_SECRET"), "{err}");
+    }
+}
+
+/// A first-hour stumble: `--help` started a server. It prints every variable (with the key
+/// file and the address first among them) and exits; any other argument is refused.
+#[test]
+fn help_lists_the_variables_and_starts_nothing() {
+    for bin in [
+        env!("CARGO_BIN_EXE_axum-demo"),
+        env!("CARGO_BIN_EXE_actix-demo"),
+    ] {
+        let out = Command::new(bin)
+            .arg("--help")
+            .env("DEMO_ADDR", "127.0.0.1:0")
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{bin}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        for (name, _, _) in examples::VARIABLES {
+            assert!(text.contains(name), "{bin}: {name} missing from --help");
+        }
+        let out = Command::new(bin).arg("--port=1").output().expect("run");
+        assert!(!out.status.success(), "{bin}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--help"));
     }
 }

@@ -351,7 +351,7 @@ mod tests {
             prefix: key.prefix().into(),
             start: key.start().into(),
             hash: KeyHasher::sha256().hash(key),
-            scopes: Scopes::new(["a"]),
+            scopes: Scopes::new(["a"]).unwrap_or_default(),
             created: 1,
             expires: None,
             revoked: None,

@@ -24,7 +24,19 @@ pub use record::ApiKeyRecord;
 pub use store::{ApiKeyStore, MemoryStore, StoreError, StoredKey};
 pub use validator::{ApiKeyValidator, ApiKeyValidatorBuilder, VerifiedKey};
 
-use crate::scope::Scopes;
+use crate::scope::{InvalidScope, Scopes};
+
+/// Why a key could not be minted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MintError {
+    /// The prefix is not 1 to 32 lowercase letters, digits and `_`.
+    #[error("{0:?} is not a key prefix: use 1 to 32 lowercase letters, digits and _")]
+    Prefix(String),
+    /// A scope is not a scope name.
+    #[error(transparent)]
+    Scope(#[from] InvalidScope),
+}
 
 /// Make a new key and its record: the key to show once, the record to store.
 ///
@@ -33,8 +45,13 @@ use crate::scope::Scopes;
 /// let (key, record) = mint(&KeyHasher::sha256(), "demo", "billing", ["stats:read"], 0, None)?;
 /// assert_eq!(record.start, key.start());
 /// assert!(!serde_json::to_string(&record).unwrap().contains(key.expose_secret()));
-/// # Ok::<(), auth_core::apikey::KeyFormatError>(())
+/// # Ok::<(), auth_core::apikey::MintError>(())
 /// ```
+///
+/// # Errors
+///
+/// A prefix that is not lowercase letters, digits and `_` (1 to 32), or a scope that is not
+/// a scope name ([`Scopes::new`]).
 pub fn mint<I, S>(
     hasher: &KeyHasher,
     prefix: &str,
@@ -42,19 +59,20 @@ pub fn mint<I, S>(
     scopes: I,
     now: i64,
     expires: Option<i64>,
-) -> Result<(ApiKeySecret, ApiKeyRecord), KeyFormatError>
+) -> Result<(ApiKeySecret, ApiKeyRecord), MintError>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    let key = ApiKeySecret::generate(prefix)?;
+    let scopes = Scopes::new(scopes)?;
+    let key = ApiKeySecret::generate(prefix).map_err(|_| MintError::Prefix(prefix.to_owned()))?;
     let record = ApiKeyRecord {
         id: key::random_id("k"),
         name: name.to_owned(),
         prefix: key.prefix().to_owned(),
         start: key.start().to_owned(),
         hash: hasher.hash(&key),
-        scopes: Scopes::new(scopes),
+        scopes,
         created: now,
         expires,
         revoked: None,

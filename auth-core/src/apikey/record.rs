@@ -59,5 +59,5 @@ fn ser_scopes<S: Serializer>(scopes: &Scopes, s: S) -> Result<S::Ok, S::Error> {
 }
 
 fn de_scopes<'de, D: Deserializer<'de>>(d: D) -> Result<Scopes, D::Error> {
-    Ok(Scopes::new(Vec::<String>::deserialize(d)?))
+    Scopes::new(Vec::<String>::deserialize(d)?).map_err(serde::de::Error::custom)
 }

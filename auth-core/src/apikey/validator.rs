@@ -138,13 +138,17 @@ impl ApiKeyValidator {
 
     /// Make a new key and the record to store for it (hashed with this validator's hasher).
     /// The key is shown once; only the record is kept.
+    ///
+    /// # Errors
+    ///
+    /// A prefix or a scope that is not well-formed ([`MintError`](super::MintError)).
     pub fn mint<I, S>(
         &self,
         prefix: &str,
         name: &str,
         scopes: I,
         expires: Option<i64>,
-    ) -> Result<(ApiKeySecret, super::ApiKeyRecord), KeyFormatError>
+    ) -> Result<(ApiKeySecret, super::ApiKeyRecord), super::MintError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,

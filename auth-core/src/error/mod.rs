@@ -17,6 +17,8 @@
 //! event per rejection); [`Renderer::with_detail`] puts it in responses too, for
 //! development.
 
+use std::fmt;
+
 use crate::scope::ScopeRequirement;
 
 mod render;
@@ -168,7 +170,11 @@ pub enum KeyError {
 }
 
 /// Why a configuration was refused at start-up.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` prints the message, as `Display` does: a `main` that returns
+/// `Result<(), ConfigError>` (or a boxed error) and fails with `?` shows the reason, not the
+/// variant's structure.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// The validator has no key.
@@ -234,6 +240,12 @@ pub enum ConfigError {
     /// An API-key pepper shorter than 32 bytes.
     #[error("the API-key pepper is {0} bytes; at least 32 are required")]
     PepperTooShort(usize),
+}
+
+impl fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
 }
 
 /// Every way a request can fail authentication or authorization.
@@ -355,9 +367,11 @@ impl AuthError {
     /// ([`Renderer::with_detail`]). It never contains client input.
     pub fn detail(&self) -> String {
         match self {
-            AuthError::MissingCredential(_) | AuthError::MissingEither => {
-                "no credential was presented".into()
+            AuthError::MissingCredential(Scheme::Bearer) => "no bearer token was presented".into(),
+            AuthError::MissingCredential(Scheme::ApiKey) => {
+                "this route takes an API key, and none was presented".into()
             }
+            AuthError::MissingEither => "no bearer token or API key was presented".into(),
             AuthError::InvalidRequest(_, r) => r.to_string(),
             AuthError::InvalidToken(t) => t.to_string(),
             AuthError::InsufficientScope(_, req) => match req.scopes().len() {
@@ -432,7 +446,17 @@ impl AuthError {
     }
 
     fn problem_type(&self) -> &'static str {
+        // RFC 6750 describes bearer tokens only: API-key answers link to the HTTP status.
         match self {
+            AuthError::MissingCredential(Scheme::ApiKey) | AuthError::InvalidKey(_) => {
+                "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.2"
+            }
+            AuthError::InvalidRequest(Scheme::ApiKey, _) => {
+                "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.1"
+            }
+            AuthError::InsufficientScope(Scheme::ApiKey, _) => {
+                "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.4"
+            }
             AuthError::MissingCredential(_) | AuthError::MissingEither => {
                 "https://www.rfc-editor.org/rfc/rfc6750#section-3"
             }
@@ -440,7 +464,6 @@ impl AuthError {
             | AuthError::Unavailable
             | AuthError::CrossSite
             | AuthError::RateLimited(_) => "about:blank",
-            AuthError::InvalidKey(_) => "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.2",
             _ => "https://www.rfc-editor.org/rfc/rfc6750#section-3.1",
         }
     }
@@ -465,6 +488,39 @@ mod tests {
     use super::*;
 
     fn assert_send_sync<T: Send + Sync>() {}
+
+    /// A first-hour stumble: `fn main() -> Result<(), Box<dyn Error>>` failing with `?`
+    /// prints the error's `Debug`; it reads as the message.
+    #[test]
+    fn config_errors_debug_as_their_message() {
+        let e = ConfigError::SecretTooShort {
+            alg: "HS256",
+            len: 9,
+            min: 32,
+        };
+        assert_eq!(format!("{e:?}"), e.to_string());
+        let boxed: Box<dyn std::error::Error> = Box::new(e);
+        assert!(format!("{boxed:?}").contains("at least 32"));
+    }
+
+    #[test]
+    fn api_key_answers_do_not_link_to_the_bearer_rfc() {
+        for e in [
+            AuthError::MissingCredential(Scheme::ApiKey),
+            AuthError::InvalidRequest(Scheme::ApiKey, InvalidRequest::DuplicateHeader),
+            AuthError::InsufficientScope(
+                Scheme::ApiKey,
+                crate::scope::ScopeRequirement::all(["a"]),
+            ),
+            AuthError::InvalidKey(KeyError::Unknown),
+        ] {
+            assert!(!e.problem_type().contains("rfc6750"), "{e:?}");
+        }
+        assert_eq!(
+            AuthError::MissingCredential(Scheme::ApiKey).description(),
+            "this route takes an API key, and none was presented"
+        );
+    }
 
     #[test]
     fn errors_are_send_and_sync() {

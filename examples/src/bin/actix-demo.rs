@@ -69,6 +69,9 @@ fn configure(
 
 #[actix_web::main]
 async fn main() -> ExitCode {
+    if let Some(code) = examples::command_line("actix-demo") {
+        return code;
+    }
     examples::init_logs();
     let demo = match Demo::from_env().await {
         Ok(demo) => demo,

@@ -41,23 +41,11 @@ async fn stats(key: ApiKey) -> Json<Value> {
     Json(stats_body(&key))
 }
 
-/// The state: what the extractors find through `FromRef`.
-#[derive(Clone)]
+/// The state: the extractors find each validator in it through `FromRef`.
+#[derive(Clone, FromRef)]
 struct AppState {
     jwt: JwtValidator,
     keys: ApiKeyValidator,
-}
-
-impl FromRef<AppState> for JwtValidator {
-    fn from_ref(state: &AppState) -> Self {
-        state.jwt.clone()
-    }
-}
-
-impl FromRef<AppState> for ApiKeyValidator {
-    fn from_ref(state: &AppState) -> Self {
-        state.keys.clone()
-    }
 }
 
 /// The app: public health check, `/api/me` for any valid token, `/api/admin` behind a
@@ -82,6 +70,9 @@ fn app(state: AppState, login: Option<auth_core::login::Login>) -> Router {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    if let Some(code) = examples::command_line("axum-demo") {
+        return code;
+    }
     examples::init_logs();
     let demo = match Demo::from_env().await {
         Ok(demo) => demo,
