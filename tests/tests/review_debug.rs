@@ -95,3 +95,77 @@ fn review_08_debug_output_holds_no_secret() {
     assert_hidden("GitHubProvider", &shown);
     assert!(shown.contains("client-id"));
 }
+
+const HMAC: &str = "hmac-secret-of-the-app-0123456789abcdef";
+const PEPPER: &str = "pepper-of-the-key-store-0123456789abcdef";
+const COOKIE: &str = "cookie-sealing-secret-0123456789abcdef";
+
+/// Every way a byte secret could be printed: as text, as `[104, 109, …]`, as hex.
+fn assert_no_bytes(what: &str, shown: &str) {
+    for secret in [HMAC, PEPPER, COOKIE, CLIENT_SECRET] {
+        let bytes = secret.as_bytes();
+        let list = format!("{bytes:?}");
+        let spaced = format!("{:#?}", bytes);
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(!shown.contains(secret), "{what} shows a secret: {shown}");
+        assert!(
+            !shown.contains(&list[1..list.len() - 1]),
+            "{what} shows secret bytes"
+        );
+        assert!(!shown.contains(&spaced[2..12]), "{what} shows secret bytes");
+        assert!(!shown.contains(&hex[..16]), "{what} shows a secret in hex");
+    }
+}
+
+/// Issue 10, item 4: every configuration type that holds a secret (HMAC keys, the pepper,
+/// the cookie-sealing secret, client secrets) formats without it.
+#[tokio::test]
+async fn configuration_types_format_without_their_secrets() {
+    use std::sync::Arc;
+
+    use auth_core::{
+        apikey::{ApiKeyValidator, KeyHasher, MemoryStore},
+        jwt::{Algorithm, JwtIssuer, JwtValidator, SigningKey, VerifyingKey},
+        login::{Login, SessionGrant},
+    };
+
+    let verifying = VerifyingKey::hmac(Algorithm::HS256, HMAC).expect("key");
+    assert_no_bytes("VerifyingKey", &both(&verifying));
+    let validator = JwtValidator::builder()
+        .key(VerifyingKey::hmac(Algorithm::HS256, HMAC).expect("key"))
+        .issuer("i")
+        .audience("a");
+    assert_no_bytes("JwtValidatorBuilder", &both(&validator));
+    let validator = validator.build().expect("validator");
+    assert_no_bytes("JwtValidator", &both(&validator));
+    let signing = SigningKey::hmac(Algorithm::HS256, HMAC).expect("key");
+    assert_no_bytes("SigningKey", &both(&signing));
+    let issuer = JwtIssuer::new(signing, "i", "a");
+    assert_no_bytes("JwtIssuer", &both(&issuer));
+
+    assert_no_bytes(
+        "KeyHasher",
+        &both(&KeyHasher::with_pepper(PEPPER.as_bytes()).expect("pepper")),
+    );
+    let keys = ApiKeyValidator::builder(Arc::new(MemoryStore::new())).pepper(PEPPER.as_bytes());
+    assert_no_bytes("ApiKeyValidatorBuilder", &both(&keys));
+    assert_no_bytes("ApiKeyValidator", &both(&keys.build().expect("keys")));
+
+    let sessions = JwtIssuer::new(
+        SigningKey::hmac(Algorithm::HS256, HMAC).expect("key"),
+        "i",
+        "a",
+    );
+    let login = Login::builder("https://app.example", sessions)
+        .cookie_secret(COOKIE.as_bytes())
+        .provider(auth_core::login::GitHubProvider::new(
+            "client-id",
+            CLIENT_SECRET,
+        ))
+        .on_sign_in(|id| Ok(SessionGrant::new(id.subject.clone())));
+    assert_no_bytes("LoginBuilder", &both(&login));
+    let login = login.build().expect("login");
+    let shown = both(&login);
+    assert_no_bytes("Login", &shown);
+    assert_hidden("Login", &shown);
+}

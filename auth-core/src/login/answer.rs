@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use secrecy::SecretString;
 use serde_json::json;
 
 use crate::{
@@ -25,7 +26,7 @@ pub struct LoginInput {
     /// The flow cookie's value, if exactly one was sent.
     pub flow: Option<String>,
     /// The refresh cookie's value.
-    pub refresh: Option<String>,
+    pub refresh: Option<SecretString>,
     /// `Origin`.
     pub origin: Option<String>,
     /// `Sec-Fetch-Site`.
@@ -65,7 +66,7 @@ impl LoginInput {
         LoginInput {
             query: req.query().map(str::to_owned),
             flow: cookie(&names.flow),
-            refresh: cookie(&names.refresh),
+            refresh: cookie(&names.refresh).map(SecretString::from),
             origin: header("origin"),
             sec_fetch_site: header("sec-fetch-site"),
             form: None,

@@ -4,6 +4,7 @@
 use std::{fmt, sync::Arc, time::Duration};
 
 use cookie::Key;
+use secrecy::{ExposeSecret, SecretSlice};
 
 use super::{
     CookieNames, Identity, Inner, Login, MemoryRefreshStore, ProviderConfig, ProviderError,
@@ -50,7 +51,7 @@ pub struct LoginBuilder {
     providers: Vec<ProviderConfig>,
     store: Arc<dyn RefreshStore>,
     hook: Arc<SessionHook>,
-    cookie_secret: Option<Vec<u8>>,
+    cookie_secret: Option<SecretSlice<u8>>,
     insecure_http: bool,
     refresh_ttl: Duration,
     session_lifetime: Duration,
@@ -113,7 +114,7 @@ impl LoginBuilder {
     /// (HKDF-SHA256); default: a random key per process (logins in progress fail across a
     /// restart).
     pub fn cookie_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
-        self.cookie_secret = Some(secret.into());
+        self.cookie_secret = Some(SecretSlice::from(secret.into()));
         self
     }
 
@@ -171,8 +172,10 @@ impl LoginBuilder {
         let origin = url.origin().ascii_serialization();
         let base = self.public_url.trim_end_matches('/').to_owned();
         let key = match &self.cookie_secret {
-            Some(secret) if secret.len() < 32 => return Err(LoginError::CookieSecret),
-            Some(secret) => derive_key(secret).ok_or(LoginError::CookieSecret)?,
+            Some(secret) if secret.expose_secret().len() < 32 => {
+                return Err(LoginError::CookieSecret);
+            }
+            Some(secret) => derive_key(secret.expose_secret()).ok_or(LoginError::CookieSecret)?,
             None => Key::try_generate().ok_or(LoginError::CookieSecret)?,
         };
         let mut providers: Vec<Provider> = Vec::new();

@@ -7,10 +7,11 @@ use std::{collections::HashMap, sync::Mutex};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use cookie::{Cookie, CookieJar, Key};
 use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, Zeroizing};
 
 /// What a login started, checked by its callback. (No `Debug`: it holds the `state`, the
-/// PKCE verifier and the nonce.)
-#[derive(Clone, Serialize, Deserialize)]
+/// PKCE verifier and the nonce, which are wiped from memory when it is dropped.)
+#[derive(Serialize, Deserialize)]
 pub(super) struct Flow {
     /// The provider's name.
     pub(super) p: String,
@@ -26,6 +27,14 @@ pub(super) struct Flow {
     pub(super) e: i64,
 }
 
+impl Drop for Flow {
+    fn drop(&mut self) {
+        self.s.zeroize();
+        self.v.zeroize();
+        self.n.zeroize();
+    }
+}
+
 /// `n` random bytes, base64url.
 pub(super) fn random_token(n: usize) -> Option<String> {
     let mut bytes = vec![0u8; n];
@@ -35,9 +44,10 @@ pub(super) fn random_token(n: usize) -> Option<String> {
 
 /// Seal `flow` as the value of cookie `name` (the name is authenticated too).
 pub(super) fn seal(flow: &Flow, name: &str, key: &Key) -> Option<String> {
-    let json = serde_json::to_string(flow).ok()?;
+    let json = Zeroizing::new(serde_json::to_string(flow).ok()?);
     let mut jar = CookieJar::new();
-    jar.private_mut(key).add(Cookie::new(name.to_owned(), json));
+    jar.private_mut(key)
+        .add(Cookie::new(name.to_owned(), json.as_str().to_owned()));
     jar.get(name).map(|c| c.value().to_owned())
 }
 
@@ -137,7 +147,7 @@ mod tests {
         let sealed = seal(&flow, "flow", &key).unwrap_or_default();
         assert!(!sealed.contains("verifier"));
         assert_eq!(
-            open(&sealed, "flow", &key).map(|f| f.s),
+            open(&sealed, "flow", &key).map(|f| f.s.clone()),
             Some("state".into())
         );
         assert!(open(&sealed, "other", &key).is_none());

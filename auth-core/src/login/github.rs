@@ -1,5 +1,6 @@
 //! GitHub: OAuth 2.0 without OpenID; who signed in comes from its REST API.
 
+use secrecy::SecretString;
 use serde_json::Value;
 
 use super::{
@@ -15,7 +16,7 @@ use crate::remote::ReqwestFetch;
 pub struct GitHubProvider {
     pub(super) name: String,
     pub(super) client_id: String,
-    pub(super) client_secret: String,
+    pub(super) client_secret: SecretString,
     pub(super) authorize_url: String,
     pub(super) token_url: String,
     pub(super) api_url: String,
@@ -43,7 +44,7 @@ impl GitHubProvider {
         GitHubProvider {
             name: "github".into(),
             client_id: client_id.into(),
-            client_secret: client_secret.into(),
+            client_secret: SecretString::from(client_secret.into()),
             authorize_url: "https://github.com/login/oauth/authorize".into(),
             token_url: "https://github.com/login/oauth/access_token".into(),
             api_url: "https://api.github.com".into(),

@@ -33,8 +33,10 @@ mod store;
 use std::{fmt, sync::Arc, time::Duration};
 
 use cookie::{Cookie, Key, SameSite};
+use secrecy::ExposeSecret;
 use serde_json::json;
 use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
 
 pub use answer::{Answer, LoginInput};
 pub use builder::{LoginBuilder, LoginError};
@@ -221,11 +223,19 @@ impl Login {
         if input.form.is_some() && !p.form_post() {
             return Answer::problem(400, "this provider answers by redirect, not by POST");
         }
-        let (flow, code) = match self.check_flow(p, provider, input) {
+        let (mut flow, code) = match self.check_flow(p, provider, input) {
             Ok(checked) => checked,
             Err(answer) => return answer,
         };
-        let identity = match p.finish(&self.inner.fetch, code, flow.v, &flow.n).await {
+        let identity = match p
+            .finish(
+                &self.inner.fetch,
+                code,
+                std::mem::take(&mut flow.v),
+                &flow.n,
+            )
+            .await
+        {
             Ok(identity) => identity,
             Err(e) => {
                 tracing::warn!(provider, error = %e, "sign-in failed");
@@ -245,7 +255,9 @@ impl Login {
         match self.start_session(grant, family).await {
             Ok(cookies) => cookies
                 .into_iter()
-                .fold(Answer::see_other(flow.r), |a, c| a.with("set-cookie", c))
+                .fold(Answer::see_other(std::mem::take(&mut flow.r)), |a, c| {
+                    a.with("set-cookie", c)
+                })
                 .with(
                     "set-cookie",
                     self.cookie_with(&self.inner.names.flow, "", 0, self.flow_same_site(p)),
@@ -415,7 +427,7 @@ impl Login {
         let Some(old) = &input.refresh else {
             return unauthorized("no refresh token");
         };
-        let Some(new) = flow::random_token(32) else {
+        let Some(new) = flow::random_token(32).map(Zeroizing::new) else {
             return Answer::problem(503, "no randomness available");
         };
         let now = crate::clock::now();
@@ -423,7 +435,11 @@ impl Login {
         match self
             .inner
             .store
-            .rotate(&RefreshHash::of(old), RefreshHash::of(&new), expires)
+            .rotate(
+                &RefreshHash::of(old.expose_secret()),
+                RefreshHash::of(&new),
+                expires,
+            )
             .await
         {
             Ok(record) => match self.mint(&record.grant) {
@@ -459,7 +475,7 @@ impl Login {
             && let Err(e) = self
                 .inner
                 .store
-                .revoke_family(&RefreshHash::of(token))
+                .revoke_family(&RefreshHash::of(token.expose_secret()))
                 .await
         {
             tracing::error!(error = %e, "refresh store");

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use oauth2::TokenResponse;
+use secrecy::SecretString;
 use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 
@@ -27,7 +28,7 @@ pub struct OidcProvider {
     pub(super) name: String,
     pub(super) issuer: String,
     pub(super) client_id: String,
-    pub(super) client_secret: Option<String>,
+    pub(super) client_secret: Option<SecretString>,
     pub(super) scopes: Vec<String>,
     pub(super) authorization_endpoint: String,
     pub(super) token_endpoint: String,
@@ -113,7 +114,7 @@ impl OidcProvider {
             name: name.into(),
             issuer,
             client_id,
-            client_secret,
+            client_secret: client_secret.map(SecretString::from),
             scopes: vec!["openid".into(), "email".into(), "profile".into()],
             authorization_endpoint,
             token_endpoint,

@@ -11,6 +11,7 @@ use oauth2::{
         BasicTokenType,
     },
 };
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -94,14 +95,14 @@ impl ProviderConfig {
         match self {
             ProviderConfig::Oidc(p) => client(
                 &p.client_id,
-                p.client_secret.as_deref(),
+                p.client_secret.as_ref().map(ExposeSecret::expose_secret),
                 &p.authorization_endpoint,
                 &p.token_endpoint,
                 redirect,
             ),
             ProviderConfig::GitHub(p) => client(
                 &p.client_id,
-                Some(&p.client_secret),
+                Some(p.client_secret.expose_secret()),
                 &p.authorize_url,
                 &p.token_url,
                 redirect,
@@ -110,6 +111,7 @@ impl ProviderConfig {
     }
 }
 
+/// The `oauth2` client; the secret is copied into oauth2's own redacting `ClientSecret`.
 fn client(
     client_id: &str,
     secret: Option<&str>,
