@@ -360,6 +360,8 @@ async fn sign_in(
         .fetch(fetch.clone())
         .cookie_secret(secret)
         .rate_limit(SIGN_IN_RATE.0, SIGN_IN_RATE.1)
+        // Sign-in errors are rendered as the validators render theirs.
+        .renderer(auth_core::error::Renderer::new(Some(REALM)))
         .on_sign_in(|id| {
             Ok(SessionGrant::new(id.subject.clone())
                 .scopes(["read"])

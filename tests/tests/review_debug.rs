@@ -66,7 +66,7 @@ fn review_08_debug_output_holds_no_secret() {
             ("cache-control", "no-store".into()),
         ],
         body: Some((
-            "application/json",
+            "application/json".into(),
             format!(r#"{{"access_token":"{TOKEN}","token_type":"Bearer"}}"#),
         )),
     };

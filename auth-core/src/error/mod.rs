@@ -284,6 +284,52 @@ pub enum AuthError {
     /// The server is misconfigured (500); the text is for the operator, not the client.
     #[error("server misconfiguration: {0}")]
     Misconfigured(&'static str),
+    /// A sign-in route (`/auth/*`) refused the request.
+    #[error("{0}")]
+    SignIn(SignInError),
+}
+
+/// Why a sign-in route (`/auth/*`) refused a request. Each text is fixed (or the app's own
+/// refusal), never request data; the status is [`SignInError::status`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignInError {
+    /// No provider of that name (404).
+    #[error("no such sign-in provider")]
+    UnknownProvider,
+    /// A malformed or stale sign-in request or callback (400).
+    #[error("{0}")]
+    BadRequest(&'static str),
+    /// The app's sign-in hook refused the user (403), with the app's reason.
+    #[error("{0}")]
+    Refused(String),
+    /// No session: no refresh token, or one that is not valid (401, `invalid_token`).
+    #[error("{0}")]
+    Session(&'static str),
+    /// Too many sign-in requests from this client (429, `Retry-After` in seconds).
+    #[error("too many sign-in requests; retry later")]
+    RateLimited(u64),
+    /// Something the sign-in needs is missing: randomness, the session store (503).
+    #[error("{0}")]
+    Unavailable(&'static str),
+    /// The app's sign-in hook made a grant that cannot be issued: a server bug (500).
+    #[error("the session could not be issued")]
+    Misconfigured,
+}
+
+impl SignInError {
+    /// The HTTP status code.
+    pub fn status(&self) -> u16 {
+        match self {
+            SignInError::UnknownProvider => 404,
+            SignInError::BadRequest(_) => 400,
+            SignInError::Refused(_) => 403,
+            SignInError::Session(_) => 401,
+            SignInError::RateLimited(_) => 429,
+            SignInError::Unavailable(_) => 503,
+            SignInError::Misconfigured => 500,
+        }
+    }
 }
 
 impl From<TokenError> for AuthError {
@@ -308,13 +354,16 @@ impl AuthError {
             AuthError::Unavailable => 503,
             AuthError::Misconfigured(_) => 500,
             AuthError::RateLimited(_) => 429,
+            AuthError::SignIn(e) => e.status(),
         }
     }
 
     /// Seconds the client should wait (`Retry-After`), for errors that have one.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            AuthError::RateLimited(secs) => Some(*secs),
+            AuthError::RateLimited(secs) | AuthError::SignIn(SignInError::RateLimited(secs)) => {
+                Some(*secs)
+            }
             _ => None,
         }
     }
@@ -330,7 +379,10 @@ impl AuthError {
             | AuthError::CrossSite
             | AuthError::RateLimited(_) => None,
             AuthError::InvalidRequest(..) => Some("invalid_request"),
-            AuthError::InvalidToken(_) => Some("invalid_token"),
+            AuthError::InvalidToken(_) | AuthError::SignIn(SignInError::Session(_)) => {
+                Some("invalid_token")
+            }
+            AuthError::SignIn(_) => None,
             AuthError::InvalidKey(_) => Some("invalid_key"),
             AuthError::InsufficientScope(..) => Some("insufficient_scope"),
         }
@@ -341,7 +393,10 @@ impl AuthError {
             AuthError::MissingCredential(s)
             | AuthError::InvalidRequest(s, _)
             | AuthError::InsufficientScope(s, _) => Some(*s),
-            AuthError::InvalidToken(_) => Some(Scheme::Bearer),
+            AuthError::InvalidToken(_) | AuthError::SignIn(SignInError::Session(_)) => {
+                Some(Scheme::Bearer)
+            }
+            AuthError::SignIn(_) => None,
             AuthError::InvalidKey(_) => Some(Scheme::ApiKey),
             AuthError::MissingEither => Some(Scheme::Bearer),
             AuthError::Misconfigured(_)
@@ -384,6 +439,7 @@ impl AuthError {
             AuthError::Misconfigured(_) => "the server is not configured correctly".into(),
             AuthError::CrossSite => "cross-site request refused".into(),
             AuthError::RateLimited(_) => "too many requests with this API key; retry later".into(),
+            AuthError::SignIn(e) => e.to_string(),
         }
     }
 
@@ -425,6 +481,9 @@ impl AuthError {
                 params.push(("scope", req.scopes().join(" ")));
             }
             AuthError::InvalidKey(_) => params.push(("error", "invalid_key".to_owned())),
+            AuthError::SignIn(SignInError::Session(_)) => {
+                params.push(("error", "invalid_token".to_owned()));
+            }
             _ => {}
         }
         let mut out = String::from(scheme.as_str());
@@ -463,7 +522,8 @@ impl AuthError {
             AuthError::Misconfigured(_)
             | AuthError::Unavailable
             | AuthError::CrossSite
-            | AuthError::RateLimited(_) => "about:blank",
+            | AuthError::RateLimited(_)
+            | AuthError::SignIn(_) => "about:blank",
             _ => "https://www.rfc-editor.org/rfc/rfc6750#section-3.1",
         }
     }
@@ -479,6 +539,15 @@ impl AuthError {
             AuthError::Misconfigured(_) => "Internal Server Error",
             AuthError::CrossSite => "Forbidden",
             AuthError::RateLimited(_) => "Too Many Requests",
+            AuthError::SignIn(e) => match e.status() {
+                400 => "Bad Request",
+                401 => "Unauthorized",
+                403 => "Forbidden",
+                404 => "Not Found",
+                429 => "Too Many Requests",
+                500 => "Internal Server Error",
+                _ => "Service Unavailable",
+            },
         }
     }
 }

@@ -3,8 +3,8 @@
 
 use std::fmt;
 
+use crate::error::Rejection;
 use secrecy::SecretString;
-use serde_json::json;
 
 use crate::{
     credential::cookie,
@@ -110,7 +110,7 @@ pub struct Answer {
     /// Header pairs, in order.
     pub headers: Vec<(&'static str, String)>,
     /// The body and its content type, if any.
-    pub body: Option<(&'static str, String)>,
+    pub body: Option<(String, String)>,
 }
 
 impl fmt::Debug for Answer {
@@ -166,25 +166,19 @@ impl Answer {
         }
     }
 
-    /// An RFC 9457 problem with a fixed `detail` (never request data).
-    pub(super) fn problem(status: u16, detail: &str) -> Answer {
-        let title = match status {
-            400 => "Bad Request",
-            401 => "Unauthorized",
-            403 => "Forbidden",
-            404 => "Not Found",
-            429 => "Too Many Requests",
-            500 => "Internal Server Error",
-            502 => "Bad Gateway",
-            503 => "Service Unavailable",
-            _ => "Error",
-        };
-        let body =
-            json!({ "type": "about:blank", "title": title, "status": status, "detail": detail });
+    /// A rejection, rendered by the app's renderer, never cached.
+    pub(super) fn rejected(rejection: Rejection) -> Answer {
+        let mut headers = vec![("cache-control", "no-store".into())];
+        if let Some(challenge) = rejection.www_authenticate {
+            headers.push(("www-authenticate", challenge));
+        }
+        if let Some(secs) = rejection.retry_after {
+            headers.push(("retry-after", secs.to_string()));
+        }
         Answer {
-            status,
-            headers: vec![("cache-control", "no-store".into())],
-            body: Some(("application/problem+json", body.to_string())),
+            status: rejection.status,
+            headers,
+            body: Some((rejection.content_type, rejection.body)),
         }
     }
 
@@ -193,7 +187,7 @@ impl Answer {
         Answer {
             status,
             headers: vec![("cache-control", "no-store".into())],
-            body: Some(("application/json", body.to_string())),
+            body: Some(("application/json".into(), body.to_string())),
         }
     }
 

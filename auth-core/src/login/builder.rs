@@ -11,6 +11,7 @@ use super::{
     RefreshStore, SessionGrant, SessionHook, flow::UsedStates, provider::Provider,
 };
 use crate::{
+    error::Renderer,
     jwt::JwtIssuer,
     remote::{FetchPolicy, ReqwestFetch},
 };
@@ -57,6 +58,7 @@ pub struct LoginBuilder {
     session_lifetime: Duration,
     fetch: Option<Arc<ReqwestFetch>>,
     rate_limit: Option<(u32, Duration)>,
+    renderer: Renderer,
 }
 
 impl fmt::Debug for LoginBuilder {
@@ -84,7 +86,17 @@ impl LoginBuilder {
             session_lifetime: Duration::from_secs(30 * 24 * 3600),
             fetch: None,
             rate_limit: None,
+            renderer: Renderer::default(),
         }
+    }
+
+    /// Render the sign-in routes' errors as the app's validators do: pass
+    /// `validator.renderer().clone()` (or a [`Renderer`] with your
+    /// [`RenderRejection`](crate::error::RenderRejection)), so every error body the
+    /// toolkit writes has one shape. Default: problem+json with no realm.
+    pub fn renderer(mut self, renderer: Renderer) -> Self {
+        self.renderer = renderer;
+        self
     }
 
     /// Add a provider: an [`OidcProvider`](super::OidcProvider) or a
@@ -224,6 +236,7 @@ impl LoginBuilder {
                     refresh: format!("{prefix}auth-refresh"),
                 },
                 fetch,
+                renderer: self.renderer,
             }),
         })
     }

@@ -49,7 +49,7 @@ use provider::Provider;
 pub use provider::{ProviderConfig, ProviderError};
 pub use store::{MemoryRefreshStore, RefreshHash, RefreshRecord, RefreshStore, RotateError};
 
-use crate::{jwt::JwtIssuer, remote::ReqwestFetch};
+use crate::{error::SignInError, jwt::JwtIssuer, remote::ReqwestFetch};
 
 /// The cookie names in use (`__Host-` prefixed on https).
 #[derive(Debug, Clone)]
@@ -79,6 +79,8 @@ struct Inner {
     flow_ttl: Duration,
     names: CookieNames,
     fetch: Arc<ReqwestFetch>,
+    /// Renders every error answer, as the app's validators do.
+    renderer: crate::error::Renderer,
 }
 
 /// The sign-in routes' logic, shared by the adapters; cheap to clone.
@@ -164,15 +166,21 @@ impl Login {
         }
     }
 
+    /// The answer for `error`, rendered by the app's renderer.
+    fn reject(&self, error: SignInError) -> Answer {
+        self.reject_auth(&crate::error::AuthError::SignIn(error))
+    }
+
+    fn reject_auth(&self, error: &crate::error::AuthError) -> Answer {
+        Answer::rejected(self.inner.renderer.render(error))
+    }
+
     /// 429 when `input`'s client is over the rate limit.
     fn over_limit(&self, input: &LoginInput) -> Option<Answer> {
         let (limiter, client) = (self.inner.limiter.as_ref()?, input.client?);
         let wait = limiter.check(&client).err()?;
         tracing::info!("sign-in rate limit exceeded");
-        Some(
-            Answer::problem(429, "too many sign-in requests; retry later")
-                .with("retry-after", wait.to_string()),
-        )
+        Some(self.reject(SignInError::RateLimited(wait)))
     }
 
     /// `GET /auth/{provider}/login`.
@@ -181,14 +189,16 @@ impl Login {
             return answer;
         }
         let Some(p) = self.provider(provider) else {
-            return Answer::problem(404, "no such sign-in provider");
+            return self.reject(SignInError::UnknownProvider);
         };
         let return_to = input.param("return_to").unwrap_or_else(|| "/".into());
         if !is_local_path(&return_to) {
-            return Answer::problem(400, "return_to must be a path on this site");
+            return self.reject(SignInError::BadRequest(
+                "return_to must be a path on this site",
+            ));
         }
         let (Some(state), Some(nonce)) = (flow::random_token(32), flow::random_token(32)) else {
-            return Answer::problem(503, "no randomness available");
+            return self.reject(SignInError::Unavailable("no randomness available"));
         };
         let nonce = if p.uses_nonce() { nonce } else { String::new() };
         let (challenge, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
@@ -202,7 +212,7 @@ impl Login {
             e: crate::clock::now() + ttl,
         };
         let Some(sealed) = flow::seal(&flow, &self.inner.names.flow, &self.inner.key) else {
-            return Answer::problem(503, "the sign-in could not be started");
+            return self.reject(SignInError::Unavailable("the sign-in could not be started"));
         };
         Answer::see_other(p.authorize_url(&state, challenge, &nonce)).with(
             "set-cookie",
@@ -218,10 +228,12 @@ impl Login {
             return answer;
         }
         let Some(p) = self.provider(provider) else {
-            return Answer::problem(404, "no such sign-in provider");
+            return self.reject(SignInError::UnknownProvider);
         };
         if input.form.is_some() && !p.form_post() {
-            return Answer::problem(400, "this provider answers by redirect, not by POST");
+            return self.reject(SignInError::BadRequest(
+                "this provider answers by redirect, not by POST",
+            ));
         }
         let (mut flow, code) = match self.check_flow(p, provider, input) {
             Ok(checked) => checked,
@@ -239,18 +251,20 @@ impl Login {
             Ok(identity) => identity,
             Err(e) => {
                 tracing::warn!(provider, error = %e, "sign-in failed");
-                return Answer::problem(400, "the sign-in could not be completed");
+                return self.reject(SignInError::BadRequest(
+                    "the sign-in could not be completed",
+                ));
             }
         };
         let grant = match (self.inner.hook)(&identity) {
             Ok(grant) => grant,
             Err(reason) => {
                 tracing::info!(provider, "sign-in refused by the application");
-                return Answer::problem(403, &reason);
+                return self.reject(SignInError::Refused(reason));
             }
         };
         let Some(family) = flow::random_token(16) else {
-            return Answer::problem(503, "no randomness available");
+            return self.reject(SignInError::Unavailable("no randomness available"));
         };
         match self.start_session(grant, family).await {
             Ok(cookies) => cookies
@@ -275,7 +289,7 @@ impl Login {
         provider: &str,
         input: &LoginInput,
     ) -> Result<(Flow, String), Answer> {
-        let bad = |detail| Err(Answer::problem(400, detail));
+        let bad = |detail| Err(self.reject(SignInError::BadRequest(detail)));
         let Some(sealed) = &input.flow else {
             return bad("no sign-in in progress (the flow cookie is missing)");
         };
@@ -298,10 +312,7 @@ impl Login {
                 "error".into()
             };
             tracing::info!(provider, error = %code, "the provider refused the sign-in");
-            return Err(Answer::problem(
-                400,
-                "the provider did not complete the sign-in",
-            ));
+            return bad("the provider did not complete the sign-in");
         }
         let state = input.param("state").unwrap_or_default();
         if state.is_empty() || !bool::from(state.as_bytes().ct_eq(flow.s.as_bytes())) {
@@ -331,7 +342,7 @@ impl Login {
         family: String,
     ) -> Result<[String; 2], Answer> {
         let Some(refresh) = flow::random_token(32) else {
-            return Err(Answer::problem(503, "no randomness available"));
+            return Err(self.reject(SignInError::Unavailable("no randomness available")));
         };
         let now = crate::clock::now();
         let session_expires = now.saturating_add(secs(self.inner.session_lifetime));
@@ -350,10 +361,9 @@ impl Login {
             .await
         {
             tracing::error!(error = %e, "refresh store");
-            return Err(Answer::problem(
-                503,
+            return Err(self.reject(SignInError::Unavailable(
                 "sessions are unavailable; retry later",
-            ));
+            )));
         }
         Ok(self.session_cookies(&access, &refresh, expires - now))
     }
@@ -376,9 +386,9 @@ impl Login {
                     // The app's hook put a registered or scope claim among the grant's
                     // claims: a server bug, refused rather than merged.
                     tracing::error!(error = %e, "the sign-in hook's grant cannot be issued");
-                    Answer::problem(500, "the session could not be issued")
+                    self.reject(SignInError::Misconfigured)
                 }
-                _ => Answer::problem(503, "the session could not be issued"),
+                _ => self.reject(SignInError::Unavailable("the session could not be issued")),
             })
     }
 
@@ -407,7 +417,7 @@ impl Login {
             Some(&self.inner.origin),
             None,
         ) {
-            return Err(Answer::problem(403, "cross-site request refused"));
+            return Err(self.reject_auth(&crate::error::AuthError::CrossSite));
         }
         Ok(())
     }
@@ -420,15 +430,12 @@ impl Login {
         if let Some(answer) = self.over_limit(input) {
             return answer;
         }
-        let unauthorized = |detail| {
-            Answer::problem(401, detail)
-                .with("www-authenticate", "Bearer error=\"invalid_token\"".into())
-        };
+        let unauthorized = |detail| self.reject(SignInError::Session(detail));
         let Some(old) = &input.refresh else {
             return unauthorized("no refresh token");
         };
         let Some(new) = flow::random_token(32).map(Zeroizing::new) else {
-            return Answer::problem(503, "no randomness available");
+            return self.reject(SignInError::Unavailable("no randomness available"));
         };
         let now = crate::clock::now();
         let expires = now.saturating_add(self.refresh_secs());
@@ -457,7 +464,9 @@ impl Login {
             },
             Err(RotateError::Store(e)) => {
                 tracing::error!(error = %e, "refresh store");
-                Answer::problem(503, "sessions are unavailable; retry later")
+                self.reject(SignInError::Unavailable(
+                    "sessions are unavailable; retry later",
+                ))
             }
             Err(e) => {
                 tracing::info!(reason = %e, "refresh refused");
@@ -479,7 +488,9 @@ impl Login {
                 .await
         {
             tracing::error!(error = %e, "refresh store");
-            return Answer::problem(503, "sessions are unavailable; retry later");
+            return self.reject(SignInError::Unavailable(
+                "sessions are unavailable; retry later",
+            ));
         }
         self.clear_session(Answer {
             status: 204,
@@ -568,6 +579,46 @@ mod tests {
         let plain = builder("https://app.test")?.build()?;
         let posted = LoginInput::default().with_form(b"code=c&state=s");
         assert_eq!(plain.callback("op", &posted).await.status, 400);
+        Ok(())
+    }
+
+    /// Issue 10, item 3: one response type. The app's renderer shapes the sign-in routes'
+    /// errors as it shapes the guards' (and keeps the status, challenge and `Retry-After`).
+    #[tokio::test]
+    async fn sign_in_errors_go_through_the_apps_renderer() -> Result<(), Box<dyn std::error::Error>>
+    {
+        use crate::error::{AuthError, Rejection, Renderer, problem_json};
+        let hook = |e: &AuthError, realm: Option<&str>| Rejection {
+            content_type: "application/vnd.app+json".into(),
+            body: format!(r#"{{"message":"{}"}}"#, e.description()),
+            ..problem_json(e, realm)
+        };
+        let login = builder("https://app.test")?
+            .renderer(Renderer::new(Some("app")).with_custom(hook))
+            .build()?;
+        let unknown = login.begin("nope", &LoginInput::default());
+        assert_eq!(unknown.status, 404);
+        assert_eq!(
+            unknown.body,
+            Some((
+                "application/vnd.app+json".to_owned(),
+                r#"{"message":"no such sign-in provider"}"#.to_owned()
+            ))
+        );
+        let refresh = login.refresh(&LoginInput::default()).await;
+        assert_eq!(refresh.status, 401);
+        assert!(refresh.headers.contains(&(
+            "www-authenticate",
+            r#"Bearer realm="app", error="invalid_token""#.to_owned()
+        )));
+        assert!(refresh.headers.iter().any(|(k, _)| *k == "cache-control"));
+        // Without a renderer: problem+json, as before.
+        let plain = builder("https://app.test")?.build()?;
+        let body = plain.begin("nope", &LoginInput::default()).body;
+        assert_eq!(
+            body.map(|(kind, _)| kind).as_deref(),
+            Some("application/problem+json")
+        );
         Ok(())
     }
 
