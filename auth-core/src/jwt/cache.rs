@@ -25,9 +25,8 @@ use subtle::ConstantTimeEq;
 
 use super::{
     algorithm::Algorithm,
-    validator::{JwtValidator, SIGNATURE_BUF, with_decoded},
+    b64::{SIGNATURE_BUF, with_decoded},
 };
-use crate::error::TokenError;
 
 /// SHA-256 of a token's signing input, or of a signature.
 pub(super) type Digest = [u8; 32];
@@ -158,7 +157,7 @@ impl Entry {
 
     /// Whether `signature_b64` (as presented) is this entry's signature, or its malleated
     /// twin.
-    fn same_signature(&self, signature_b64: &str) -> bool {
+    pub(super) fn same_signature(&self, signature_b64: &str) -> bool {
         signature_digest(self.alg, signature_b64)
             .is_some_and(|d| bool::from(d.ct_eq(&self.signature)))
     }
@@ -202,78 +201,14 @@ impl VerifiedCache {
     }
 }
 
-impl JwtValidator {
-    /// Verify the JWS layer, then hand the decoded payload to `f`: through the
-    /// verified-token cache when it is on.
-    pub(super) fn with_payload<T>(
-        &self,
-        token: &str,
-        f: impl FnOnce(&[u8]) -> Result<T, TokenError>,
-    ) -> Result<T, TokenError> {
-        let Some(cache) = &self.inner.cache else {
-            return self.verify_payload(token, |_, payload| f(payload));
-        };
-        if token.len() > self.inner.max_len {
-            return Err(TokenError::TooLarge);
-        }
-        let Some((signing_input, signature_b64)) = token.rsplit_once('.') else {
-            return Err(TokenError::Malformed);
-        };
-        let digest = digest(signing_input);
-        if let Some(entry) = cache.get(&digest) {
-            let live = entry.exp.is_none_or(|exp| crate::clock::now() < exp);
-            if entry.same_signature(signature_b64) {
-                if live && self.holds_key(&entry.key) {
-                    return f(&entry.payload);
-                }
-                cache.remove(&digest);
-            }
-            // Another signature over the same input: verified in full below (and cached
-            // in place of this entry if it is good).
-        }
-        let mut verified = None;
-        let out = self.verify_payload(token, |key, payload| {
-            let out = f(payload)?;
-            // It verified, so it decodes.
-            if let Some(signature) = signature_digest(key.algorithm(), signature_b64) {
-                verified = Some(Entry::new(
-                    payload,
-                    key.algorithm(),
-                    signature,
-                    key.fingerprint(),
-                ));
-            }
-            Ok(out)
-        })?;
-        if let Some(entry) = verified.filter(|e| e.exp.is_none_or(|exp| crate::clock::now() < exp))
-        {
-            cache.insert(digest, entry);
-        }
-        Ok(out)
-    }
-
-    /// Whether a key with this fingerprint is among the keys in force.
-    fn holds_key(&self, fingerprint: &[u8; 16]) -> bool {
-        let inner = &*self.inner;
-        inner.keys.iter().any(|k| k.fingerprint() == *fingerprint)
-            || inner.remote.as_ref().is_some_and(|r| {
-                let snapshot = r.snapshot();
-                snapshot.usable()
-                    && snapshot
-                        .keys
-                        .iter()
-                        .any(|k| k.fingerprint() == *fingerprint)
-            })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 
     use super::*;
     use crate::{
-        error::ConfigError,
+        error::{ConfigError, TokenError},
+        jwt::JwtValidator,
         jwt::{
             Algorithm, NoClaims, VerifyingKey,
             validator::tests::{H, SECRET, hs256},

@@ -2,6 +2,7 @@
 //! ([`Claims`]) and issuing ([`JwtIssuer`]).
 
 mod algorithm;
+mod b64;
 mod builder;
 mod cache;
 mod claims;
@@ -10,6 +11,7 @@ mod header;
 mod issue;
 mod json;
 mod key;
+mod pipeline;
 mod refetch;
 mod registered;
 mod route;

@@ -1,7 +1,10 @@
 //! Issuer routes: a validator made of validators, one per issuer, the token's `iss`
 //! choosing ([`JwtValidatorBuilder::route_issuer`](super::JwtValidatorBuilder::route_issuer)).
 
-use super::validator::{JwtValidator, PAYLOAD_BUF, with_decoded};
+use super::{
+    b64::{PAYLOAD_BUF, with_decoded},
+    validator::JwtValidator,
+};
 use crate::error::TokenError;
 
 impl JwtValidator {

@@ -9,14 +9,12 @@
 
 use std::{fmt, sync::Arc};
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::de::DeserializeOwned;
 
 use super::{
     algorithm::Algorithm,
     cache::VerifiedCache,
-    claims::{self, Claims, NoClaims, Recorded},
-    header::Header,
+    claims::{self, Claims, NoClaims},
     key::VerifyingKey,
     registered::RegisteredClaims,
     verified::VerifiedJwt,
@@ -28,13 +26,6 @@ use crate::{
     request::RequestView,
     scope::ScopeRequirement,
 };
-
-/// Segments are decoded into stack buffers of these sizes when they fit (the usual case:
-/// a typical header, an RSA-4096 signature, a payload of a few dozen claims), and onto the
-/// heap when they do not.
-const HEADER_BUF: usize = 256;
-pub(super) const SIGNATURE_BUF: usize = 512;
-pub(super) const PAYLOAD_BUF: usize = 1024;
 
 /// A registered claim that can be made mandatory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,7 +48,7 @@ pub enum ClaimName {
 }
 
 impl ClaimName {
-    fn present(self, c: &RegisteredClaims) -> bool {
+    pub(super) fn present(self, c: &RegisteredClaims) -> bool {
         match self {
             ClaimName::Iss => c.iss().is_some(),
             ClaimName::Sub => c.sub().is_some(),
@@ -109,8 +100,9 @@ impl ClaimName {
 ///
 /// - [`remote_keys`](super::JwtValidatorBuilder::remote_keys) adds a provider's key set
 ///   ([`RemoteKeySet`](crate::remote::RemoteKeySet)); the request path reads it from a
-///   lock-free snapshot. A token with an unknown `kid` makes the `_async` methods refetch
-///   (single-flight, rate-limited) and try once more; a set with no usable keys answers
+///   lock-free snapshot. A token with an unknown `kid` makes
+///   [`verify`](JwtValidator::verify), [`verify_claims`](JwtValidator::verify_claims), the
+///   guards and the extractors refetch (single-flight, rate-limited) and try once more; a set with no usable keys answers
 ///   503.
 /// - [`route_issuer`](super::JwtValidatorBuilder::route_issuer) combines validators, one
 ///   per issuer, each with its own keys, audiences and algorithms: the token's `iss` (read
@@ -166,18 +158,6 @@ impl fmt::Debug for JwtValidator {
             .field("cache", &i.cache)
             .finish()
     }
-}
-
-/// Compare two `typ` values as media types: case-insensitive, `application/` optional
-/// (RFC 7515 §4.1.9).
-fn same_typ(a: &str, b: &str) -> bool {
-    fn strip(s: &str) -> &str {
-        match s.get(..12) {
-            Some(p) if p.eq_ignore_ascii_case("application/") => &s[12..],
-            _ => s,
-        }
-    }
-    strip(a).eq_ignore_ascii_case(strip(b))
 }
 
 impl JwtValidator {
@@ -272,126 +252,6 @@ impl JwtValidator {
             return self.route(token)?.verify_jws_now(token);
         }
         self.with_payload(token, |payload| Ok(payload.to_vec()))
-    }
-
-    /// Verify the JWS layer, then hand the verifying key and the decoded payload to `f`
-    /// (from a stack buffer when it is small).
-    pub(super) fn verify_payload<T>(
-        &self,
-        token: &str,
-        f: impl FnOnce(&VerifyingKey, &[u8]) -> Result<T, TokenError>,
-    ) -> Result<T, TokenError> {
-        let inner = &*self.inner;
-        if token.len() > inner.max_len {
-            return Err(TokenError::TooLarge);
-        }
-        let mut parts = token.splitn(3, '.');
-        let (Some(header_b64), Some(payload_b64), Some(sig_b64)) =
-            (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(TokenError::Malformed);
-        };
-        if sig_b64.contains('.') {
-            return Err(TokenError::Malformed);
-        }
-
-        with_decoded::<HEADER_BUF, T>(header_b64, |header| {
-            let header = Header::parse(header)?;
-            header.check()?;
-            let alg = header
-                .alg
-                .as_deref()
-                .and_then(Algorithm::from_name)
-                .filter(|a| inner.algorithms.contains(a))
-                .ok_or(TokenError::Algorithm)?;
-            if !inner.typ.is_empty() {
-                let typ = header.typ.as_deref().ok_or(TokenError::Type)?;
-                if !inner.typ.iter().any(|t| same_typ(t, typ)) {
-                    return Err(TokenError::Type);
-                }
-            }
-            let kid = header.kid.as_deref();
-            // Remote keys are read from a lock-free snapshot, held for this verification;
-            // keys past the stale limit (or not fetched yet) are not used.
-            let snapshot = inner.remote.as_ref().map(|r| r.snapshot());
-            let usable = snapshot.as_ref().filter(|s| s.usable());
-            let remote_keys = usable.map_or(&[][..], |s| s.keys.as_slice());
-            let mut candidates = inner
-                .keys
-                .iter()
-                .chain(remote_keys)
-                .filter(|k| k.algorithm() == alg && (kid.is_none() || k.kid() == kid))
-                .peekable();
-            if candidates.peek().is_none() {
-                return Err(if snapshot.is_some() && usable.is_none() {
-                    TokenError::KeysUnavailable
-                } else {
-                    TokenError::UnknownKey
-                });
-            }
-            let signing_input = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
-            let key = with_decoded::<SIGNATURE_BUF, &VerifyingKey>(sig_b64, |signature| {
-                candidates
-                    .find(|k| k.verify_signature(signing_input, signature))
-                    .ok_or(TokenError::Signature)
-            })?;
-            // The signature is good: only now is the payload decoded and parsed.
-            with_decoded::<PAYLOAD_BUF, T>(payload_b64, |payload| f(key, payload))
-        })
-    }
-
-    pub(super) fn check_claims(&self, parsed: &Recorded, now: i64) -> Result<(), TokenError> {
-        let inner = &*self.inner;
-        let c = &parsed.registered;
-        if parsed.wrong_type {
-            return Err(TokenError::ClaimType);
-        }
-        if parsed.empty_aud {
-            return Err(TokenError::Audience);
-        }
-        if parsed.nonce && inner.refuse_nonce {
-            // An OpenID ID token is never an access token (RFC 9068 §4, RFC 8725 §3.11).
-            return Err(TokenError::Type);
-        }
-        match c.exp() {
-            Some(exp) if now >= exp.saturating_add(inner.leeway) => {
-                return Err(TokenError::Expired);
-            }
-            None if inner.require_exp => return Err(TokenError::MissingClaim),
-            _ => {}
-        }
-        if c.nbf()
-            .is_some_and(|nbf| now.saturating_add(inner.leeway) < nbf)
-        {
-            return Err(TokenError::NotYetValid);
-        }
-        if c.iat()
-            .is_some_and(|iat| now.saturating_add(inner.leeway) < iat)
-        {
-            return Err(TokenError::IssuedInFuture);
-        }
-        if !inner.issuers.is_empty() {
-            let iss = c.iss().ok_or(TokenError::MissingClaim)?;
-            if !inner.issuers.iter().any(|i| i == iss) {
-                return Err(TokenError::Issuer);
-            }
-        }
-        if inner.audiences.is_empty() {
-            if !c.aud_is_empty() {
-                return Err(TokenError::Audience);
-            }
-        } else {
-            if c.aud_is_empty() {
-                return Err(TokenError::MissingClaim);
-            }
-            if !c.aud().any(|a| inner.audiences.iter().any(|x| x == a)) {
-                return Err(TokenError::Audience);
-            }
-        }
-        if inner.required.iter().any(|r| !r.present(c)) {
-            return Err(TokenError::MissingClaim);
-        }
-        Ok(())
     }
 
     /// Read the bearer token from `req` through the configured sources and verify it,
@@ -496,30 +356,13 @@ pub(crate) fn check_scopes(
     }
 }
 
-/// Decode canonical unpadded base64url and hand the bytes to `f`: from a stack buffer of
-/// `N` bytes when they fit, from the heap when they do not.
-pub(super) fn with_decoded<const N: usize, T>(
-    b64: &str,
-    f: impl FnOnce(&[u8]) -> Result<T, TokenError>,
-) -> Result<T, TokenError> {
-    if base64::decoded_len_estimate(b64.len()) <= N {
-        let mut buf = [0u8; N];
-        let len = URL_SAFE_NO_PAD
-            .decode_slice(b64, &mut buf)
-            .map_err(|_| TokenError::Base64)?;
-        f(&buf[..len])
-    } else {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(b64)
-            .map_err(|_| TokenError::Base64)?;
-        f(&bytes)
-    }
-}
-
 #[cfg(test)]
 pub(super) mod tests {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
     use super::*;
     use crate::error::ConfigError;
+    use crate::jwt::pipeline::same_typ;
 
     pub(in crate::jwt) const SECRET: &[u8] = b"0123456789abcdefghijklmnopqrstuv";
 
