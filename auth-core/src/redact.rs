@@ -15,6 +15,7 @@ impl fmt::Debug for Redacted {
 }
 
 /// `Some(<redacted>)` or `None`: whether a secret is there, never what it is.
+#[cfg_attr(not(feature = "login"), allow(dead_code))]
 pub(crate) fn presence<T>(value: &Option<T>) -> Option<Redacted> {
     value.as_ref().map(|_| Redacted)
 }

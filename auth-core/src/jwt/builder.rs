@@ -19,7 +19,7 @@ const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
 /// Configures a [`JwtValidator`]; see its documentation for the rules.
 pub struct JwtValidatorBuilder {
     keys: Vec<VerifyingKey>,
-    remote: Option<Arc<crate::remote::RemoteKeySet>>,
+    remote: Option<Arc<dyn super::KeySet>>,
     algorithms: Option<Vec<Algorithm>>,
     issuers: Vec<String>,
     audiences: Vec<String>,
@@ -84,11 +84,12 @@ impl JwtValidatorBuilder {
         self
     }
 
-    /// Also verify with the keys of a remote key set (a provider's JWKS), read through its
-    /// lock-free snapshot; a token with an unknown key id triggers a refetch through
+    /// Also verify with the keys of a set that changes over time ([`KeySet`](super::KeySet):
+    /// a provider's JWKS as a [`RemoteKeySet`](crate::remote::RemoteKeySet)), read without
+    /// a lock on every request; a token with an unknown key id triggers a refetch through
     /// [`verify`](JwtValidator::verify) and the extractors. The accepted
     /// algorithms must then be listed with [`algorithms`](Self::algorithms).
-    pub fn remote_keys(mut self, set: Arc<crate::remote::RemoteKeySet>) -> Self {
+    pub fn remote_keys<K: super::KeySet>(mut self, set: Arc<K>) -> Self {
         self.remote = Some(set);
         self
     }

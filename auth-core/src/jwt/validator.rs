@@ -118,7 +118,7 @@ pub struct JwtValidator {
 
 pub(super) struct Inner {
     pub(super) keys: Vec<VerifyingKey>,
-    pub(super) remote: Option<Arc<crate::remote::RemoteKeySet>>,
+    pub(super) remote: Option<Arc<dyn super::KeySet>>,
     pub(super) algorithms: Vec<Algorithm>,
     pub(super) issuers: Vec<String>,
     pub(super) audiences: Vec<String>,
@@ -164,6 +164,43 @@ impl JwtValidator {
     /// Start configuring a validator.
     pub fn builder() -> super::JwtValidatorBuilder {
         super::JwtValidatorBuilder::default()
+    }
+
+    /// Verify `token` (signature, then claims) and keep its payload, for reading claims
+    /// later ([`VerifiedJwt::claims`]). A token whose key id a remote key set does not hold
+    /// (yet) makes the set refetch (single flight, with a cool-down) and is tried once more;
+    /// with static keys this is [`verify_now`](Self::verify_now).
+    ///
+    /// # Errors
+    ///
+    /// Why the token is refused ([`TokenError`]).
+    pub async fn verify(&self, token: &str) -> Result<VerifiedJwt, TokenError> {
+        match self.verify_now(token) {
+            Err(e) if self.refetchable(&e) => {
+                self.refetch_for(token).await?;
+                self.verify_now(token)
+            }
+            other => other,
+        }
+    }
+
+    /// Verify `token` and read its claims, with the application's type `C`, in one pass
+    /// over the payload; refetches remote keys as [`verify`](Self::verify) does.
+    ///
+    /// # Errors
+    ///
+    /// Why the token is refused ([`TokenError`]), including claims that do not fit `C`.
+    pub async fn verify_claims<C: DeserializeOwned>(
+        &self,
+        token: &str,
+    ) -> Result<Claims<C>, TokenError> {
+        match self.verify_claims_now(token) {
+            Err(e) if self.refetchable(&e) => {
+                self.refetch_for(token).await?;
+                self.verify_claims_now(token)
+            }
+            other => other,
+        }
     }
 
     /// [`verify`](Self::verify) against the keys in memory, at once (no refetch of remote

@@ -7,8 +7,8 @@ use cookie::Key;
 use secrecy::{ExposeSecret, SecretSlice};
 
 use super::{
-    CookieNames, Identity, Inner, Login, MemoryRefreshStore, ProviderConfig, ProviderError,
-    RefreshStore, SessionGrant, SessionHook, flow::UsedStates, provider::Provider,
+    CookieNames, Identity, Login, MemoryRefreshStore, ProviderConfig, ProviderError, RefreshStore,
+    SessionGrant, SessionHook, flow::UsedStates, provider::Provider, routes::Inner,
 };
 use crate::{
     error::Renderer,

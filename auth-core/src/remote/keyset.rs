@@ -3,7 +3,6 @@
 
 use std::{
     fmt,
-    future::Future,
     sync::{Arc, Mutex, MutexGuard, OnceLock},
     time::{Duration, Instant},
 };
@@ -15,95 +14,17 @@ use futures_util::{
 };
 
 use super::{
-    RemoteError,
+    KeySource, RefreshPolicy, RemoteError,
     discovery::{discover, fetch_jwks},
     fetch::Fetch,
 };
-use crate::jwt::VerifyingKey;
-
-/// Where a key set comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KeySource {
-    /// A JWK Set URL.
-    Jwks(String),
-    /// An issuer: the JWK Set URL is its `jwks_uri`, found through OpenID discovery
-    /// (`{issuer}/.well-known/openid-configuration`, whose `issuer` must equal this one
-    /// exactly).
-    Discovery(String),
-}
-
-/// How a key set stays fresh, and how long it may outlive a provider outage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RefreshPolicy {
-    /// The shortest time keys are kept before a scheduled refresh, whatever `max-age` says.
-    pub min_age: Duration,
-    /// The longest time keys are kept before a scheduled refresh (and the default when the
-    /// server sends no `max-age`).
-    pub max_age: Duration,
-    /// How long after their fetch the keys stay in force when refreshes keep failing (at
-    /// least their refresh age). Past it, tokens are answered 503 until a fetch succeeds:
-    /// keys the provider may have withdrawn are not trusted forever.
-    pub stale_limit: Duration,
-    /// The shortest time between two refetches caused by unknown key ids: forged tokens
-    /// with random `kid`s cannot make us hammer the provider. Once it has passed, any
-    /// unknown key id may cause a refetch again (a key the provider has just published is
-    /// never locked out for longer), and while a scheduled refresh is due it does not
-    /// apply at all.
-    pub kid_miss_cooldown: Duration,
-    /// The first wait after a failed fetch in the background; it doubles on each failure.
-    pub retry_min: Duration,
-    /// The longest wait between background retries.
-    pub retry_max: Duration,
-}
-
-impl Default for RefreshPolicy {
-    fn default() -> Self {
-        RefreshPolicy {
-            min_age: Duration::from_secs(60),
-            max_age: Duration::from_secs(600),
-            stale_limit: Duration::from_secs(24 * 3600),
-            kid_miss_cooldown: Duration::from_secs(30),
-            retry_min: Duration::from_secs(1),
-            retry_max: Duration::from_secs(60),
-        }
-    }
-}
-
-impl RefreshPolicy {
-    /// Set [`min_age`](Self::min_age) and [`max_age`](Self::max_age).
-    pub fn ages(mut self, min: Duration, max: Duration) -> Self {
-        self.min_age = min;
-        self.max_age = max.max(min);
-        self
-    }
-
-    /// Set [`stale_limit`](Self::stale_limit).
-    pub fn stale_limit(mut self, limit: Duration) -> Self {
-        self.stale_limit = limit;
-        self
-    }
-
-    /// Set [`kid_miss_cooldown`](Self::kid_miss_cooldown).
-    pub fn kid_miss_cooldown(mut self, cooldown: Duration) -> Self {
-        self.kid_miss_cooldown = cooldown;
-        self
-    }
-
-    /// Set [`retry_min`](Self::retry_min) and [`retry_max`](Self::retry_max).
-    pub fn retry(mut self, min: Duration, max: Duration) -> Self {
-        self.retry_min = min;
-        self.retry_max = max.max(min);
-        self
-    }
-}
+use crate::jwt::{KeySet, Refetch, VerifyingKey};
 
 /// The keys in force, and when they should be refreshed.
 #[derive(Debug)]
 pub struct KeySnapshot {
     /// The keys.
-    pub keys: Vec<VerifyingKey>,
+    pub keys: Arc<[VerifyingKey]>,
     /// When they were fetched (`None`: nothing fetched yet).
     pub fetched: Option<Instant>,
     /// When a scheduled refresh is due.
@@ -187,7 +108,7 @@ pub struct RemoteKeySet {
     jwks_uri: OnceLock<String>,
     fetch: Arc<dyn Fetch>,
     policy: RefreshPolicy,
-    snapshot: ArcSwap<KeySnapshot>,
+    pub(super) snapshot: ArcSwap<KeySnapshot>,
     inflight: Mutex<Option<SharedRefresh>>,
     last_kid_miss_fetch: Mutex<Option<Instant>>,
     health: Mutex<Health>,
@@ -223,7 +144,7 @@ impl RemoteKeySet {
             fetch,
             policy,
             snapshot: ArcSwap::from_pointee(KeySnapshot {
-                keys: Vec::new(),
+                keys: Arc::new([]),
                 fetched: None,
                 refresh_at: Instant::now(),
                 usable_until: None,
@@ -264,7 +185,7 @@ impl RemoteKeySet {
             .unwrap_or(policy.max_age)
             .clamp(policy.min_age, policy.max_age.max(policy.min_age));
         KeySnapshot {
-            keys,
+            keys: keys.into(),
             fetched: Some(now),
             refresh_at: now + age,
             usable_until: Some(now + policy.stale_limit.max(age)),
@@ -325,52 +246,6 @@ impl RemoteKeySet {
         self.refresh().await
     }
 
-    /// The background refresher: a future that refreshes the set when its keys' age runs
-    /// out and retries failures with exponential back-off (from the policy's `retry_min`
-    /// to `retry_max`). Spawn it on the application's runtime with its timer, as in
-    /// `tokio::spawn(set.refresher(tokio::time::sleep))`. It holds the set weakly and ends
-    /// when the set is dropped.
-    pub fn refresher<S, F>(self: &Arc<Self>, sleep: S) -> impl Future<Output = ()> + Send + 'static
-    where
-        S: Fn(Duration) -> F + Send + 'static,
-        F: Future<Output = ()> + Send + 'static,
-    {
-        let weak = Arc::downgrade(self);
-        async move {
-            let mut backoff: Option<Duration> = None;
-            loop {
-                let wait = {
-                    let Some(set) = weak.upgrade() else { return };
-                    match backoff {
-                        Some(b) => b,
-                        None => set
-                            .snapshot
-                            .load()
-                            .refresh_at
-                            .saturating_duration_since(Instant::now()),
-                    }
-                };
-                sleep(wait).await;
-                let Some(set) = weak.upgrade() else { return };
-                backoff = match set.refresh().await {
-                    Ok(()) => None,
-                    Err(_) => Some(match backoff {
-                        None => set.policy.retry_min,
-                        Some(b) => (b * 2).min(set.policy.retry_max),
-                    }),
-                };
-            }
-        }
-    }
-
-    /// Spawn the [`refresher`](Self::refresher) on the current Tokio runtime (the one axum
-    /// and actix-web run on).
-    #[cfg(feature = "tokio")]
-    pub fn spawn_refresher(self: &Arc<Self>) -> Result<tokio::task::JoinHandle<()>, RemoteError> {
-        let handle = tokio::runtime::Handle::try_current().map_err(|_| RemoteError::NoRuntime)?;
-        Ok(handle.spawn(self.refresher(tokio::time::sleep)))
-    }
-
     async fn jwks_uri(&self) -> Result<String, RemoteError> {
         if let Some(uri) = self.jwks_uri.get() {
             return Ok(uri.clone());
@@ -425,6 +300,20 @@ impl RemoteKeySet {
                 Err(RefreshError::Failed(e.to_string()))
             }
         }
+    }
+}
+
+impl KeySet for RemoteKeySet {
+    fn current(&self) -> Option<Arc<[VerifyingKey]>> {
+        let snapshot = self.snapshot.load();
+        snapshot.usable().then(|| Arc::clone(&snapshot.keys))
+    }
+
+    fn refetch(self: Arc<Self>) -> Refetch {
+        // Cooling down or failed: the validator answers from the keys in force.
+        Box::pin(async move {
+            let _ = self.refresh_for_unknown_kid().await;
+        })
     }
 }
 

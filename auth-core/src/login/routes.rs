@@ -1,0 +1,591 @@
+//! The four sign-in routes: begin, callback, refresh and logout.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use cookie::Key;
+use secrecy::ExposeSecret;
+use serde_json::json;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use super::{
+    Answer, CookieNames, LoginBuilder, LoginInput, RefreshHash, RefreshRecord, RefreshStore,
+    RotateError, SessionGrant, SessionHook,
+    cookies::secs,
+    flow::{self, Flow, UsedStates},
+    is_local_path,
+    provider::Provider,
+};
+use crate::{error::SignInError, jwt::JwtIssuer, remote::ReqwestFetch};
+
+pub(super) struct Inner {
+    /// Sign-in requests per client address.
+    pub(super) limiter: Option<crate::limit::RateLimit<std::net::IpAddr>>,
+    pub(super) base: String,
+    pub(super) origin: String,
+    pub(super) secure: bool,
+    pub(super) key: Key,
+    pub(super) providers: Vec<Provider>,
+    pub(super) issuer: JwtIssuer,
+    pub(super) store: Arc<dyn RefreshStore>,
+    pub(super) hook: Arc<SessionHook>,
+    pub(super) used: UsedStates,
+    pub(super) refresh_ttl: Duration,
+    pub(super) session_lifetime: Duration,
+    pub(super) flow_ttl: Duration,
+    pub(super) names: CookieNames,
+    pub(super) fetch: Arc<ReqwestFetch>,
+    /// Renders every error answer, as the app's validators do.
+    pub(super) renderer: crate::error::Renderer,
+}
+
+/// The sign-in routes' logic, shared by the adapters; cheap to clone.
+#[derive(Clone)]
+pub struct Login {
+    pub(super) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Login {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Login")
+            .field("base", &self.inner.base)
+            .field("secure", &self.inner.secure)
+            .field(
+                "providers",
+                &self
+                    .inner
+                    .providers
+                    .iter()
+                    .map(Provider::name)
+                    .collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Login {
+    /// Start configuring: the app's external base URL (redirect URIs are
+    /// `{public_url}/auth/{provider}/callback`) and the issuer of its session tokens.
+    pub fn builder(public_url: impl Into<String>, sessions: JwtIssuer) -> LoginBuilder {
+        LoginBuilder::new(public_url.into(), sessions)
+    }
+
+    /// The cookie names; give `session` to the validator as a
+    /// [`TokenSource::Cookie`](crate::credential::TokenSource::Cookie).
+    pub fn cookie_names(&self) -> &CookieNames {
+        &self.inner.names
+    }
+
+    /// The session cookie's name.
+    pub fn session_cookie(&self) -> &str {
+        &self.inner.names.session
+    }
+
+    /// The providers' names.
+    pub fn providers(&self) -> impl Iterator<Item = &str> {
+        self.inner.providers.iter().map(Provider::name)
+    }
+
+    /// The login URL of `provider`.
+    pub fn login_url(&self, provider: &str) -> String {
+        format!("{}/auth/{provider}/login", self.inner.base)
+    }
+
+    fn provider(&self, name: &str) -> Option<&Provider> {
+        self.inner.providers.iter().find(|p| p.name() == name)
+    }
+
+    /// The answer for `error`, rendered by the app's renderer.
+    fn reject(&self, error: SignInError) -> Answer {
+        self.reject_auth(&crate::error::AuthError::SignIn(error))
+    }
+
+    fn reject_auth(&self, error: &crate::error::AuthError) -> Answer {
+        Answer::rejected(self.inner.renderer.render(error))
+    }
+
+    /// 429 when `input`'s client is over the rate limit.
+    fn over_limit(&self, input: &LoginInput) -> Option<Answer> {
+        let (limiter, client) = (self.inner.limiter.as_ref()?, input.client?);
+        let wait = limiter.check(&client).err()?;
+        tracing::info!("sign-in rate limit exceeded");
+        Some(self.reject(SignInError::RateLimited(wait)))
+    }
+
+    /// `GET /auth/{provider}/login`.
+    pub fn begin(&self, provider: &str, input: &LoginInput) -> Answer {
+        if let Some(answer) = self.over_limit(input) {
+            return answer;
+        }
+        let Some(p) = self.provider(provider) else {
+            return self.reject(SignInError::UnknownProvider);
+        };
+        let return_to = input.param("return_to").unwrap_or_else(|| "/".into());
+        if !is_local_path(&return_to) {
+            return self.reject(SignInError::BadRequest(
+                "return_to must be a path on this site",
+            ));
+        }
+        let (Some(state), Some(nonce)) = (flow::random_token(32), flow::random_token(32)) else {
+            return self.reject(SignInError::Unavailable("no randomness available"));
+        };
+        let nonce = if p.uses_nonce() { nonce } else { String::new() };
+        let (challenge, verifier) = oauth2::PkceCodeChallenge::new_random_sha256();
+        let ttl = i64::try_from(self.inner.flow_ttl.as_secs()).unwrap_or(600);
+        let flow = Flow {
+            p: provider.to_owned(),
+            s: state.clone(),
+            v: verifier.secret().clone(),
+            n: nonce.clone(),
+            r: return_to,
+            e: crate::clock::now() + ttl,
+        };
+        let Some(sealed) = flow::seal(&flow, &self.inner.names.flow, &self.inner.key) else {
+            return self.reject(SignInError::Unavailable("the sign-in could not be started"));
+        };
+        Answer::see_other(p.authorize_url(&state, challenge, &nonce)).with(
+            "set-cookie",
+            self.cookie_with(&self.inner.names.flow, &sealed, ttl, self.flow_same_site(p)),
+        )
+    }
+
+    /// `GET /auth/{provider}/callback`, or `POST` with a form body (`response_mode=form_post`,
+    /// when the provider is configured for it: [`OidcProvider::form_post`]). The parameters
+    /// are read from the query for a GET and from the body for a POST, never mixed.
+    pub async fn callback(&self, provider: &str, input: &LoginInput) -> Answer {
+        if let Some(answer) = self.over_limit(input) {
+            return answer;
+        }
+        let Some(p) = self.provider(provider) else {
+            return self.reject(SignInError::UnknownProvider);
+        };
+        if input.form.is_some() && !p.form_post() {
+            return self.reject(SignInError::BadRequest(
+                "this provider answers by redirect, not by POST",
+            ));
+        }
+        let (mut flow, code) = match self.check_flow(p, provider, input) {
+            Ok(checked) => checked,
+            Err(answer) => return answer,
+        };
+        let identity = match p
+            .finish(
+                &self.inner.fetch,
+                code,
+                std::mem::take(&mut flow.v),
+                &flow.n,
+            )
+            .await
+        {
+            Ok(identity) => identity,
+            Err(e) => {
+                tracing::warn!(provider, error = %e, "sign-in failed");
+                return self.reject(SignInError::BadRequest(
+                    "the sign-in could not be completed",
+                ));
+            }
+        };
+        let grant = match (self.inner.hook)(&identity) {
+            Ok(grant) => grant,
+            Err(reason) => {
+                tracing::info!(provider, "sign-in refused by the application");
+                return self.reject(SignInError::Refused(reason));
+            }
+        };
+        let Some(family) = flow::random_token(16) else {
+            return self.reject(SignInError::Unavailable("no randomness available"));
+        };
+        match self.start_session(grant, family).await {
+            Ok(cookies) => cookies
+                .into_iter()
+                .fold(Answer::see_other(std::mem::take(&mut flow.r)), |a, c| {
+                    a.with("set-cookie", c)
+                })
+                .with(
+                    "set-cookie",
+                    self.cookie_with(&self.inner.names.flow, "", 0, self.flow_same_site(p)),
+                ),
+            Err(answer) => answer,
+        }
+    }
+
+    /// The flow checks of a callback, before any call to the provider: the flow and the
+    /// code. The `state` is consumed only when everything else is in order, so a forged
+    /// or broken callback cannot spend a genuine login.
+    fn check_flow(
+        &self,
+        p: &Provider,
+        provider: &str,
+        input: &LoginInput,
+    ) -> Result<(Flow, String), Answer> {
+        let bad = |detail| Err(self.reject(SignInError::BadRequest(detail)));
+        let Some(sealed) = &input.flow else {
+            return bad("no sign-in in progress (the flow cookie is missing)");
+        };
+        let Some(flow) = flow::open(sealed, &self.inner.names.flow, &self.inner.key) else {
+            return bad("the flow cookie is not valid");
+        };
+        if flow.p != provider {
+            return bad("the callback is not for the provider the sign-in started with");
+        }
+        if crate::clock::now() >= flow.e {
+            return bad("the sign-in took too long; start again");
+        }
+        if let Some(error) = input.param("error") {
+            // Only the code, and only if it looks like one: nothing else is echoed.
+            let code = if error.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                && error.len() <= 64
+            {
+                error
+            } else {
+                "error".into()
+            };
+            tracing::info!(provider, error = %code, "the provider refused the sign-in");
+            return bad("the provider did not complete the sign-in");
+        }
+        let state = input.param("state").unwrap_or_default();
+        if state.is_empty() || !bool::from(state.as_bytes().ct_eq(flow.s.as_bytes())) {
+            return bad("the state does not match this sign-in");
+        }
+        let (issuer, iss_required) = p.issuer();
+        match input.param("iss") {
+            Some(iss) if Some(iss.as_str()) != issuer => {
+                return bad("the response comes from another issuer");
+            }
+            None if iss_required => return bad("the response lacks its issuer"),
+            _ => {}
+        }
+        let Some(code) = input.param("code").filter(|c| !c.is_empty()) else {
+            return bad("the callback has no code");
+        };
+        if !self.inner.used.first_use(&flow.s, flow.e) {
+            return bad("this sign-in response was already used");
+        }
+        Ok((flow, code))
+    }
+
+    /// Mint the access token and a refresh token of a new family; the two cookies.
+    async fn start_session(
+        &self,
+        grant: SessionGrant,
+        family: String,
+    ) -> Result<[String; 2], Answer> {
+        let Some(refresh) = flow::random_token(32) else {
+            return Err(self.reject(SignInError::Unavailable("no randomness available")));
+        };
+        let now = crate::clock::now();
+        let session_expires = now.saturating_add(secs(self.inner.session_lifetime));
+        let record = RefreshRecord {
+            family,
+            expires: now.saturating_add(self.refresh_secs()).min(session_expires),
+            session_expires,
+            grant,
+        };
+        let access = self.mint(&record.grant)?;
+        let expires = record.expires;
+        if let Err(e) = self
+            .inner
+            .store
+            .insert(RefreshHash::of(&refresh), record)
+            .await
+        {
+            tracing::error!(error = %e, "refresh store");
+            return Err(self.reject(SignInError::Unavailable(
+                "sessions are unavailable; retry later",
+            )));
+        }
+        Ok(self.session_cookies(&access, &refresh, expires - now))
+    }
+
+    fn mint(&self, grant: &SessionGrant) -> Result<String, Answer> {
+        let scopes: Vec<&str> = grant.scopes.iter().map(String::as_str).collect();
+        self.inner
+            .issuer
+            .issue(&grant.subject, &scopes, &grant.claims)
+            .map_err(|e| match e {
+                crate::jwt::IssueError::ReservedClaim(_) => {
+                    // The app's hook put a registered or scope claim among the grant's
+                    // claims: a server bug, refused rather than merged.
+                    tracing::error!(error = %e, "the sign-in hook's grant cannot be issued");
+                    self.reject(SignInError::Misconfigured)
+                }
+                _ => self.reject(SignInError::Unavailable("the session could not be issued")),
+            })
+    }
+
+    /// Refuse cookie-authenticated requests from other sites.
+    fn same_site(&self, input: &LoginInput) -> Result<(), Answer> {
+        if crate::credential::is_cross_site(
+            input.origin.as_deref(),
+            input.sec_fetch_site.as_deref(),
+            Some(&self.inner.origin),
+            None,
+        ) {
+            return Err(self.reject_auth(&crate::error::AuthError::CrossSite));
+        }
+        Ok(())
+    }
+
+    /// `POST /auth/refresh`.
+    pub async fn refresh(&self, input: &LoginInput) -> Answer {
+        if let Err(answer) = self.same_site(input) {
+            return answer;
+        }
+        if let Some(answer) = self.over_limit(input) {
+            return answer;
+        }
+        let unauthorized = |detail| self.reject(SignInError::Session(detail));
+        let Some(old) = &input.refresh else {
+            return unauthorized("no refresh token");
+        };
+        let Some(new) = flow::random_token(32).map(Zeroizing::new) else {
+            return self.reject(SignInError::Unavailable("no randomness available"));
+        };
+        let now = crate::clock::now();
+        let expires = now.saturating_add(self.refresh_secs());
+        match self
+            .inner
+            .store
+            .rotate(
+                &RefreshHash::of(old.expose_secret()),
+                RefreshHash::of(&new),
+                expires,
+            )
+            .await
+        {
+            Ok(record) => match self.mint(&record.grant) {
+                Ok(access) => {
+                    let body = json!({
+                        "access_token": access,
+                        "token_type": "Bearer",
+                        "expires_in": self.access_secs(),
+                    });
+                    self.session_cookies(&access, &new, record.expires - now)
+                        .into_iter()
+                        .fold(Answer::json(200, body), |a, c| a.with("set-cookie", c))
+                }
+                Err(answer) => answer,
+            },
+            Err(RotateError::Store(e)) => {
+                tracing::error!(error = %e, "refresh store");
+                self.reject(SignInError::Unavailable(
+                    "sessions are unavailable; retry later",
+                ))
+            }
+            Err(e) => {
+                tracing::info!(reason = %e, "refresh refused");
+                self.clear_session(unauthorized("the refresh token is not valid"))
+            }
+        }
+    }
+
+    /// `POST /auth/logout`.
+    pub async fn logout(&self, input: &LoginInput) -> Answer {
+        if let Err(answer) = self.same_site(input) {
+            return answer;
+        }
+        if let Some(token) = &input.refresh
+            && let Err(e) = self
+                .inner
+                .store
+                .revoke_family(&RefreshHash::of(token.expose_secret()))
+                .await
+        {
+            tracing::error!(error = %e, "refresh store");
+            return self.reject(SignInError::Unavailable(
+                "sessions are unavailable; retry later",
+            ));
+        }
+        self.clear_session(Answer {
+            status: 204,
+            headers: vec![("cache-control", "no-store".into())],
+            body: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jwt::{Algorithm, SigningKey};
+    use crate::login::{LoginError, oidc};
+
+    fn builder(url: &str) -> Result<LoginBuilder, Box<dyn std::error::Error>> {
+        let key = SigningKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?;
+        let op = SigningKey::generate(Algorithm::RS256)?;
+        Ok(Login::builder(url, JwtIssuer::new(key, "app", "app"))
+            .provider(oidc::tests::config(op.verifying_key()?)?))
+    }
+
+    #[test]
+    fn https_cookies_and_the_authorization_request() -> Result<(), Box<dyn std::error::Error>> {
+        let login = builder("https://app.test")?.build()?;
+        assert_eq!(login.session_cookie(), "__Host-auth-session");
+        let answer = login.begin("op", &LoginInput::default());
+        assert_eq!(answer.status, 303);
+        let cookie = answer.set_cookies().next().unwrap_or_default().to_owned();
+        assert!(cookie.starts_with("__Host-auth-flow="), "{cookie}");
+        for attr in [
+            "Secure",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Path=/",
+            "Max-Age=600",
+        ] {
+            assert!(cookie.contains(attr), "{attr} in {cookie}");
+        }
+        assert!(!cookie.contains("Domain"), "{cookie}");
+        let location = answer
+            .headers
+            .iter()
+            .find(|(k, _)| *k == "location")
+            .map(|(_, v)| url::Url::parse(v))
+            .transpose()?
+            .ok_or("no location")?;
+        let q = |k: &str| {
+            location
+                .query_pairs()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.into_owned())
+        };
+        assert_eq!(q("response_type").as_deref(), Some("code"));
+        assert_eq!(q("code_challenge_method").as_deref(), Some("S256"));
+        assert_eq!(q("code_challenge").map(|c| c.len()), Some(43));
+        assert_eq!(
+            q("redirect_uri").as_deref(),
+            Some("https://app.test/auth/op/callback")
+        );
+        assert_eq!(q("state").map(|s| s.len()), Some(43));
+        assert_eq!(q("nonce").map(|s| s.len()), Some(43));
+        assert!(q("scope").is_some_and(|s| s.split(' ').any(|x| x == "openid")));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn form_post_flows_survive_a_cross_site_post() -> Result<(), Box<dyn std::error::Error>> {
+        let key = SigningKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?;
+        let op = SigningKey::generate(Algorithm::RS256)?;
+        let provider = oidc::tests::config(op.verifying_key()?)?.form_post();
+        let login = Login::builder("https://app.test", JwtIssuer::new(key, "app", "app"))
+            .provider(provider)
+            .build()?;
+        let answer = login.begin("op", &LoginInput::default());
+        let cookie = answer.set_cookies().next().unwrap_or_default().to_owned();
+        assert!(
+            cookie.contains("SameSite=None") && cookie.contains("Secure"),
+            "{cookie}"
+        );
+        // A query-mode provider takes no POSTed response.
+        let plain = builder("https://app.test")?.build()?;
+        let posted = LoginInput::default().with_form(b"code=c&state=s");
+        assert_eq!(plain.callback("op", &posted).await.status, 400);
+        Ok(())
+    }
+
+    /// Issue 10, item 3: one response type. The app's renderer shapes the sign-in routes'
+    /// errors as it shapes the guards' (and keeps the status, challenge and `Retry-After`).
+    #[tokio::test]
+    async fn sign_in_errors_go_through_the_apps_renderer() -> Result<(), Box<dyn std::error::Error>>
+    {
+        use crate::error::{AuthError, Rejection, Renderer, problem_json};
+        let hook = |e: &AuthError, realm: Option<&str>| Rejection {
+            content_type: "application/vnd.app+json".into(),
+            body: format!(r#"{{"message":"{}"}}"#, e.description()),
+            ..problem_json(e, realm)
+        };
+        let login = builder("https://app.test")?
+            .renderer(Renderer::new(Some("app")).with_custom(hook))
+            .build()?;
+        let unknown = login.begin("nope", &LoginInput::default());
+        assert_eq!(unknown.status, 404);
+        assert_eq!(
+            unknown.body,
+            Some((
+                "application/vnd.app+json".to_owned(),
+                r#"{"message":"no such sign-in provider"}"#.to_owned()
+            ))
+        );
+        let refresh = login.refresh(&LoginInput::default()).await;
+        assert_eq!(refresh.status, 401);
+        assert!(refresh.headers.contains(&(
+            "www-authenticate",
+            r#"Bearer realm="app", error="invalid_token""#.to_owned()
+        )));
+        assert!(refresh.headers.iter().any(|(k, _)| *k == "cache-control"));
+        // Without a renderer: problem+json, as before.
+        let plain = builder("https://app.test")?.build()?;
+        let body = plain.begin("nope", &LoginInput::default()).body;
+        assert_eq!(
+            body.map(|(kind, _)| kind).as_deref(),
+            Some("application/problem+json")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn configuration_errors() -> Result<(), Box<dyn std::error::Error>> {
+        assert!(matches!(
+            builder("http://app.test")?.build(),
+            Err(LoginError::InsecureHttp)
+        ));
+        assert!(
+            builder("http://app.test")?
+                .allow_insecure_http()
+                .build()
+                .is_ok()
+        );
+        assert!(matches!(
+            builder("not a url")?.build(),
+            Err(LoginError::PublicUrl)
+        ));
+        assert!(matches!(
+            builder("https://app.test")?
+                .cookie_secret(&b"short"[..])
+                .build(),
+            Err(LoginError::CookieSecret)
+        ));
+        let key = SigningKey::generate(Algorithm::RS256)?;
+        let twice =
+            builder("https://app.test")?.provider(oidc::tests::config(key.verifying_key()?)?);
+        assert!(matches!(twice.build(), Err(LoginError::ProviderName)));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn cookie_posts_from_other_sites_are_refused() -> Result<(), Box<dyn std::error::Error>> {
+        let login = builder("https://app.test")?.build()?;
+        let input = |origin: Option<&str>, site: Option<&str>| LoginInput {
+            origin: origin.map(str::to_owned),
+            sec_fetch_site: site.map(str::to_owned),
+            ..LoginInput::default()
+        };
+        for (origin, site) in [
+            (Some("https://evil.test"), None),
+            (Some("http://app.test"), None),
+            (Some("null"), None),
+            (None, Some("cross-site")),
+            (None, Some("same-site")),
+        ] {
+            assert_eq!(
+                login.refresh(&input(origin, site)).await.status,
+                403,
+                "{origin:?} {site:?}"
+            );
+            assert_eq!(
+                login.logout(&input(origin, site)).await.status,
+                403,
+                "{origin:?} {site:?}"
+            );
+        }
+        // Same origin, or neither header (curl): the check passes (401: no refresh token).
+        for (origin, site) in [
+            (Some("https://app.test"), Some("same-origin")),
+            (None, Some("none")),
+            (None, None),
+        ] {
+            assert_eq!(login.refresh(&input(origin, site)).await.status, 401);
+            assert_eq!(login.logout(&input(origin, site)).await.status, 204);
+        }
+        Ok(())
+    }
+}
