@@ -1,24 +1,6 @@
-//! actix-web 4 integration for `auth-core`: extractors and middleware.
+#![doc = include_str!("../README.md")]
 //!
-//! ```
-//! use actix_web::{App, HttpResponse, get, web};
-//! use auth_actix::RequireJwt;
-//! use auth_core::jwt::{Algorithm, VerifyingKey, JwtValidator};
-//!
-//! #[get("/me")]
-//! async fn me(RequireJwt(claims): RequireJwt) -> HttpResponse {
-//!     HttpResponse::Ok().body(format!("hello {}", claims.sub().unwrap_or("?")))
-//! }
-//!
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let validator = JwtValidator::builder()
-//!     .key(VerifyingKey::hmac(Algorithm::HS256, "an example secret of 32+ bytes!!")?)
-//!     .issuer("my-app")
-//!     .audience("my-app")
-//!     .build()?;
-//! let app = App::new().app_data(validator).service(me);
-//! # let _ = app; Ok(()) }
-//! ```
+//! # What is here
 //!
 //! - [`RequireJwt<C>`]: verified [`Claims<C>`](auth_core::jwt::Claims), or a 400/401
 //!   rejection; [`OptionalJwt<C>`] for optional tokens (not actix's `Option<T>`, which
@@ -33,6 +15,8 @@
 //!   unchanged, so actix-web and axum answer identically.
 //! - `login_config` (feature `login`): the sign-in routes of `auth_core::login` (OpenID,
 //!   GitHub, Google; app-issued sessions with rotating refresh tokens).
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(clippy::missing_errors_doc)]
 
 mod apikey;
 mod extract;
@@ -48,6 +32,7 @@ pub use apikey::{ApiKey, OptionalApiKey};
 pub use guard::{AuthMiddleware, AuthMiddlewareService};
 pub use jwt::{OptionalJwt, RequireJwt};
 #[cfg(feature = "login")]
+#[cfg_attr(docsrs, doc(cfg(feature = "login")))]
 pub use login::login_config;
 pub use principal::Principal;
 pub use rejection::AuthRejection;

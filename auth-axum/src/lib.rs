@@ -1,24 +1,6 @@
-//! axum 0.8 integration for `auth-core`: extractors and tower layers.
+#![doc = include_str!("../README.md")]
 //!
-//! ```
-//! use auth_axum::RequireJwt;
-//! use auth_core::jwt::{Algorithm, VerifyingKey, JwtValidator};
-//! use axum::{Router, routing::get};
-//!
-//! async fn me(RequireJwt(claims): RequireJwt) -> String {
-//!     format!("hello {}", claims.sub().unwrap_or("?"))
-//! }
-//!
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let validator = JwtValidator::builder()
-//!     .key(VerifyingKey::hmac(Algorithm::HS256, std::env::var("JWT_SECRET")
-//!         .unwrap_or_else(|_| "an example secret of 32+ bytes!!".into()))?)
-//!     .issuer("my-app")
-//!     .audience("my-app")
-//!     .build()?;
-//! let app: Router = Router::new().route("/me", get(me)).with_state(validator);
-//! # Ok(()) }
-//! ```
+//! # What is here
 //!
 //! - [`RequireJwt<C>`]: verified [`Claims<C>`](auth_core::jwt::Claims), or a 400/401
 //!   rejection; `Option<RequireJwt<C>>` and [`OptionalJwt<C>`] for optional tokens.
@@ -35,6 +17,8 @@
 //! The validator is found through [`FromRef`](axum_core::extract::FromRef) on the router
 //! state: use [`JwtValidator`](auth_core::jwt::JwtValidator) as the state, or a state struct
 //! that derives `FromRef`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(clippy::missing_errors_doc)]
 
 mod apikey;
 mod extract;
@@ -52,6 +36,7 @@ pub use future::ResponseFuture;
 pub use guard::{AuthLayer, AuthService};
 pub use jwt::{OptionalJwt, RequireJwt};
 #[cfg(feature = "login")]
+#[cfg_attr(docsrs, doc(cfg(feature = "login")))]
 pub use login::login_routes;
 pub use principal::Principal;
 pub use rejection::AuthRejection;

@@ -13,6 +13,7 @@
 //! the same time take turns and none loses another's change; and keeping the file's owner
 //! and permissions, so a server running as another user can still read it. With `--pepper-env VAR`, keys are hashed with HMAC-SHA256 under the pepper in
 //! environment variable `VAR`, which must match the server's.
+#![warn(clippy::missing_errors_doc)]
 
 use std::{io::Write, path::PathBuf};
 
@@ -111,6 +112,11 @@ impl From<StoreError> for CliError {
 }
 
 /// Parse a duration such as `90s`, `15m`, `12h`, `30d` or `2w` into seconds.
+///
+/// # Errors
+///
+/// A number without a unit (`s`, `m`, `h`, `d`, `w`), a unit without a number, or a
+/// duration too large to count in seconds.
 pub fn parse_duration(text: &str) -> Result<i64, CliError> {
     let bad = || {
         CliError(format!(
@@ -177,6 +183,11 @@ fn status(r: &ApiKeyRecord, now: i64) -> String {
 }
 
 /// Run a command; the new key (for `new` and `rotate`) goes to `out`, alone on its line.
+///
+/// # Errors
+///
+/// The key file cannot be read, locked or written; a prefix or scope that cannot be minted;
+/// an unknown key id; a duration that does not parse.
 pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
     let now = auth_core::clock::now();
     match cli.command {

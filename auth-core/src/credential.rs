@@ -122,6 +122,11 @@ fn check_b64token(token: &[u8]) -> Result<(), InvalidRequest> {
 /// assert!(parse_authorization(b"Bearer a b", "Bearer").is_err());
 /// assert!(parse_authorization(b"Bearer a,b", "Bearer").is_err());
 /// ```
+///
+/// # Errors
+///
+/// [`InvalidRequest`] when the header names `scheme` but is malformed: no token, extra
+/// parts, characters outside visible ASCII.
 pub fn parse_authorization<'a>(
     value: &'a [u8],
     scheme: &str,
@@ -176,6 +181,10 @@ pub(crate) fn b64token_error(token: &str) -> Option<InvalidRequest> {
 }
 
 /// The single value of header `name`: `None` when absent, an error when repeated.
+///
+/// # Errors
+///
+/// [`InvalidRequest::DuplicateHeader`] when the header appears more than once.
 pub fn single_header<'a, R: RequestView>(
     req: &'a R,
     name: &str,
@@ -191,6 +200,10 @@ pub fn single_header<'a, R: RequestView>(
 /// The value of cookie `name` from the request's `Cookie` header(s), if present.
 ///
 /// A cookie repeated with different values is ambiguous and refused.
+///
+/// # Errors
+///
+/// [`InvalidRequest::DuplicateHeader`] when the cookie appears twice with different values.
 pub fn cookie<'a, R: RequestView>(
     req: &'a R,
     name: &str,
@@ -222,6 +235,10 @@ pub fn cookie<'a, R: RequestView>(
 
 /// The value of query parameter `name` (not percent-decoded: a token is made of
 /// characters that need no escaping, so an escaped one is refused later as malformed).
+///
+/// # Errors
+///
+/// [`InvalidRequest::DuplicateHeader`] when the parameter appears more than once.
 pub fn query_param<'a, R: RequestView>(
     req: &'a R,
     name: &str,
@@ -251,6 +268,11 @@ pub fn query_param<'a, R: RequestView>(
 /// The token of an `Authorization` header is checked against the RFC 6750 `b64token`
 /// grammar only by [`BearerToken::grammar_error`], which the validator calls when the token
 /// fails to verify.
+///
+/// # Errors
+///
+/// [`AuthError::InvalidRequest`] when a source's token is malformed, or more than one
+/// source holds a token.
 pub fn find_bearer<'a, R: RequestView>(
     req: &'a R,
     sources: &[TokenSource],

@@ -1,36 +1,4 @@
-//! The rules of API keys, JWT and OAuth 2.0 / OpenID Connect, with no web framework.
-//!
-//! `auth-core` holds every rule of the toolkit; `auth-axum` and `auth-actix` are thin
-//! adapters that read a request through [`request::RequestView`], call the core, and copy
-//! its [`error::Rejection`] into their response type.
-//!
-//! ```
-//! use auth_core::{
-//!     jwt::{Algorithm, JwtIssuer, VerifyingKey, JwtValidator, SigningKey},
-//!     request::StaticRequest,
-//! };
-//!
-//! let secret = b"a 32-byte or longer random secret!!";
-//! let validator = JwtValidator::builder()
-//!     .key(VerifyingKey::hmac(Algorithm::HS256, secret)?)
-//!     .issuer("my-app")
-//!     .audience("my-app")
-//!     .realm("my-app")
-//!     .build()?;
-//!
-//! let issuer = JwtIssuer::new(SigningKey::hmac(Algorithm::HS256, secret)?, "my-app", "my-app");
-//! let token = issuer.issue("user-1", &["admin"], &())?;
-//!
-//! let request = StaticRequest::new().header("authorization", format!("Bearer {token}"));
-//! let jwt = validator.authenticate_now(&request)?.expect("a token was sent");
-//! assert!(jwt.scopes().contains("admin"));
-//!
-//! // Every failure is an `AuthError` with its RFC 6750 rendering computed here.
-//! let err = validator.authenticate_now(&StaticRequest::new().header("authorization", "Bearer"));
-//! let rejection = validator.reject(&err.unwrap_err());
-//! assert_eq!(rejection.status, 400);
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+#![doc = include_str!("../README.md")]
 //!
 //! # Features
 //!
@@ -56,6 +24,8 @@
 //! - [`error`]: [`error::AuthError`] and its rendering (status, challenge, problem+json).
 //! - [`jwt`]: validation, keys, claims, issuing.
 //! - [`scope`]: scopes and scope requirements.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(clippy::missing_errors_doc)]
 
 pub mod apikey;
 pub mod clock;
@@ -66,6 +36,7 @@ pub mod guard;
 pub mod jwt;
 pub mod limit;
 #[cfg(feature = "login")]
+#[cfg_attr(docsrs, doc(cfg(feature = "login")))]
 pub mod login;
 pub mod principal;
 mod redact;
@@ -73,4 +44,5 @@ pub mod remote;
 pub mod request;
 pub mod scope;
 #[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod test_util;

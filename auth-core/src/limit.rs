@@ -40,6 +40,10 @@ impl<K: Hash + Eq + Clone> fmt::Debug for RateLimit<K> {
 impl<K: Hash + Eq + Clone> RateLimit<K> {
     /// `burst` requests at once, refilled over `per` (`(60, 60 s)`: a burst of 60, then one
     /// a second). Zero requests or a zero period are refused.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::RateLimit`] for zero requests or a zero period.
     pub fn new(burst: u32, per: Duration) -> Result<Self, ConfigError> {
         let burst = NonZeroU32::new(burst).ok_or(ConfigError::RateLimit)?;
         let quota = Quota::with_period(per / burst.get())
@@ -54,6 +58,10 @@ impl<K: Hash + Eq + Clone> RateLimit<K> {
 
     /// Count a request for `key`: `Err(seconds)` to wait (rounded up, for `Retry-After`)
     /// when it is over the limit.
+    ///
+    /// # Errors
+    ///
+    /// The seconds to wait, when `key` is over its limit.
     pub fn check(&self, key: &K) -> Result<(), u64> {
         if self.checks.fetch_add(1, Ordering::Relaxed) + 1
             >= self.sweep_every.load(Ordering::Relaxed)

@@ -6,7 +6,7 @@ use std::{net::SocketAddr, path::PathBuf};
 use crate::StartError;
 
 /// Every variable the demos read: name, default, meaning. `--help` prints this table, and
-/// the README's configuration table is the same.
+/// `docs/demo.md`'s configuration table lists the same variables (a test checks).
 pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
         "DEMO_ADDR",
@@ -257,5 +257,34 @@ impl Config {
             github: pair("DEMO_GITHUB_CLIENT_ID", "DEMO_GITHUB_CLIENT_SECRET")?,
             google: pair("DEMO_GOOGLE_CLIENT_ID", "DEMO_GOOGLE_CLIENT_SECRET")?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VARIABLES;
+
+    /// The documented contract and `--help` name the same variables.
+    #[test]
+    fn the_docs_list_every_variable_and_no_other() {
+        let doc = include_str!("../../docs/demo.md");
+        let start = doc.find("## Configuration").unwrap_or(0);
+        let end = doc[start..]
+            .find("## Routes")
+            .map_or(doc.len(), |e| start + e);
+        let table = &doc[start..end];
+        let mut documented: Vec<&str> = table
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .flat_map(|l| l.split('|').nth(1).unwrap_or_default().split(','))
+            .map(|n| n.trim().trim_matches('`'))
+            .collect();
+        let mut known: Vec<&str> = VARIABLES
+            .iter()
+            .flat_map(|(names, _, _)| names.split(", "))
+            .collect();
+        documented.sort_unstable();
+        known.sort_unstable();
+        assert_eq!(documented, known);
     }
 }

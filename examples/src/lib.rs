@@ -1,7 +1,7 @@
 //! What `axum-demo` and `actix-demo` share: the configuration read from the environment
 //! ([`Config`], in `config.rs`), the validators, issuer, sign-in and keys built from it
 //! ([`Demo::build`]), the start-up banner and the response bodies. The two binaries only
-//! wire these into their framework (the contract is in the README).
+//! wire these into their framework (the contract is `docs/demo.md`).
 
 mod config;
 

@@ -1,5 +1,5 @@
 //! HTTP-level smoke run of both demo binaries over loopback: the `/api/*` cases of
-//! README's demo contract, and the same answers from both.
+//! the demo contract (`docs/demo.md`), and the same answers from both.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 

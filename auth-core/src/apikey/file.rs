@@ -44,6 +44,10 @@ impl KeyFile {
     }
 
     /// Read `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the file is missing, unreadable or not a key file.
     pub fn load(path: &Path) -> Result<KeyFile, StoreError> {
         let text = fs::read_to_string(path).map_err(|e| io_error(path, e))?;
         let file: KeyFile = serde_json::from_str(&text).map_err(|e| StoreError::Format {
@@ -60,6 +64,10 @@ impl KeyFile {
     }
 
     /// Read `path`, or an empty key file if it does not exist.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the file exists but is unreadable or not a key file.
     pub fn load_or_new(path: &Path) -> Result<KeyFile, StoreError> {
         match fs::metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(KeyFile::new()),
@@ -76,6 +84,11 @@ impl KeyFile {
     /// The lock is an advisory lock (`flock`) on a sidecar file, `.{name}.lock` in the same
     /// folder, which stays in place: removing it could let two writers lock two different
     /// files. Readers need no lock, since every save is an atomic rename.
+    ///
+    /// # Errors
+    ///
+    /// `edit`'s own error, or a [`StoreError`] (converted into `E`) when the lock cannot be
+    /// taken or the file read or written.
     pub fn update<T, E: From<StoreError>>(
         path: &Path,
         edit: impl FnOnce(&mut KeyFile) -> Result<T, E>,
@@ -110,6 +123,11 @@ impl KeyFile {
     ///
     /// To change a file that others may change at the same time, use
     /// [`update`](Self::update), which saves under a lock.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the file cannot be written, flushed, renamed, or given its old
+    /// owner.
     pub fn save(&self, path: &Path) -> Result<(), StoreError> {
         let (dir, name) = dir_and_name(path);
         let tmp = dir.join(format!(".{name}.{}.tmp", super::key::random_id("w")));
@@ -219,6 +237,10 @@ fn stamp(path: &Path) -> Option<Stamp> {
 
 impl FileStore {
     /// Load `path` (it must exist and be a key file).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the file is missing, unreadable or not a key file.
     pub fn open(path: impl Into<PathBuf>) -> Result<FileStore, StoreError> {
         let path = path.into();
         let loaded = stamp(&path);
@@ -248,6 +270,11 @@ impl FileStore {
     }
 
     /// Reload the file now.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the file is unreadable or not a key file; the last good keys
+    /// stay in force.
     pub fn reload(&self) -> Result<(), StoreError> {
         // (The watcher notices the new stamp and reloads once more: harmless.)
         let result = reload(&self.path, &self.index);

@@ -75,6 +75,10 @@ fn checksum(prefix_and_body: &str) -> [u8; CHECKSUM_LEN] {
 
 impl ApiKeySecret {
     /// A fresh key with `prefix`, its body from the OS random number generator.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyFormatError`] when `prefix` is not 1 to 32 lowercase letters, digits and `_`.
     pub fn generate(prefix: &str) -> Result<ApiKeySecret, KeyFormatError> {
         if !is_prefix(prefix) {
             return Err(KeyFormatError::Shape);
@@ -101,6 +105,10 @@ impl ApiKeySecret {
     }
 
     /// Check the shape and checksum of `text`: cheap, no store involved.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyFormatError`] for a prefix, body, length or checksum that is not a key's.
     pub fn parse(text: &str) -> Result<ApiKeySecret, KeyFormatError> {
         let prefix_len = check_format(text)?;
         Ok(ApiKeySecret {

@@ -210,6 +210,12 @@ impl ApiKeyValidator {
     }
 
     /// Look a key up and check it can be used now.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::InvalidKey`] for a key that is unknown, revoked, expired or of another
+    /// prefix; [`AuthError::RateLimited`] over the key's limit; [`AuthError::Unavailable`]
+    /// when the store cannot answer.
     pub async fn verify(&self, key: &ApiKeySecret) -> Result<VerifiedKey, AuthError> {
         self.verify_presented(&PresentedKey(self.inner.hasher.hash(key)))
             .await
@@ -289,6 +295,11 @@ impl ApiKeyValidator {
     }
 
     /// Read and verify the key of `req`; `Ok(None)` when the request carries none.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::InvalidKey`] for a malformed, repeated or refused key, and the errors
+    /// of [`verify`](Self::verify).
     pub async fn authenticate<R: RequestView>(
         &self,
         req: &R,

@@ -131,7 +131,7 @@ impl AuthError {
 
     /// The reason, in fixed words (an expired token, an unknown key id, a bad signature...):
     /// for logs, and for responses only when a renderer asks for detail
-    /// ([`Renderer::with_detail`]). It never contains client input.
+    /// ([`Renderer::with_detail`](super::Renderer::with_detail)). It never contains client input.
     pub fn detail(&self) -> String {
         match self {
             AuthError::MissingCredential(Scheme::Bearer) => "no bearer token was presented".into(),

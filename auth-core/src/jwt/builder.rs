@@ -263,6 +263,12 @@ impl JwtValidatorBuilder {
     }
 
     /// Check the configuration and build the validator.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] for a configuration that cannot verify safely: no keys, no or
+    /// disallowed algorithms, remote keys without an algorithm list, a zero size limit, a
+    /// routing validator with a policy of its own.
     pub fn build(self) -> Result<JwtValidator, ConfigError> {
         if !self.routes.is_empty() {
             self.check_routes()?;

@@ -53,6 +53,10 @@ impl<C> Claims<C> {
     }
 
     /// Whether the token's scopes meet `requirement`; 403 `insufficient_scope` if not.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::InsufficientScope`] when the scopes fall short.
     pub fn require(&self, requirement: &ScopeRequirement) -> Result<(), AuthError> {
         if self.scopes.satisfies(requirement) {
             Ok(())

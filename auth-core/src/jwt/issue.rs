@@ -90,6 +90,11 @@ fn rsa_padding(alg: Algorithm) -> &'static dyn signature::RsaEncoding {
 
 impl SigningKey {
     /// An HMAC signing secret (same length and strength rules as [`VerifyingKey::hmac`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] for a secret that is too short or well known, or an `alg` that is
+    /// not HMAC.
     pub fn hmac(alg: Algorithm, secret: impl AsRef<[u8]>) -> Result<SigningKey, ConfigError> {
         let secret = secret.as_ref();
         let hmac_alg = check_hmac_secret(alg, secret)?;
@@ -105,6 +110,10 @@ impl SigningKey {
 
     /// A fresh key from the OS random number generator: a secret as long as the hash for
     /// HMAC, RSA-2048, the algorithm's curve for ECDSA, or Ed25519.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when the system's random number generator fails.
     pub fn generate(alg: Algorithm) -> Result<SigningKey, ConfigError> {
         let failed = ConfigError::InvalidKey {
             alg: alg.as_str(),
@@ -133,6 +142,11 @@ impl SigningKey {
     }
 
     /// A private key in PKCS#8 DER.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when the DER is not a private key of `alg`'s family, or an RSA key
+    /// is under 2048 bits.
     pub fn from_pkcs8_der(alg: Algorithm, der: &[u8]) -> Result<SigningKey, ConfigError> {
         let invalid = ConfigError::InvalidKey {
             alg: alg.as_str(),
@@ -163,6 +177,10 @@ impl SigningKey {
     }
 
     /// A private key in PEM (`PRIVATE KEY`, PKCS#8).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when the PEM does not hold a PKCS#8 private key of `alg`'s family.
     pub fn from_pkcs8_pem(
         alg: Algorithm,
         pem: impl AsRef<[u8]>,
@@ -197,6 +215,10 @@ impl SigningKey {
     }
 
     /// Sign `message` (a JWS signing input).
+    ///
+    /// # Errors
+    ///
+    /// [`IssueError`] when the signature cannot be made.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, IssueError> {
         let rng = rand::SystemRandom::new();
         match &self.signer {
@@ -228,6 +250,11 @@ impl SigningKey {
     }
 
     /// The matching verification key (with the same `kid`).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when the public key cannot be derived (it always can for the keys
+    /// this type builds).
     pub fn verifying_key(&self) -> Result<VerifyingKey, ConfigError> {
         let key = match &self.signer {
             Signer::Hmac { secret, .. } => VerifyingKey::hmac(self.alg, secret)?,
@@ -287,6 +314,10 @@ impl SigningKey {
 /// Sign an arbitrary header and payload (raw bytes, base64url-encoded here) into a compact
 /// JWS. No check is made on either: this is the low-level tool behind [`JwtIssuer`] and the
 /// test kit.
+///
+/// # Errors
+///
+/// [`IssueError`] when the signature cannot be made.
 pub fn sign_compact(header: &[u8], payload: &[u8], key: &SigningKey) -> Result<String, IssueError> {
     let mut token = URL_SAFE_NO_PAD.encode(header);
     token.push('.');
@@ -367,6 +398,11 @@ impl JwtIssuer {
     /// claims (`scope`, `scp`) are the issuer's alone: custom claims that set any of them are
     /// refused ([`IssueError::ReservedClaim`]), never merged, so claims copied from
     /// elsewhere (a provider's, a request's) can grant no scope and move no time.
+    ///
+    /// # Errors
+    ///
+    /// [`IssueError::ReservedClaim`] when `custom` sets a registered or scope claim;
+    /// [`IssueError`] when `custom` is not a JSON object or the token cannot be signed.
     pub fn issue<C: Serialize + ?Sized>(
         &self,
         subject: &str,

@@ -121,6 +121,11 @@ impl VerifyingKey {
     ///
     /// Refuses secrets shorter than the hash output (32, 48, 64 bytes; RFC 7518 §3.2) and
     /// well-known or low-entropy secrets.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::SecretTooShort`], [`ConfigError::WeakSecret`], or
+    /// [`ConfigError::InvalidKey`] when `alg` is not HMAC.
     pub fn hmac(alg: Algorithm, secret: impl AsRef<[u8]>) -> Result<VerifyingKey, ConfigError> {
         let secret = secret.as_ref();
         let hmac_alg = check_hmac_secret(alg, secret)?;
@@ -137,6 +142,11 @@ impl VerifyingKey {
 
     /// A public key in PEM: `PUBLIC KEY` (SPKI) for any family, or `RSA PUBLIC KEY`
     /// (PKCS#1) for RSA.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when the PEM is not a public key of `alg`'s family, or an RSA key is
+    /// under 2048 bits.
     pub fn from_pem(alg: Algorithm, pem: impl AsRef<[u8]>) -> Result<VerifyingKey, ConfigError> {
         let invalid = |reason| ConfigError::InvalidKey {
             alg: alg.as_str(),
@@ -157,6 +167,11 @@ impl VerifyingKey {
 
     /// A public key in DER: SPKI for any family, PKCS#1 `RSAPublicKey` for RSA, an
     /// uncompressed SEC1 point for EC, or the raw 32 bytes for Ed25519.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when the DER is not a public key of `alg`'s family, or an RSA key is
+    /// under 2048 bits.
     pub fn from_der(alg: Algorithm, der: impl AsRef<[u8]>) -> Result<VerifyingKey, ConfigError> {
         let Some(verification) = alg.verification() else {
             return Err(ConfigError::InvalidKey {
@@ -188,6 +203,10 @@ impl VerifyingKey {
     }
 
     /// An RSA public key from its modulus and exponent (big-endian bytes).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when `alg` is not an RSA algorithm, or the key is under 2048 bits.
     pub fn rsa_components(alg: Algorithm, n: &[u8], e: &[u8]) -> Result<VerifyingKey, ConfigError> {
         if alg.family() != Family::Rsa {
             return Err(ConfigError::InvalidKey {
@@ -205,6 +224,11 @@ impl VerifyingKey {
     }
 
     /// A PEM public key read from `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Io`] when the file cannot be read, and the errors of
+    /// [`from_pem`](Self::from_pem).
     pub fn from_pem_file(
         alg: Algorithm,
         path: impl AsRef<Path>,
@@ -217,6 +241,11 @@ impl VerifyingKey {
     /// for RSA and `HS256` for `oct` keys.
     ///
     /// Refuses keys whose `use` is not `sig` or whose `key_ops` lacks `verify`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Jwk`] for a JWK that is not one, is private, or is not for
+    /// verification; [`ConfigError`] for key material that does not fit its algorithm.
     pub fn from_jwk(jwk: &str) -> Result<VerifyingKey, ConfigError> {
         let jwk: Jwk =
             serde_json::from_str(jwk).map_err(|_| ConfigError::Jwk("not a JWK object"))?;
@@ -300,6 +329,10 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
 /// Keys that cannot serve for verification are skipped with a `tracing` event: `use` other
 /// than `sig`, `key_ops` without `verify`, unknown key types or algorithms, and RSA keys under
 /// 2048 bits. A document that is not a JWK Set is an error.
+///
+/// # Errors
+///
+/// [`ConfigError::Jwk`] when the document is not a JWK Set.
 pub fn keys_from_jwks(jwks: &str) -> Result<Vec<VerifyingKey>, ConfigError> {
     #[derive(Deserialize)]
     struct JwkSet {
@@ -321,6 +354,10 @@ pub fn keys_from_jwks(jwks: &str) -> Result<Vec<VerifyingKey>, ConfigError> {
 }
 
 /// [`keys_from_jwks`] on a file.
+///
+/// # Errors
+///
+/// [`ConfigError::Io`] when the file cannot be read, and the errors of [`keys_from_jwks`].
 pub fn keys_from_jwks_file(path: impl AsRef<Path>) -> Result<Vec<VerifyingKey>, ConfigError> {
     let bytes = read(path.as_ref())?;
     let text = std::str::from_utf8(&bytes).map_err(|_| ConfigError::Jwk("not UTF-8"))?;

@@ -36,6 +36,10 @@ impl VerifiedJwt {
     }
 
     /// The claims with the application's type `C`, keeping this value.
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError::ClaimsShape`] when the claims do not fit `C`.
     pub fn claims<C: DeserializeOwned>(&self) -> Result<Claims<C>, TokenError> {
         let (_, custom) = claims::parse::<C>(&self.payload)?;
         Ok(Claims {
@@ -46,6 +50,10 @@ impl VerifiedJwt {
     }
 
     /// The claims with the application's type `C`.
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError::ClaimsShape`] when the claims do not fit `C`.
     pub fn into_claims<C: DeserializeOwned>(self) -> Result<Claims<C>, TokenError> {
         let (_, custom) = claims::parse::<C>(&self.payload)?;
         Ok(Claims {

@@ -170,6 +170,13 @@ impl LoginBuilder {
     }
 
     /// Check the configuration.
+    ///
+    /// # Errors
+    ///
+    /// [`LoginError`] for a public URL that is not an absolute http(s) URL, plain http
+    /// without [`allow_insecure_http`](Self::allow_insecure_http), a cookie secret under 32
+    /// bytes, repeated or ill-formed provider names, or an outbound client that cannot be
+    /// built.
     pub fn build(self) -> Result<Login, LoginError> {
         let url = url::Url::parse(&self.public_url).map_err(|_| LoginError::PublicUrl)?;
         let secure = match url.scheme() {

@@ -11,7 +11,7 @@
 //! | `POST /auth/logout` | revokes the refresh family, clears the cookies; 204 |
 //!
 //! Sessions are the app's own: a short access JWT (default 15 minutes, minted by the app's
-//! [`JwtIssuer`], so a provider token never passes as a session) in an HttpOnly cookie that
+//! [`JwtIssuer`](crate::jwt::JwtIssuer), so a provider token never passes as a session) in an HttpOnly cookie that
 //! `RequireJwt` reads when its validator lists [`Login::session_cookie`] as a token source,
 //! and an opaque refresh token stored hashed ([`RefreshStore`]), rotated on every use; a
 //! session ends at its absolute lifetime (default 30 days from sign-in), however often it

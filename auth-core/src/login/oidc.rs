@@ -65,6 +65,11 @@ impl OidcProvider {
     /// background on the current Tokio runtime), and set up the client `client_id` (with
     /// `client_secret`, sent by HTTP Basic, or none for a public client using PKCE alone).
     /// Routes are `/auth/{name}/login` and `/auth/{name}/callback`.
+    ///
+    /// # Errors
+    ///
+    /// [`ProviderError`] when discovery fails (unreachable, not https, another `issuer`),
+    /// the keys cannot be loaded, or no Tokio runtime is running.
     pub async fn discover(
         name: impl Into<String>,
         issuer: impl Into<String>,
@@ -156,6 +161,10 @@ impl OidcProvider {
 impl OidcProvider {
     /// Google: [`discover`](Self::discover) of `https://accounts.google.com`, routes under
     /// `/auth/google/`.
+    ///
+    /// # Errors
+    ///
+    /// As [`discover`](Self::discover).
     pub async fn google(
         client_id: impl Into<String>,
         client_secret: impl Into<String>,
@@ -165,6 +174,10 @@ impl OidcProvider {
     }
 
     /// The Google preset against another issuer URL (a stand-in in tests).
+    ///
+    /// # Errors
+    ///
+    /// As [`discover`](Self::discover).
     pub async fn google_at(
         issuer: &str,
         client_id: impl Into<String>,

@@ -150,7 +150,7 @@ impl Login {
     }
 
     /// `GET /auth/{provider}/callback`, or `POST` with a form body (`response_mode=form_post`,
-    /// when the provider is configured for it: [`OidcProvider::form_post`]). The parameters
+    /// when the provider is configured for it: [`OidcProvider::form_post`](super::OidcProvider::form_post)). The parameters
     /// are read from the query for a GET and from the body for a POST, never mixed.
     pub async fn callback(&self, provider: &str, input: &LoginInput) -> Answer {
         if let Some(answer) = self.over_limit(input) {

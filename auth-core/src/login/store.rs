@@ -52,6 +52,10 @@ impl RefreshRecord {
     /// `expires`, but never after the session's end. [`RotateError::Expired`] when this
     /// token or its session has expired. Every [`RefreshStore`] applies it, so the absolute
     /// session lifetime holds whatever the store.
+    ///
+    /// # Errors
+    ///
+    /// [`RotateError::Expired`] when this token or its session has expired.
     pub fn rotated(&self, expires: i64, now: i64) -> Result<RefreshRecord, RotateError> {
         if self.expires <= now || self.session_expires <= now {
             return Err(RotateError::Expired);

@@ -64,6 +64,11 @@ pub struct ProviderMetadata {
 /// (`jwks_uri`, authorization, token, userinfo) is an https URL. Plain http passes only
 /// when the issuer itself is plain http, which a fetch policy allows on loopback in
 /// development only.
+///
+/// # Errors
+///
+/// [`RemoteError`] when the fetch fails, the document is not discovery metadata, names
+/// another issuer, or an endpoint that is not https.
 pub async fn discover(fetch: &dyn Fetch, issuer: &str) -> Result<ProviderMetadata, RemoteError> {
     let url = format!(
         "{}/.well-known/openid-configuration",
@@ -107,6 +112,10 @@ pub async fn discover(fetch: &dyn Fetch, issuer: &str) -> Result<ProviderMetadat
 
 /// Fetch a JWK Set and parse its usable keys (see [`keys_from_jwks`]); also the
 /// `Cache-Control: max-age` the server sent.
+///
+/// # Errors
+///
+/// [`RemoteError`] when the fetch fails or the document is not a JWK Set.
 pub async fn fetch_jwks(
     fetch: &dyn Fetch,
     url: &str,

@@ -170,6 +170,11 @@ pub trait Fetch: Send + Sync + fmt::Debug {
 /// assert!(check_url("http://127.0.0.1:9400/jwks", &dev).is_ok());
 /// assert!(check_url("http://127.0.0.1:9400/jwks", &FetchPolicy::default()).is_err());
 /// ```
+///
+/// # Errors
+///
+/// [`FetchError`] for a URL that does not parse, is not https (or allowed loopback http),
+/// carries credentials, or (under `public_only`) is a non-public literal address.
 pub fn check_url(url: &str, policy: &FetchPolicy) -> Result<url::Url, FetchError> {
     let parsed = url::Url::parse(url).map_err(|_| FetchError::Refused("not an absolute URL"))?;
     if !parsed.username().is_empty() || parsed.password().is_some() {

@@ -157,6 +157,10 @@ impl RemoteKeySet {
 
     /// Fetch the key set once (through discovery first for [`KeySource::Discovery`]),
     /// failing if it cannot be had.
+    ///
+    /// # Errors
+    ///
+    /// [`RemoteError`] when discovery or the JWK Set cannot be fetched or used.
     pub async fn load(
         source: KeySource,
         fetch: Arc<dyn Fetch>,
@@ -203,6 +207,10 @@ impl RemoteKeySet {
     }
 
     /// Refetch now; concurrent callers share one fetch. On failure the old keys stay.
+    ///
+    /// # Errors
+    ///
+    /// [`RefreshError::Failed`] when the fetch fails; the old keys stay in force.
     pub async fn refresh(self: &Arc<Self>) -> Result<(), RefreshError> {
         let shared = {
             let mut inflight = lock(&self.inflight);
@@ -229,6 +237,11 @@ impl RemoteKeySet {
     /// fitted), or the set has no usable keys: shared by all callers, and at most once per
     /// cool-down period, unless a scheduled refresh is due (the keys' age has run out, so
     /// the fetch is one the schedule wants anyway). A fetch already under way is joined.
+    ///
+    /// # Errors
+    ///
+    /// [`RefreshError::CoolingDown`] when the cool-down forbids a fetch, and the errors of
+    /// [`refresh`](Self::refresh).
     pub async fn refresh_for_unknown_kid(self: &Arc<Self>) -> Result<(), RefreshError> {
         {
             let mut last = lock(&self.last_kid_miss_fetch);

@@ -19,4 +19,5 @@ pub use fetch::{Fetch, FetchError, FetchPolicy, FetchResponse, check_url, max_ag
 pub use keyset::{KeySnapshot, RefreshError, RemoteKeySet};
 pub use policy::{KeySource, RefreshPolicy};
 #[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub use reqwest_fetch::ReqwestFetch;

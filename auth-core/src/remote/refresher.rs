@@ -51,7 +51,12 @@ impl RemoteKeySet {
 
     /// Spawn the [`refresher`](Self::refresher) on the current Tokio runtime (the one axum
     /// and actix-web run on).
+    ///
+    /// # Errors
+    ///
+    /// [`RemoteError::NoRuntime`] outside a Tokio runtime.
     #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub fn spawn_refresher(self: &Arc<Self>) -> Result<tokio::task::JoinHandle<()>, RemoteError> {
         let handle = tokio::runtime::Handle::try_current().map_err(|_| RemoteError::NoRuntime)?;
         Ok(handle.spawn(self.refresher(tokio::time::sleep)))

@@ -45,6 +45,10 @@ pub struct ReqwestFetch {
 
 impl ReqwestFetch {
     /// A client obeying `policy`.
+    ///
+    /// # Errors
+    ///
+    /// [`FetchError`] when the HTTP client cannot be built (TLS set-up).
     pub fn new(policy: FetchPolicy) -> Result<Self, FetchError> {
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -99,7 +103,13 @@ impl ReqwestFetch {
     /// Send `request` (any method: token and userinfo calls) under the policy: the URL is
     /// checked first, redirects are not followed (a 3xx comes back as it is), the body is
     /// capped. Any status is returned; the caller judges it.
+    ///
+    /// # Errors
+    ///
+    /// [`FetchError`] when the URL is refused by the policy, the connection fails or times
+    /// out, or the body is over the cap.
     #[cfg(feature = "login")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "login")))]
     pub async fn send(
         &self,
         request: http::Request<Vec<u8>>,

@@ -1,4 +1,4 @@
-//! The demo app on actix-web (its contract: the README), `cargo run -p examples --bin actix-demo`.
+//! The demo app on actix-web (its contract: `docs/demo.md`), `cargo run -p examples --bin actix-demo`.
 
 use std::{io::Write, process::ExitCode};
 

@@ -1,4 +1,4 @@
-//! The demo app on axum (its contract: the README), `cargo run -p examples --bin axum-demo`.
+//! The demo app on axum (its contract: `docs/demo.md`), `cargo run -p examples --bin axum-demo`.
 
 use std::{io::Write, process::ExitCode};
 
