@@ -80,13 +80,8 @@ const CLASS: [u8; 256] = {
     t
 };
 
-/// Whether `token` is a well-formed RFC 6750 `b64token`: `1*( ALPHA / DIGIT / "-" / "." /
-/// "_" / "~" / "+" / "/" ) *"="`.
-pub fn is_b64token(token: &str) -> bool {
-    check_b64token(token.as_bytes()).is_ok()
-}
-
-/// Check a token's bytes in one pass.
+/// Check a token's bytes in one pass against the RFC 6750 `b64token` grammar:
+/// `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
 fn check_b64token(token: &[u8]) -> Result<(), InvalidRequest> {
     let mut body = 0; // length of the part before trailing '='
     let mut in_padding = false;

@@ -83,11 +83,6 @@ impl TestKey {
         self.key.kid()
     }
 
-    /// The signing key.
-    pub fn signing_key(&self) -> &SigningKey {
-        &self.key
-    }
-
     /// The verification key (with the same kid).
     ///
     /// # Panics
@@ -165,12 +160,6 @@ impl TokenBuilder {
     /// Set a header member.
     pub fn header(mut self, name: &str, value: impl Into<Value>) -> TokenBuilder {
         self.header.insert(name.into(), value.into());
-        self
-    }
-
-    /// Remove a header member.
-    pub fn remove_header(mut self, name: &str) -> TokenBuilder {
-        self.header.remove(name);
         self
     }
 

@@ -483,6 +483,8 @@ mod tests {
             assert!(std::time::Instant::now() < deadline, "revocation not seen");
             std::thread::sleep(Duration::from_millis(10));
         }
+        let served = store.records();
+        assert_eq!((served.len(), served[0].revoked), (1, Some(5)));
         // A broken file keeps the last good keys.
         fs::write(&path, b"not json")?;
         std::thread::sleep(Duration::from_millis(100));

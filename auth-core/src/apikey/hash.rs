@@ -22,11 +22,6 @@ use crate::error::ConfigError;
 pub struct KeyHash([u8; 32]);
 
 impl KeyHash {
-    /// From 32 raw bytes.
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        KeyHash(bytes)
-    }
-
     /// From 64 lowercase or uppercase hex digits.
     pub fn from_hex(hex: &str) -> Option<Self> {
         if hex.len() != 64 {

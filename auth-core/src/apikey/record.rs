@@ -3,7 +3,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::hash::KeyHash;
-use crate::scope::Scopes;
+use crate::{error::KeyError, scope::Scopes};
 
 /// A stored API key: id (public, safe to log), name, prefix, hash, scopes, times.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,13 +33,14 @@ pub struct ApiKeyRecord {
 }
 
 impl ApiKeyRecord {
-    /// Why the key cannot be used at `now`, if it cannot.
-    pub fn unusable_at(&self, now: i64) -> Option<&'static str> {
+    /// Why the key cannot be used at `now` ([`KeyError::Revoked`] or
+    /// [`KeyError::Expired`]), if it cannot.
+    pub fn unusable_at(&self, now: i64) -> Option<KeyError> {
         if self.revoked.is_some_and(|r| r <= now) {
-            return Some("revoked");
+            return Some(KeyError::Revoked);
         }
         if self.expires.is_some_and(|e| e <= now) {
-            return Some("expired");
+            return Some(KeyError::Expired);
         }
         None
     }

@@ -256,16 +256,14 @@ impl ApiKeyValidator {
             return Err(AuthError::InvalidKey(KeyError::Unknown));
         }
         let now = crate::clock::now();
-        match record.unusable_at(now) {
-            Some("revoked") => {
-                tracing::info!(key_id = %record.id, "revoked API key presented");
-                return Err(AuthError::InvalidKey(KeyError::Revoked));
+        if let Some(reason) = record.unusable_at(now) {
+            match reason {
+                KeyError::Revoked => {
+                    tracing::info!(key_id = %record.id, "revoked API key presented")
+                }
+                _ => tracing::info!(key_id = %record.id, "expired API key presented"),
             }
-            Some(_) => {
-                tracing::info!(key_id = %record.id, "expired API key presented");
-                return Err(AuthError::InvalidKey(KeyError::Expired));
-            }
-            None => {}
+            return Err(AuthError::InvalidKey(reason));
         }
         if let Some(limiter) = &self.inner.limiter
             && let Err(wait) = limiter.check(&record.id)
@@ -465,5 +463,71 @@ impl ApiKeyValidatorBuilder {
                 origin: Origin::new(),
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::{apikey::MemoryStore, request::StaticRequest};
+
+    fn validator(store: &Arc<MemoryStore>) -> ApiKeyValidatorBuilder {
+        ApiKeyValidator::builder(store.clone()).prefix("t")
+    }
+
+    fn verify(v: &ApiKeyValidator, req: &StaticRequest) -> Result<Option<VerifiedKey>, AuthError> {
+        let mut future = std::pin::pin!(v.authenticate(req));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(result) => result,
+            std::task::Poll::Pending => Err(AuthError::Misconfigured("the memory store awaited")),
+        }
+    }
+
+    /// Keys minted into a memory store verify; a revoked one is refused at once.
+    #[test]
+    fn a_memory_store_serves_and_revokes_keys() -> Result<(), Box<dyn std::error::Error>> {
+        let store = Arc::new(MemoryStore::new());
+        let v = validator(&store).build()?;
+        let (key, record) = v.mint("t", "svc", ["read"], None)?;
+        let id = record.id.clone();
+        store.insert(record);
+        let req = StaticRequest::new().header("x-api-key", key.expose_secret());
+        assert_eq!(
+            verify(&v, &req)?.map(|k| k.id().to_owned()),
+            Some(id.clone())
+        );
+        assert!(store.revoke(&id, crate::clock::now()));
+        assert!(!store.revoke("k_unknown", 0));
+        assert_eq!(
+            verify(&v, &req).err(),
+            Some(AuthError::InvalidKey(KeyError::Revoked))
+        );
+        assert!(store.records()[0].revoked.is_some());
+        Ok(())
+    }
+
+    /// `Authorization: ApiKey <key>` is read only when the validator opts in.
+    #[test]
+    fn the_authorization_header_is_read_only_when_allowed() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let store = Arc::new(MemoryStore::new());
+        let strict = validator(&store).build()?;
+        let lenient = validator(&store).allow_authorization_header().build()?;
+        let (key, record) = strict.mint("t", "svc", ["read"], None)?;
+        store.insert(record);
+        let req =
+            StaticRequest::new().header("authorization", format!("ApiKey {}", key.expose_secret()));
+        assert!(verify(&strict, &req)?.is_none());
+        assert!(verify(&lenient, &req)?.is_some());
+        // Both places at once is ambiguous.
+        let both = req.header("x-api-key", key.expose_secret());
+        assert!(matches!(
+            verify(&lenient, &both),
+            Err(AuthError::InvalidRequest(..))
+        ));
+        Ok(())
     }
 }

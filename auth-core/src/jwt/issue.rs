@@ -461,7 +461,40 @@ mod tests {
             let jwt = v.verify_now(&token)?;
             assert_eq!(jwt.registered().sub(), Some("s"), "{alg}");
             assert!(jwt.scopes().contains("x"));
+            let claims = jwt.into_claims::<crate::jwt::NoClaims>()?;
+            assert_eq!(claims.sub(), Some("s"));
         }
+        Ok(())
+    }
+
+    #[test]
+    fn pkcs8_pem_private_keys_sign() -> Result<(), Box<dyn std::error::Error>> {
+        use base64::{Engine, engine::general_purpose::STANDARD};
+        let der = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &aws_lc_rs::rand::SystemRandom::new(),
+        )?;
+        let body = STANDARD.encode(der.as_ref());
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(64)
+            .map(std::str::from_utf8)
+            .collect::<Result<_, _>>()?;
+        let pem = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            lines.join("\n")
+        );
+        let key = SigningKey::from_pkcs8_pem(Algorithm::ES256, &pem)?;
+        let v = JwtValidator::builder()
+            .key(key.verifying_key()?)
+            .issuer("i")
+            .audience("a")
+            .build()?;
+        let token = JwtIssuer::new(key, "i", "a").issue("s", &[], &())?;
+        assert!(v.verify_now(&token).is_ok());
+        // A key of another family, or no PEM at all, is refused with a reason.
+        assert!(SigningKey::from_pkcs8_pem(Algorithm::RS256, &pem).is_err());
+        assert!(SigningKey::from_pkcs8_pem(Algorithm::ES256, "not a key").is_err());
         Ok(())
     }
 

@@ -551,6 +551,38 @@ mod tests {
         Ok(())
     }
 
+    /// The app's refresh store is the one sessions live in: a token it holds refreshes.
+    #[tokio::test]
+    async fn sessions_live_in_the_apps_refresh_store() -> Result<(), Box<dyn std::error::Error>> {
+        let store = Arc::new(crate::login::MemoryRefreshStore::default());
+        let login = builder("https://app.test")?
+            .refresh_store(store.clone())
+            .build()?;
+        let input = LoginInput {
+            refresh: Some("a-refresh-token-the-store-holds".to_owned().into()),
+            ..LoginInput::default()
+        };
+        assert_eq!(
+            login.refresh(&input).await.status,
+            401,
+            "not in the store yet"
+        );
+        let now = crate::clock::now();
+        store
+            .insert(
+                RefreshHash::of("a-refresh-token-the-store-holds"),
+                RefreshRecord {
+                    family: "f".into(),
+                    grant: SessionGrant::new("user-1"),
+                    expires: now + 3600,
+                    session_expires: now + 7200,
+                },
+            )
+            .await?;
+        assert_eq!(login.refresh(&input).await.status, 200);
+        Ok(())
+    }
+
     #[tokio::test]
     async fn cookie_posts_from_other_sites_are_refused() -> Result<(), Box<dyn std::error::Error>> {
         let login = builder("https://app.test")?.build()?;
