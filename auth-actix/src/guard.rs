@@ -17,7 +17,7 @@ use actix_web::{
 use auth_core::{
     apikey::{ApiKeyGuard, ApiKeyValidator},
     error::Rejection,
-    guard::{Admission, Guard},
+    guard::{Admission, Guard, ScopedGuard},
     jwt::{JwtGuard, JwtValidator},
     scope::ScopeRequirement,
 };
@@ -58,6 +58,13 @@ pub struct AuthMiddleware<G> {
     guard: G,
 }
 
+impl<G: ScopedGuard> AuthMiddleware<G> {
+    /// Also require scopes; a valid credential without them gets 403 `insufficient_scope`.
+    pub fn scopes(self, requirement: ScopeRequirement) -> Self {
+        AuthMiddleware::new(self.guard.with_scopes(requirement))
+    }
+}
+
 impl<G: Guard> AuthMiddleware<G> {
     /// Middleware over a guard of your own.
     pub fn new(guard: G) -> Self {
@@ -70,22 +77,12 @@ impl AuthMiddleware<JwtGuard> {
     pub fn jwt(validator: JwtValidator) -> Self {
         AuthMiddleware::new(JwtGuard::new(validator))
     }
-
-    /// Also require scopes; a valid token without them gets 403 `insufficient_scope`.
-    pub fn scopes(self, requirement: ScopeRequirement) -> Self {
-        AuthMiddleware::new(self.guard.scopes(requirement))
-    }
 }
 
 impl AuthMiddleware<ApiKeyGuard> {
     /// Require a valid API key checked by `validator`.
     pub fn api_key(validator: ApiKeyValidator) -> Self {
         AuthMiddleware::new(ApiKeyGuard::new(validator))
-    }
-
-    /// Also require scopes; a valid key without them gets 403 `insufficient_scope`.
-    pub fn scopes(self, requirement: ScopeRequirement) -> Self {
-        AuthMiddleware::new(self.guard.scopes(requirement))
     }
 }
 

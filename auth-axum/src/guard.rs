@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 
 use auth_core::{
     apikey::{ApiKeyGuard, ApiKeyValidator},
-    guard::{Admission, Guard},
+    guard::{Admission, Guard, ScopedGuard},
     jwt::{JwtGuard, JwtValidator},
     scope::ScopeRequirement,
 };
@@ -60,6 +60,13 @@ pub struct AuthLayer<G> {
     guard: G,
 }
 
+impl<G: ScopedGuard> AuthLayer<G> {
+    /// Also require scopes; a valid credential without them gets 403 `insufficient_scope`.
+    pub fn scopes(self, requirement: ScopeRequirement) -> Self {
+        AuthLayer::new(self.guard.with_scopes(requirement))
+    }
+}
+
 impl<G: Guard> AuthLayer<G> {
     /// A layer over a guard of your own.
     pub fn new(guard: G) -> Self {
@@ -72,22 +79,12 @@ impl AuthLayer<JwtGuard> {
     pub fn jwt(validator: JwtValidator) -> Self {
         AuthLayer::new(JwtGuard::new(validator))
     }
-
-    /// Also require scopes; a valid token without them gets 403 `insufficient_scope`.
-    pub fn scopes(self, requirement: ScopeRequirement) -> Self {
-        AuthLayer::new(self.guard.scopes(requirement))
-    }
 }
 
 impl AuthLayer<ApiKeyGuard> {
     /// Require a valid API key checked by `validator`.
     pub fn api_key(validator: ApiKeyValidator) -> Self {
         AuthLayer::new(ApiKeyGuard::new(validator))
-    }
-
-    /// Also require scopes; a valid key without them gets 403 `insufficient_scope`.
-    pub fn scopes(self, requirement: ScopeRequirement) -> Self {
-        AuthLayer::new(self.guard.scopes(requirement))
     }
 }
 

@@ -79,3 +79,11 @@ pub trait Guard: Clone + Send + Sync + 'static {
         verified: Option<&Self::Verified>,
     ) -> Admission<Self::Verified>;
 }
+
+/// A guard that can also require scopes: a valid credential without them gets 403
+/// `insufficient_scope`. The adapters' `scopes` on a layer or middleware take any such
+/// guard.
+pub trait ScopedGuard: Guard {
+    /// This guard, also requiring `requirement`.
+    fn with_scopes(self, requirement: crate::scope::ScopeRequirement) -> Self;
+}

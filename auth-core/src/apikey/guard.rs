@@ -37,6 +37,12 @@ impl ApiKeyGuard {
     }
 }
 
+impl crate::guard::ScopedGuard for ApiKeyGuard {
+    fn with_scopes(self, requirement: ScopeRequirement) -> Self {
+        self.scopes(requirement)
+    }
+}
+
 impl Guard for ApiKeyGuard {
     type Verified = VerifiedKey;
 

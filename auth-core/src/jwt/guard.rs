@@ -54,6 +54,12 @@ impl JwtGuard {
     }
 }
 
+impl crate::guard::ScopedGuard for JwtGuard {
+    fn with_scopes(self, requirement: ScopeRequirement) -> Self {
+        self.scopes(requirement)
+    }
+}
+
 impl Guard for JwtGuard {
     type Verified = Arc<VerifiedJwt>;
 
