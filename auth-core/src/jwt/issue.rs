@@ -52,7 +52,8 @@ pub struct SigningKey {
 enum Signer {
     Hmac {
         key: Box<hmac::Key>,
-        secret: Vec<u8>,
+        /// Kept to derive the verifying key; wiped when the key is dropped.
+        secret: zeroize::Zeroizing<Vec<u8>>,
     },
     Rsa(rsa::KeyPair),
     Ec(EcdsaKeyPair),
@@ -103,7 +104,7 @@ impl SigningKey {
             kid: None,
             signer: Signer::Hmac {
                 key: Box::new(hmac::Key::new(hmac_alg, secret)),
-                secret: secret.to_vec(),
+                secret: zeroize::Zeroizing::new(secret.to_vec()),
             },
         })
     }
@@ -121,9 +122,9 @@ impl SigningKey {
         };
         let signer = match alg.family() {
             Family::Hmac => {
-                let mut secret = vec![0u8; alg.min_secret_len()];
-                rand::fill(&mut secret).map_err(|_| failed)?;
-                return SigningKey::hmac(alg, secret);
+                let mut secret = zeroize::Zeroizing::new(vec![0u8; alg.min_secret_len()]);
+                rand::fill(secret.as_mut_slice()).map_err(|_| failed)?;
+                return SigningKey::hmac(alg, secret.as_slice());
             }
             Family::Rsa => {
                 Signer::Rsa(rsa::KeyPair::generate(KeySize::Rsa2048).map_err(|_| failed)?)
@@ -257,7 +258,7 @@ impl SigningKey {
     /// this type builds).
     pub fn verifying_key(&self) -> Result<VerifyingKey, ConfigError> {
         let key = match &self.signer {
-            Signer::Hmac { secret, .. } => VerifyingKey::hmac(self.alg, secret)?,
+            Signer::Hmac { secret, .. } => VerifyingKey::hmac(self.alg, secret.as_slice())?,
             _ => {
                 let der = self.public_key_der().ok_or(ConfigError::InvalidKey {
                     alg: self.alg.as_str(),
