@@ -269,6 +269,56 @@ mod tests {
     use super::*;
     use crate::error::{ConfigError, Rejection, Renderer, problem_json};
 
+    /// `docs/errors.md` states each error's status and whether it challenges: as computed.
+    #[test]
+    fn the_error_table_in_the_docs_is_what_the_code_answers() {
+        let doc = include_str!("../../../docs/errors.md");
+        let cases = [
+            (
+                "MissingCredential(Bearer)",
+                AuthError::MissingCredential(Scheme::Bearer),
+            ),
+            (
+                "MissingCredential(ApiKey)",
+                AuthError::MissingCredential(Scheme::ApiKey),
+            ),
+            ("MissingEither", AuthError::MissingEither),
+            (
+                "InvalidRequest(scheme, reason)",
+                AuthError::InvalidRequest(Scheme::Bearer, InvalidRequest::ExtraParts),
+            ),
+            (
+                "InvalidToken(reason)",
+                AuthError::InvalidToken(TokenError::Expired),
+            ),
+            (
+                "InvalidKey(reason)",
+                AuthError::InvalidKey(KeyError::Unknown),
+            ),
+            (
+                "InsufficientScope(scheme, scopes)",
+                AuthError::InsufficientScope(Scheme::Bearer, ScopeRequirement::all(["a"])),
+            ),
+            ("CrossSite", AuthError::CrossSite),
+            ("RateLimited(secs)", AuthError::RateLimited(3)),
+            ("Unavailable", AuthError::Unavailable),
+            ("Misconfigured(_)", AuthError::Misconfigured("x")),
+        ];
+        for (name, error) in cases {
+            let row = doc
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{name}` |")))
+                .unwrap_or_else(|| panic!("docs/errors.md has no row for {name}"));
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            assert!(
+                cells[2].starts_with(&error.status().to_string()),
+                "{name}: {row}"
+            );
+            let challenged = error.challenge(Some("r")).is_some();
+            assert_eq!(cells[3] != "none", challenged, "{name}: {row}");
+        }
+    }
+
     fn assert_send_sync<T: Send + Sync>() {}
 
     /// A first-hour stumble: `fn main() -> Result<(), Box<dyn Error>>` failing with `?`
