@@ -3,6 +3,8 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
+use secrecy::SecretString;
+
 use crate::StartError;
 
 /// Every variable the demos read: name, default, meaning. `--help` prints this table, and
@@ -104,7 +106,7 @@ pub struct Client {
     /// The client id.
     pub id: String,
     /// The client secret (`None`: a public client).
-    pub secret: Option<String>,
+    pub secret: Option<SecretString>,
 }
 
 impl std::fmt::Debug for Client {
@@ -125,7 +127,7 @@ pub struct Config {
     /// `DEMO_PUBLIC_URL`.
     pub public_url: Option<String>,
     /// `DEMO_JWT_SECRET` (`None`: generate one for this run).
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<SecretString>,
     /// `DEMO_JWT_ISSUER`.
     pub jwt_issuer: String,
     /// `DEMO_JWT_AUDIENCE`.
@@ -180,7 +182,7 @@ fn pair(id: &str, secret: &str) -> Result<Option<Client>, StartError> {
     match (var(id)?, var(secret)?) {
         (Some(id), Some(secret)) => Ok(Some(Client {
             id,
-            secret: Some(secret),
+            secret: Some(secret.into()),
         })),
         (None, None) => Ok(None),
         (Some(_), None) => Err(StartError(format!("{secret}: set it with {id}"))),
@@ -214,7 +216,10 @@ impl Config {
         }
         let oidc_issuer = var("DEMO_OIDC_ISSUER")?;
         let oidc_client = match (var("DEMO_OIDC_CLIENT_ID")?, var("DEMO_OIDC_CLIENT_SECRET")?) {
-            (Some(id), secret) => Some(Client { id, secret }),
+            (Some(id), secret) => Some(Client {
+                id,
+                secret: secret.map(SecretString::from),
+            }),
             (None, Some(_)) => {
                 return Err(StartError(
                     "DEMO_OIDC_CLIENT_SECRET: set DEMO_OIDC_CLIENT_ID (and DEMO_OIDC_ISSUER) too"
@@ -247,7 +252,7 @@ impl Config {
         Ok(Config {
             addr,
             public_url,
-            jwt_secret: var("DEMO_JWT_SECRET")?,
+            jwt_secret: var("DEMO_JWT_SECRET")?.map(SecretString::from),
             jwt_issuer: var("DEMO_JWT_ISSUER")?.unwrap_or_else(|| "auth-demo".into()),
             jwt_audience: var("DEMO_JWT_AUDIENCE")?.unwrap_or_else(|| "auth-demo".into()),
             api_keys_file: var("DEMO_API_KEYS_FILE")?.map(PathBuf::from),

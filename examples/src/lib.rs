@@ -23,6 +23,7 @@ use auth_core::{
     credential::TokenSource,
     login::{GitHubProvider, Login, OidcProvider, ProviderConfig, SessionGrant},
 };
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
@@ -117,7 +118,10 @@ impl Demo {
     pub async fn build(config: Config) -> Result<Demo, StartError> {
         let bad_secret = |e: ConfigError| StartError(format!("DEMO_JWT_SECRET: {e}"));
         let (secret, secret_generated) = match &config.jwt_secret {
-            Some(secret) => (Zeroizing::new(secret.clone().into_bytes()), false),
+            Some(secret) => (
+                Zeroizing::new(secret.expose_secret().as_bytes().to_vec()),
+                false,
+            ),
             None => {
                 let mut bytes = Zeroizing::new(vec![0u8; 32]);
                 aws_lc_rs::rand::fill(&mut bytes).map_err(|_| {
@@ -315,10 +319,10 @@ async fn sign_in(
     let mut providers: Vec<ProviderConfig> = Vec::new();
     if let (Some(issuer), Some(client)) = (&config.oidc_issuer, &config.oidc_client) {
         let id = client.id.clone();
-        let provider =
-            OidcProvider::discover("oidc", issuer, id, client.secret.clone(), fetch.clone())
-                .await
-                .map_err(|e| StartError(format!("DEMO_OIDC_ISSUER: {e}")))?;
+        let secret = client.secret.as_ref().map(|s| s.expose_secret().to_owned());
+        let provider = OidcProvider::discover("oidc", issuer, id, secret, fetch.clone())
+            .await
+            .map_err(|e| StartError(format!("DEMO_OIDC_ISSUER: {e}")))?;
         providers.push(provider.into());
     }
     if let Some(Client {
@@ -326,14 +330,14 @@ async fn sign_in(
         secret: Some(secret),
     }) = &config.github
     {
-        providers.push(GitHubProvider::new(id.clone(), secret.clone()).into());
+        providers.push(GitHubProvider::new(id.clone(), secret.expose_secret()).into());
     }
     if let Some(Client {
         id,
         secret: Some(secret),
     }) = &config.google
     {
-        let google = OidcProvider::google(id.clone(), secret.clone(), fetch.clone())
+        let google = OidcProvider::google(id.clone(), secret.expose_secret(), fetch.clone())
             .await
             .map_err(|e| StartError(format!("DEMO_GOOGLE_CLIENT_ID: Google: {e}")))?;
         providers.push(google.into());
