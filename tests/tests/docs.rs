@@ -34,3 +34,57 @@ fn no_document_points_outside_the_repository() {
         }
     }
 }
+
+/// Every test `docs/security.md` names exists (a renamed test cannot leave a stale proof).
+#[test]
+fn the_security_page_names_tests_that_exist() -> std::io::Result<()> {
+    fn sources(dir: &std::path::Path, out: &mut String) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if path.is_dir() && !name.starts_with('.') && name != "target" && name != "node_modules"
+            {
+                sources(&path, out)?;
+            } else if name.ends_with(".rs") {
+                out.push_str(&std::fs::read_to_string(&path)?);
+            }
+        }
+        Ok(())
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut code = String::new();
+    for dir in [
+        "auth-core",
+        "auth-axum",
+        "auth-actix",
+        "auth-cli",
+        "examples",
+        "tests",
+    ] {
+        sources(&root.join(dir), &mut code)?;
+    }
+    let page = include_str!("../../docs/security.md");
+    let mut checked = 0;
+    for name in page.split('`').skip(1).step_by(2) {
+        // Test names: three or more lower-case words joined by `_` (a `*` ends a family).
+        let name = name.trim_end_matches('*').trim_end_matches('_');
+        let words = name.split('_').count();
+        if words < 3
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            continue;
+        }
+        assert!(
+            code.contains(&format!("fn {name}")),
+            "docs/security.md names {name}, which no test defines"
+        );
+        checked += 1;
+    }
+    assert!(checked > 50, "only {checked} test names found");
+    Ok(())
+}
