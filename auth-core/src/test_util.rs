@@ -228,3 +228,9 @@ impl TokenBuilder {
 pub fn sign_raw(header: &[u8], payload: &[u8], key: &TestKey) -> String {
     sign_compact(header, payload, &key.key).expect("test signing")
 }
+
+#[cfg(feature = "login")]
+mod refresh_store;
+#[cfg(feature = "login")]
+#[cfg_attr(docsrs, doc(cfg(feature = "login")))]
+pub use refresh_store::refresh_store_conformance;

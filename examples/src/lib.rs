@@ -364,6 +364,8 @@ async fn sign_in(
         .fetch(fetch.clone())
         .cookie_secret(secret)
         .rate_limit(SIGN_IN_RATE.0, SIGN_IN_RATE.1)
+        // Two tabs refreshing at once keep their session.
+        .refresh_grace(std::time::Duration::from_secs(10))
         // Sign-in errors are rendered as the validators render theirs.
         .renderer(auth_core::error::Renderer::new(Some(REALM)))
         .on_sign_in(|id| {

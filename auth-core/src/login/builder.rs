@@ -55,6 +55,7 @@ pub struct LoginBuilder {
     cookie_secret: Option<SecretSlice<u8>>,
     insecure_http: bool,
     refresh_ttl: Duration,
+    refresh_grace: Duration,
     session_lifetime: Duration,
     fetch: Option<Arc<ReqwestFetch>>,
     rate_limit: Option<(u32, Duration)>,
@@ -83,6 +84,7 @@ impl LoginBuilder {
             cookie_secret: None,
             insecure_http: false,
             refresh_ttl: Duration::from_secs(14 * 24 * 3600),
+            refresh_grace: Duration::ZERO,
             session_lifetime: Duration::from_secs(30 * 24 * 3600),
             fetch: None,
             rate_limit: None,
@@ -141,6 +143,16 @@ impl LoginBuilder {
     /// refresh starts it again, up to the [`session_lifetime`](Self::session_lifetime).
     pub fn refresh_ttl(mut self, ttl: Duration) -> Self {
         self.refresh_ttl = ttl;
+        self
+    }
+
+    /// The grace window of refresh-token rotation (default none): within it, the token
+    /// just replaced may be presented once more and gets a sibling of its successor, so
+    /// two tabs refreshing at once, or a retry after a lost answer, do not end the session.
+    /// An older token, or the replaced one after the window, is reuse and revokes the
+    /// session everywhere. A few seconds is enough (the demo uses 10 s).
+    pub fn refresh_grace(mut self, grace: Duration) -> Self {
+        self.refresh_grace = grace;
         self
     }
 
@@ -235,6 +247,7 @@ impl LoginBuilder {
                 hook: self.hook,
                 used: UsedStates::default(),
                 refresh_ttl: self.refresh_ttl,
+                refresh_grace: self.refresh_grace,
                 session_lifetime: self.session_lifetime,
                 flow_ttl: Duration::from_secs(600),
                 names: CookieNames {

@@ -41,4 +41,6 @@ pub use identity::{Identity, SessionGrant, SessionHook};
 pub use oidc::OidcProvider;
 pub use provider::{ProviderConfig, ProviderError};
 pub use routes::Login;
-pub use store::{MemoryRefreshStore, RefreshHash, RefreshRecord, RefreshStore, RotateError};
+pub use store::{
+    MemoryRefreshStore, RefreshHash, RefreshRecord, RefreshStore, RotateError, Rotation,
+};

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use super::{
     Answer, CookieNames, LoginBuilder, LoginInput, RefreshHash, RefreshRecord, RefreshStore,
-    RotateError, SessionGrant, SessionHook,
+    RotateError, Rotation, SessionGrant, SessionHook,
     cookies::secs,
     flow::{self, Flow, UsedStates},
     is_local_path,
@@ -31,6 +31,7 @@ pub(super) struct Inner {
     pub(super) hook: Arc<SessionHook>,
     pub(super) used: UsedStates,
     pub(super) refresh_ttl: Duration,
+    pub(super) refresh_grace: Duration,
     pub(super) session_lifetime: Duration,
     pub(super) flow_ttl: Duration,
     pub(super) names: CookieNames,
@@ -280,6 +281,7 @@ impl Login {
             expires: now.saturating_add(self.refresh_secs()).min(session_expires),
             session_expires,
             grant,
+            generation: 0,
         };
         let access = self.mint(&record.grant)?;
         let expires = record.expires;
@@ -348,8 +350,11 @@ impl Login {
             .store
             .rotate(
                 &RefreshHash::of(old.expose_secret()),
-                RefreshHash::of(&new),
-                expires,
+                Rotation {
+                    new: RefreshHash::of(&new),
+                    expires,
+                    grace: secs(self.inner.refresh_grace),
+                },
             )
             .await
         {
@@ -576,6 +581,7 @@ mod tests {
                     grant: SessionGrant::new("user-1"),
                     expires: now + 3600,
                     session_expires: now + 7200,
+                    generation: 0,
                 },
             )
             .await?;

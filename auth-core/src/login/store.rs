@@ -1,6 +1,18 @@
 //! Refresh tokens: opaque, stored as SHA-256 hashes, rotated on every use, and grouped in
 //! families so that a reused (stolen) token revokes every token descended from the same
 //! login (RFC 9700 §4.14.2).
+//!
+//! # The rule every store applies
+//!
+//! A token is rotated once: the new token joins its family, one generation later. A token
+//! presented again after its rotation is reuse, and revokes its whole family, with one
+//! exception, the **grace window** ([`Rotation::grace`], 0 disables it): within that many
+//! seconds of its first rotation, the *immediately preceding* token (its generation is the
+//! one just before the family's newest) may be rotated again and gets a sibling of its
+//! successor, so two tabs refreshing at once, or a retry after a lost answer, do not sign
+//! the user out. Any older token, or the preceding one after the window, is reuse.
+//! [`RefreshRecord::rotated`] and [`RefreshRecord::reuse_allowed`] hold the rule; every
+//! store calls them (or, for an engine that decides in a script, does the same).
 
 use std::{collections::HashMap, fmt, sync::Mutex};
 
@@ -41,6 +53,9 @@ pub struct RefreshRecord {
     /// lifetime), seconds since the epoch: no rotation carries the family past it.
     #[serde(default = "no_end")]
     pub session_expires: i64,
+    /// The token's generation in its family: 0 at sign-in, one more at each rotation.
+    #[serde(default)]
+    pub generation: u64,
 }
 
 fn no_end() -> i64 {
@@ -62,9 +77,31 @@ impl RefreshRecord {
         }
         Ok(RefreshRecord {
             expires: expires.min(self.session_expires),
+            generation: self.generation.saturating_add(1),
             ..self.clone()
         })
     }
+
+    /// Whether this token, already rotated at `used_at`, may be rotated again at `now`:
+    /// only within `grace` seconds of that rotation, and only while it is the immediately
+    /// preceding token of its family (whose newest generation is `newest`).
+    pub fn reuse_allowed(&self, used_at: i64, newest: u64, now: i64, grace: i64) -> bool {
+        grace > 0
+            && now < used_at.saturating_add(grace)
+            && self.generation.saturating_add(1) == newest
+    }
+}
+
+/// One rotation: the new token, its expiry, and the grace window of the token it replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    /// The hash of the new token.
+    pub new: RefreshHash,
+    /// Its expiry (capped at the session's end by [`RefreshRecord::rotated`]).
+    pub expires: i64,
+    /// Seconds after its first rotation during which the replaced token may be presented
+    /// again and get a sibling of its successor (0: never).
+    pub grace: i64,
 }
 
 /// Why a refresh token was not rotated.
@@ -88,21 +125,24 @@ pub enum RotateError {
     Store(String),
 }
 
-/// Where refresh tokens live. Implementations must make [`rotate`](Self::rotate) atomic:
-/// of two concurrent rotations of one token, at most one succeeds; and must build the new
-/// token's record with [`RefreshRecord::rotated`], which enforces the session's end.
+/// Where refresh tokens live. Implementations must make [`rotate`](Self::rotate) atomic (of
+/// two concurrent rotations of one token outside the grace window, at most one succeeds),
+/// build the new token's record with [`RefreshRecord::rotated`] (which enforces the
+/// session's end), and apply the grace rule of [`RefreshRecord::reuse_allowed`]. The
+/// conformance cases in `auth_core::test_util::refresh_store_conformance` (feature
+/// `test-util`) check all of it.
 #[async_trait::async_trait]
 pub trait RefreshStore: Send + Sync + fmt::Debug {
     /// Keep a new token.
     async fn insert(&self, hash: RefreshHash, record: RefreshRecord) -> Result<(), RotateError>;
-    /// Use `old` once: mark it used, keep `new` in the same family until `expires` (at most
-    /// the session's end), and return the new record. A token used before revokes its
-    /// family ([`RotateError::Reused`]).
+    /// Use `old`: mark it used, keep `rotation.new` in the same family, one generation
+    /// later, until `rotation.expires` (at most the session's end), and return the new
+    /// record. A token used before revokes its family ([`RotateError::Reused`]), unless the
+    /// grace rule allows it again.
     async fn rotate(
         &self,
         old: &RefreshHash,
-        new: RefreshHash,
-        expires: i64,
+        rotation: Rotation,
     ) -> Result<RefreshRecord, RotateError>;
     /// Revoke the family of `token` (logout). Unknown tokens are ignored.
     async fn revoke_family(&self, token: &RefreshHash) -> Result<(), RotateError>;
@@ -111,14 +151,22 @@ pub trait RefreshStore: Send + Sync + fmt::Debug {
 #[derive(Debug)]
 struct Entry {
     record: RefreshRecord,
-    used: bool,
+    /// When it was first rotated.
+    used_at: Option<i64>,
+}
+
+#[derive(Debug, Default)]
+struct Family {
+    /// Its tokens, so that revoking one costs O(family), not O(store).
+    members: Vec<RefreshHash>,
+    /// Its newest generation.
+    newest: u64,
 }
 
 #[derive(Debug, Default)]
 struct State {
     tokens: HashMap<RefreshHash, Entry>,
-    /// Each family's tokens, so that revoking one costs O(family), not O(store).
-    families: HashMap<String, Vec<RefreshHash>>,
+    families: HashMap<String, Family>,
     /// Changes since the last sweep of expired tokens.
     changes: usize,
 }
@@ -130,15 +178,14 @@ const SWEEP_AFTER: usize = 1024;
 
 impl State {
     fn add(&mut self, hash: RefreshHash, record: RefreshRecord, now: i64) {
-        self.families
-            .entry(record.family.clone())
-            .or_default()
-            .push(hash);
+        let family = self.families.entry(record.family.clone()).or_default();
+        family.members.push(hash);
+        family.newest = family.newest.max(record.generation);
         self.tokens.insert(
             hash,
             Entry {
                 record,
-                used: false,
+                used_at: None,
             },
         );
         self.changes += 1;
@@ -149,7 +196,7 @@ impl State {
 
     /// Forget a family and every token in it.
     fn drop_family(&mut self, family: &str) {
-        for hash in self.families.remove(family).unwrap_or_default() {
+        for hash in self.families.remove(family).unwrap_or_default().members {
             self.tokens.remove(&hash);
         }
     }
@@ -158,9 +205,9 @@ impl State {
     fn sweep(&mut self, now: i64) {
         self.tokens.retain(|_, e| e.record.expires > now);
         let tokens = &self.tokens;
-        self.families.retain(|_, members| {
-            members.retain(|h| tokens.contains_key(h));
-            !members.is_empty()
+        self.families.retain(|_, family| {
+            family.members.retain(|h| tokens.contains_key(h));
+            !family.members.is_empty()
         });
         self.changes = 0;
     }
@@ -207,21 +254,33 @@ impl RefreshStore for MemoryRefreshStore {
     async fn rotate(
         &self,
         old: &RefreshHash,
-        new: RefreshHash,
-        expires: i64,
+        rotation: Rotation,
     ) -> Result<RefreshRecord, RotateError> {
         let now = crate::clock::now();
         let mut state = self.state();
-        let entry = state.tokens.get_mut(old).ok_or(RotateError::Unknown)?;
-        if entry.used {
-            let family = entry.record.family.clone();
-            tracing::warn!("a rotated refresh token was presented again: its family is revoked");
-            state.drop_family(&family);
-            return Err(RotateError::Reused);
+        let entry = state.tokens.get(old).ok_or(RotateError::Unknown)?;
+        if let Some(used_at) = entry.used_at {
+            let newest = state
+                .families
+                .get(&entry.record.family)
+                .map_or(0, |f| f.newest);
+            if !entry
+                .record
+                .reuse_allowed(used_at, newest, now, rotation.grace)
+            {
+                let family = entry.record.family.clone();
+                tracing::warn!(
+                    "a rotated refresh token was presented again: its family is revoked"
+                );
+                state.drop_family(&family);
+                return Err(RotateError::Reused);
+            }
         }
-        let record = entry.record.rotated(expires, now)?;
-        entry.used = true;
-        state.add(new, record.clone(), now);
+        let record = entry.record.rotated(rotation.expires, now)?;
+        if let Some(entry) = state.tokens.get_mut(old) {
+            entry.used_at.get_or_insert(now);
+        }
+        state.add(rotation.new, record.clone(), now);
         Ok(record)
     }
 
@@ -244,6 +303,15 @@ mod tests {
             grant: SessionGrant::new("u"),
             expires: crate::clock::now() + 60,
             session_expires: crate::clock::now() + 3600,
+            generation: 0,
+        }
+    }
+
+    fn rot(new: RefreshHash, expires: i64) -> Rotation {
+        Rotation {
+            new,
+            expires,
+            grace: 0,
         }
     }
 
@@ -257,19 +325,22 @@ mod tests {
         );
         let far = crate::clock::now() + 60;
         store.insert(a, record("f")).await?;
-        assert_eq!(store.rotate(&a, b, far).await?.family, "f");
+        assert_eq!(store.rotate(&a, rot(b, far)).await?.family, "f");
         // a again: reuse; the family (b included) is revoked.
-        assert_eq!(store.rotate(&a, c, far).await, Err(RotateError::Reused));
-        assert!(store.rotate(&b, c, far).await.is_err());
         assert_eq!(
-            store.rotate(&RefreshHash::of("x"), c, far).await,
+            store.rotate(&a, rot(c, far)).await,
+            Err(RotateError::Reused)
+        );
+        assert!(store.rotate(&b, rot(c, far)).await.is_err());
+        assert_eq!(
+            store.rotate(&RefreshHash::of("x"), rot(c, far)).await,
             Err(RotateError::Unknown)
         );
 
         let (d, e) = (RefreshHash::of("d"), RefreshHash::of("e"));
         store.insert(d, record("g")).await?;
         store.revoke_family(&d).await?;
-        assert!(store.rotate(&d, e, far).await.is_err());
+        assert!(store.rotate(&d, rot(e, far)).await.is_err());
 
         let (x, y) = (RefreshHash::of("old"), RefreshHash::of("y"));
         store
@@ -281,7 +352,7 @@ mod tests {
                 },
             )
             .await?;
-        assert!(store.rotate(&x, y, far).await.is_err());
+        assert!(store.rotate(&x, rot(y, far)).await.is_err());
         Ok(())
     }
 
@@ -301,7 +372,7 @@ mod tests {
         for i in 1..5 {
             let new = RefreshHash::of(&format!("t{i}"));
             // Each refresh asks for 14 more days; the session's end caps it.
-            let rotated = store.rotate(&old, new, now + 14 * 86_400).await?;
+            let rotated = store.rotate(&old, rot(new, now + 14 * 86_400)).await?;
             assert_eq!(rotated.expires, end);
             assert_eq!(rotated.session_expires, end);
             old = new;
@@ -314,7 +385,10 @@ mod tests {
         store.insert(RefreshHash::of("late"), over).await?;
         assert_eq!(
             store
-                .rotate(&RefreshHash::of("late"), RefreshHash::of("x"), now + 60)
+                .rotate(
+                    &RefreshHash::of("late"),
+                    rot(RefreshHash::of("x"), now + 60)
+                )
                 .await,
             Err(RotateError::Expired)
         );
@@ -338,9 +412,9 @@ mod tests {
                 0 => store.revoke_family(&a).await?,
                 // Sign in, refresh, then the old token is reused: the family goes.
                 1 => {
-                    store.rotate(&a, b, now + 60).await?;
+                    store.rotate(&a, rot(b, now + 60)).await?;
                     assert_eq!(
-                        store.rotate(&a, RefreshHash::of("c"), now + 60).await,
+                        store.rotate(&a, rot(RefreshHash::of("c"), now + 60)).await,
                         Err(RotateError::Reused)
                     );
                 }

@@ -1,0 +1,222 @@
+//! The cases every [`RefreshStore`] must pass, whatever keeps its state.
+
+use std::{sync::Arc, time::Duration};
+
+use crate::login::{RefreshHash, RefreshRecord, RefreshStore, RotateError, Rotation, SessionGrant};
+
+/// Run the refresh-store conformance cases against `store`: rotation, reuse revoking the
+/// family, the grace window (two tabs; only the immediately preceding token; not after the
+/// window), expiry and the session's end, logout, and concurrent rotations of one token.
+///
+/// Every token and family it makes is named after a random run id, so runs against one
+/// shared engine never collide; what it leaves behind expires within two minutes. It waits
+/// about two seconds (for a one-second grace window to pass).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), String> {
+/// use std::sync::Arc;
+/// use auth_core::{login::MemoryRefreshStore, test_util::refresh_store_conformance};
+/// refresh_store_conformance(Arc::new(MemoryRefreshStore::new())).await
+/// # }
+/// ```
+///
+/// # Errors
+///
+/// The first case the store fails, described.
+pub async fn refresh_store_conformance(store: Arc<dyn RefreshStore>) -> Result<(), String> {
+    let run = crate::apikey::ApiKeySecret::generate("run")
+        .map_err(|e| e.to_string())?
+        .start()
+        .to_owned();
+    let cases = Cases { store, run };
+    cases.rotation_and_reuse().await?;
+    cases.grace_window().await?;
+    cases.expiry_and_session_end().await?;
+    cases.logout().await?;
+    cases.concurrent_rotations().await?;
+    Ok(())
+}
+
+struct Cases {
+    store: Arc<dyn RefreshStore>,
+    run: String,
+}
+
+fn check(ok: bool, what: &str) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(what.to_owned()) }
+}
+
+impl Cases {
+    fn token(&self, name: &str) -> RefreshHash {
+        RefreshHash::of(&format!("{}-{name}", self.run))
+    }
+
+    fn record(&self, family: &str, expires_in: i64) -> RefreshRecord {
+        let now = crate::clock::now();
+        RefreshRecord {
+            family: format!("{}-{family}", self.run),
+            grant: SessionGrant::new("user-1").scopes(["read"]),
+            expires: now + expires_in,
+            session_expires: now + 120,
+            generation: 0,
+        }
+    }
+
+    async fn rotate(&self, old: &str, new: &str, grace: i64) -> Result<RefreshRecord, RotateError> {
+        let rotation = Rotation {
+            new: self.token(new),
+            expires: crate::clock::now() + 60,
+            grace,
+        };
+        self.store.rotate(&self.token(old), rotation).await
+    }
+
+    async fn insert(&self, token: &str, record: RefreshRecord) -> Result<(), String> {
+        self.store
+            .insert(self.token(token), record)
+            .await
+            .map_err(|e| format!("insert: {e}"))
+    }
+
+    async fn rotation_and_reuse(&self) -> Result<(), String> {
+        self.insert("a0", self.record("fa", 60)).await?;
+        let next = self.rotate("a0", "a1", 0).await;
+        let next = next.map_err(|e| format!("a fresh token is rotated: {e}"))?;
+        check(
+            next.family == format!("{}-fa", self.run) && next.generation == 1,
+            "the new token joins its family, one generation later",
+        )?;
+        check(
+            next.grant == SessionGrant::new("user-1").scopes(["read"]),
+            "the new token keeps the grant",
+        )?;
+        check(
+            self.rotate("a0", "a2", 0).await == Err(RotateError::Reused),
+            "a rotated token presented again is reuse",
+        )?;
+        check(
+            self.rotate("a1", "a3", 0).await.is_err(),
+            "reuse revokes the whole family, the newest token included",
+        )?;
+        check(
+            self.rotate("never-issued", "a4", 0).await == Err(RotateError::Unknown),
+            "an unknown token is unknown",
+        )
+    }
+
+    async fn grace_window(&self) -> Result<(), String> {
+        self.insert("g0", self.record("fg", 60)).await?;
+        self.rotate("g0", "g1", 10)
+            .await
+            .map_err(|e| format!("first rotation: {e}"))?;
+        // A second tab presents g0 within the window: a sibling of g1.
+        let sibling = self.rotate("g0", "g1b", 10).await;
+        check(
+            sibling.as_ref().is_ok_and(|r| r.generation == 1),
+            "within the grace window the replaced token gets a sibling of its successor",
+        )?;
+        check(
+            self.rotate("g1", "g2", 10).await.is_ok(),
+            "both siblings stay valid: the first tab's token rotates",
+        )?;
+        check(
+            self.rotate("g0", "g1c", 10).await == Err(RotateError::Reused),
+            "once a later generation exists, an older token is reuse, even within the window",
+        )?;
+        check(
+            self.rotate("g2", "g3", 10).await.is_err(),
+            "and that reuse revokes the family",
+        )?;
+
+        // Zero disables the window.
+        self.insert("z0", self.record("fz", 60)).await?;
+        self.rotate("z0", "z1", 0)
+            .await
+            .map_err(|e| format!("rotation: {e}"))?;
+        check(
+            self.rotate("z0", "z1b", 0).await == Err(RotateError::Reused),
+            "with no grace window a second presentation is reuse",
+        )?;
+
+        // After the window, the replaced token is reuse.
+        self.insert("w0", self.record("fw", 60)).await?;
+        self.rotate("w0", "w1", 1)
+            .await
+            .map_err(|e| format!("rotation: {e}"))?;
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        check(
+            self.rotate("w0", "w1b", 1).await == Err(RotateError::Reused),
+            "after the grace window the replaced token is reuse",
+        )?;
+        check(
+            self.rotate("w1", "w2", 1).await.is_err(),
+            "and revokes the family",
+        )
+    }
+
+    async fn expiry_and_session_end(&self) -> Result<(), String> {
+        self.insert("e0", self.record("fe", -1)).await?;
+        check(
+            self.rotate("e0", "e1", 0).await.is_err(),
+            "an expired token is refused",
+        )?;
+        let mut ending = self.record("fs", 60);
+        ending.session_expires = crate::clock::now() + 30;
+        let end = ending.session_expires;
+        self.insert("s0", ending).await?;
+        let next = self
+            .rotate("s0", "s1", 0)
+            .await
+            .map_err(|e| format!("rotation: {e}"))?;
+        check(
+            next.expires == end && next.session_expires == end,
+            "no rotation carries a token past its session's end",
+        )
+    }
+
+    async fn logout(&self) -> Result<(), String> {
+        self.insert("l0", self.record("fl", 60)).await?;
+        self.rotate("l0", "l1", 10)
+            .await
+            .map_err(|e| format!("rotation: {e}"))?;
+        self.store
+            .revoke_family(&self.token("l1"))
+            .await
+            .map_err(|e| format!("revoke: {e}"))?;
+        check(
+            self.rotate("l1", "l2", 10).await.is_err(),
+            "after logout the family's newest token is refused",
+        )?;
+        check(
+            self.rotate("l0", "l2b", 10).await.is_err(),
+            "after logout even the grace window gives nothing",
+        )?;
+        self.store
+            .revoke_family(&self.token("never-issued"))
+            .await
+            .map_err(|e| format!("revoking an unknown token is no error: {e}"))
+    }
+
+    async fn concurrent_rotations(&self) -> Result<(), String> {
+        self.insert("c0", self.record("fc", 60)).await?;
+        let attempts = (0..50).map(|i| {
+            let store = Arc::clone(&self.store);
+            let rotation = Rotation {
+                new: self.token(&format!("c1-{i}")),
+                expires: crate::clock::now() + 60,
+                grace: 0,
+            };
+            let old = self.token("c0");
+            async move { store.rotate(&old, rotation).await }
+        });
+        let results = futures_util::future::join_all(attempts).await;
+        let winners = results.iter().filter(|r| r.is_ok()).count();
+        check(
+            winners == 1,
+            &format!(
+                "of 50 concurrent rotations of one token, exactly one succeeds (got {winners})"
+            ),
+        )
+    }
+}
