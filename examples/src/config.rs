@@ -66,6 +66,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "unset",
         "Google sign-in",
     ),
+    (
+        "DEMO_REDIS_URL",
+        "unset: in process",
+        "redis://host:port/db: sign-in sessions (refresh-token families) shared by every instance",
+    ),
     ("RUST_LOG", "info", "log filter (logs go to stderr)"),
 ];
 
@@ -144,6 +149,8 @@ pub struct Config {
     pub github: Option<Client>,
     /// `DEMO_GOOGLE_CLIENT_ID` and `DEMO_GOOGLE_CLIENT_SECRET`.
     pub google: Option<Client>,
+    /// `DEMO_REDIS_URL` (it may hold a password: kept secret).
+    pub redis_url: Option<SecretString>,
 }
 
 impl std::fmt::Debug for Config {
@@ -163,6 +170,7 @@ impl std::fmt::Debug for Config {
             .field("oidc_audience", &self.oidc_audience)
             .field("github", &self.github)
             .field("google", &self.google)
+            .field("redis_url", &self.redis_url.as_ref().map(|_| "[redacted]"))
             .finish()
     }
 }
@@ -261,6 +269,7 @@ impl Config {
             oidc_audience,
             github: pair("DEMO_GITHUB_CLIENT_ID", "DEMO_GITHUB_CLIENT_SECRET")?,
             google: pair("DEMO_GOOGLE_CLIENT_ID", "DEMO_GOOGLE_CLIENT_SECRET")?,
+            redis_url: var("DEMO_REDIS_URL")?.map(SecretString::from),
         })
     }
 }

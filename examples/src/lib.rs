@@ -21,7 +21,10 @@ use auth_core::{
 };
 use auth_core::{
     credential::TokenSource,
-    login::{GitHubProvider, Login, OidcProvider, ProviderConfig, SessionGrant},
+    login::{
+        GitHubProvider, Login, MemoryRefreshStore, OidcProvider, ProviderConfig, RefreshStore,
+        SessionGrant,
+    },
 };
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -146,7 +149,8 @@ impl Demo {
             })
             .map_err(|e| StartError(format!("DEMO_OIDC_ISSUER: {e}")))?,
         );
-        let login = sign_in(&config, &secret, sessions, &fetch).await?;
+        let refresh_store = refresh_store(&config).await?;
+        let login = sign_in(&config, &secret, sessions, &fetch, refresh_store).await?;
         let mut sources = vec![TokenSource::AuthorizationBearer];
         if let Some(login) = &login {
             sources.push(TokenSource::Cookie(login.session_cookie().to_owned()));
@@ -307,6 +311,18 @@ async fn provider_validator(
         .map_err(|e| StartError(format!("DEMO_OIDC_AUDIENCE: {e}")))
 }
 
+/// Where sign-in sessions live: Redis when `DEMO_REDIS_URL` is set (shared by every
+/// instance; unreachable at start stops the start), else this process's memory.
+async fn refresh_store(config: &Config) -> Result<Arc<dyn RefreshStore>, StartError> {
+    let Some(url) = &config.redis_url else {
+        return Ok(Arc::new(MemoryRefreshStore::new()));
+    };
+    let store = auth_redis::RedisRefreshStore::connect(url.expose_secret(), "auth-demo:")
+        .await
+        .map_err(|e| StartError(format!("DEMO_REDIS_URL: Redis cannot be reached: {e}")))?;
+    Ok(Arc::new(store))
+}
+
 /// Sign-in with the configured providers, `None` without any. Sessions are the app's own
 /// tokens (scope `read`, claim `idp`), in cookies; plain http is allowed because this is a
 /// development server (cookies then lose `Secure` and `__Host-`).
@@ -315,6 +331,7 @@ async fn sign_in(
     secret: &[u8],
     sessions: SigningKey,
     fetch: &Arc<ReqwestFetch>,
+    store: Arc<dyn RefreshStore>,
 ) -> Result<Option<Login>, StartError> {
     let mut providers: Vec<ProviderConfig> = Vec::new();
     if let (Some(issuer), Some(client)) = (&config.oidc_issuer, &config.oidc_client) {
@@ -362,6 +379,7 @@ async fn sign_in(
     );
     let mut builder = Login::builder(&base, sessions)
         .fetch(fetch.clone())
+        .refresh_store(store)
         .cookie_secret(secret)
         .rate_limit(SIGN_IN_RATE.0, SIGN_IN_RATE.1)
         // Two tabs refreshing at once keep their session.

@@ -699,6 +699,12 @@ fn an_unusable_provider_stops_the_start_with_one_line_naming_the_variable() {
                 "DEMO_OIDC_ISSUER",
             ),
             (vec![("DEMO_OIDC_AUDIENCE", "api")], "DEMO_OIDC_AUDIENCE"),
+            // Nothing listens on port 9: Redis cannot be reached at start.
+            (
+                vec![("DEMO_REDIS_URL", "redis://127.0.0.1:9/0")],
+                "DEMO_REDIS_URL",
+            ),
+            (vec![("DEMO_REDIS_URL", "not a url")], "DEMO_REDIS_URL"),
         ] {
             let mut command = Command::new(bin);
             command
@@ -913,4 +919,80 @@ fn help_lists_the_variables_and_starts_nothing() {
         assert!(!out.status.success(), "{bin}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("--help"));
     }
+}
+
+/// Two instances, one Redis (`DEMO_REDIS_URL`): axum-demo and actix-demo with the same
+/// secrets behave as one app for sign-in sessions. A refresh token issued by one refreshes
+/// on the other; a second tab within the grace window is served by either; a stolen older
+/// token presented to one instance revokes the session on both.
+#[tokio::test]
+async fn two_instances_share_sessions_through_redis() {
+    use auth_tests::{
+        browser::{Browser, cookie_value},
+        oidc::{OidcProvider, SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET},
+    };
+    let ports = [free_port(), free_port()];
+    let bases = ports.map(|p| format!("http://127.0.0.1:{p}"));
+    let provider = OidcProvider::start_with_redirects(
+        &bases.clone().map(|b| format!("{b}/auth/oidc/callback")),
+    );
+    let secret = "a shared 32-byte secret for both instances";
+    let servers: Vec<Server> = [
+        env!("CARGO_BIN_EXE_axum-demo"),
+        env!("CARGO_BIN_EXE_actix-demo"),
+    ]
+    .into_iter()
+    .zip(ports)
+    .map(|(bin, port)| {
+        let addr = format!("127.0.0.1:{port}");
+        start_with(
+            bin,
+            &[
+                ("DEMO_ADDR", addr.as_str()),
+                ("DEMO_JWT_SECRET", secret),
+                ("DEMO_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                ("DEMO_OIDC_ISSUER", provider.issuer.as_str()),
+                ("DEMO_OIDC_CLIENT_ID", SIGNIN_CLIENT_ID),
+                ("DEMO_OIDC_CLIENT_SECRET", SIGNIN_CLIENT_SECRET),
+            ],
+        )
+    })
+    .collect();
+    let (a, b) = (&bases[0], &bases[1]);
+    let browser = Browser::new();
+    let (_, back) = browser
+        .authorize(
+            &format!("{a}/auth/oidc/login?return_to=/api/me"),
+            "alice",
+            &format!("{a}/auth/oidc/callback"),
+        )
+        .await;
+    let signed_in = browser.callback(&back).await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    let t0 = cookie_value(&signed_in.set_cookies, "auth-refresh").expect("refresh cookie");
+    let refresh = |base: &str, token: &str| {
+        let (url, cookie) = (
+            format!("{base}/auth/refresh"),
+            format!("auth-refresh={token}"),
+        );
+        async move { Browser::new().post_with_cookie(&url, &cookie).await }
+    };
+    // Issued by axum-demo, refreshed by actix-demo.
+    let on_b = refresh(b, &t0).await;
+    assert_eq!(on_b.status, 200, "{}", on_b.body);
+    let t1 = cookie_value(&on_b.set_cookies, "auth-refresh").expect("rotated token");
+    // A second tab on axum-demo sends t0 too, within the 10 s window: served.
+    let second_tab = refresh(a, &t0).await;
+    assert_eq!(second_tab.status, 200, "{}", second_tab.body);
+    let sibling = cookie_value(&second_tab.set_cookies, "auth-refresh").expect("sibling");
+    // The first tab goes on, on axum-demo.
+    let on_a = refresh(a, &t1).await;
+    assert_eq!(on_a.status, 200, "{}", on_a.body);
+    // t0, now two generations old, stolen and sent to actix-demo: reuse.
+    assert_eq!(refresh(b, &t0).await.status, 401);
+    // The session is revoked on both instances.
+    assert_eq!(refresh(a, &sibling).await.status, 401);
+    let t2 = cookie_value(&on_a.set_cookies, "auth-refresh").expect("rotated token");
+    assert_eq!(refresh(b, &t2).await.status, 401);
+    drop(servers);
 }

@@ -61,6 +61,7 @@ fn the_security_page_names_tests_that_exist() -> std::io::Result<()> {
         "auth-axum",
         "auth-actix",
         "auth-cli",
+        "auth-redis",
         "examples",
         "tests",
     ] {

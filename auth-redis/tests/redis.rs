@@ -1,0 +1,168 @@
+//! `RedisRefreshStore` against real Redis servers: the machine's (127.0.0.1:6379, each run
+//! under its own key prefix, removed afterwards) for the conformance cases, and one of the
+//! test's own on a free port for an outage. A missing Redis fails these tests; it never
+//! skips them.
+
+use std::{
+    net::TcpListener,
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use auth_core::{
+    login::{RefreshHash, RefreshRecord, RefreshStore, RotateError, Rotation, SessionGrant},
+    test_util::refresh_store_conformance,
+};
+use auth_redis::RedisRefreshStore;
+
+const MACHINE_REDIS: &str = "redis://127.0.0.1:6379/0";
+
+fn unique_prefix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("auth-test-{}-{nanos}:", std::process::id())
+}
+
+async fn remove_keys(prefix: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let client = redis::Client::open(MACHINE_REDIS)?;
+    let mut connection = client.get_multiplexed_async_connection().await?;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut connection)
+        .await?;
+    if !keys.is_empty() {
+        let _: i64 = redis::cmd("DEL")
+            .arg(keys)
+            .query_async(&mut connection)
+            .await?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_redis_store_passes_the_conformance_cases() -> Result<(), Box<dyn std::error::Error>> {
+    let prefix = unique_prefix();
+    let store = RedisRefreshStore::connect(MACHINE_REDIS, &prefix)
+        .await
+        .map_err(|e| format!("Redis at {MACHINE_REDIS} is required by this test: {e}"))?;
+    let outcome = refresh_store_conformance(Arc::new(store)).await;
+    remove_keys(&prefix).await?;
+    Ok(outcome?)
+}
+
+/// A `redis-server` of the test's own, persisting every write, killed and restarted.
+struct OwnRedis {
+    child: Child,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl OwnRedis {
+    fn start(port: u16, dir: &std::path::Path) -> Result<OwnRedis, Box<dyn std::error::Error>> {
+        let child = Command::new("redis-server")
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "yes", "--appendfsync", "always"])
+            .arg("--dir")
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("redis-server is required by this test: {e}"))?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return Err("redis-server did not start".into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(OwnRedis {
+            child,
+            port,
+            dir: dir.to_owned(),
+        })
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn restart(&mut self) -> Result<(), Box<dyn std::error::Error>> {
+        self.kill();
+        *self = OwnRedis::start(self.port, &self.dir.clone())?;
+        Ok(())
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn rotation(new: &str) -> Rotation {
+    Rotation {
+        new: RefreshHash::of(new),
+        expires: auth_core::clock::now() + 60,
+        grace: 0,
+    }
+}
+
+/// Redis stopped mid-run: a rotation fails as unavailable (never as reuse, and revoking
+/// nothing), within the timeout; once Redis is back the same connection recovers, and the
+/// family rotated before the outage still works.
+#[tokio::test]
+async fn an_outage_is_unavailable_and_loses_nothing() -> Result<(), Box<dyn std::error::Error>> {
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let dir = std::env::temp_dir().join(format!("auth-redis-outage-{port}"));
+    std::fs::create_dir_all(&dir)?;
+    let mut server = OwnRedis::start(port, &dir)?;
+    let store = RedisRefreshStore::connect(&format!("redis://127.0.0.1:{port}/0"), "t").await?;
+    let now = auth_core::clock::now();
+    store
+        .insert(
+            RefreshHash::of("t0"),
+            RefreshRecord {
+                family: "f".into(),
+                grant: SessionGrant::new("user-1"),
+                expires: now + 60,
+                session_expires: now + 600,
+                generation: 0,
+            },
+        )
+        .await?;
+    store.rotate(&RefreshHash::of("t0"), rotation("t1")).await?;
+
+    server.kill();
+    let started = Instant::now();
+    let during = store.rotate(&RefreshHash::of("t1"), rotation("t2")).await;
+    assert!(
+        matches!(during, Err(RotateError::Store(_))),
+        "during the outage: {during:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5), "it hung");
+
+    server.restart()?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let after = loop {
+        match store.rotate(&RefreshHash::of("t1"), rotation("t2")).await {
+            Err(RotateError::Store(_)) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => break other,
+        }
+    };
+    assert_eq!(after.map(|r| r.generation), Ok(2), "after the outage");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
