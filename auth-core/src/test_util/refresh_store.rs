@@ -217,6 +217,31 @@ impl Cases {
             &format!(
                 "of 50 concurrent rotations of one token, exactly one succeeds (got {winners})"
             ),
+        )?;
+
+        // Within a grace window, concurrent presentations of one token (many tabs) all get
+        // siblings of one generation, and the family stays whole.
+        self.insert("k0", self.record("fk", 60)).await?;
+        let attempts = (0..50).map(|i| {
+            let store = Arc::clone(&self.store);
+            let rotation = Rotation {
+                new: self.token(&format!("k1-{i}")),
+                expires: crate::clock::now() + 60,
+                grace: 10,
+            };
+            let old = self.token("k0");
+            async move { store.rotate(&old, rotation).await }
+        });
+        let results = futures_util::future::join_all(attempts).await;
+        check(
+            results
+                .iter()
+                .all(|r| r.as_ref().is_ok_and(|r| r.generation == 1)),
+            "within the grace window concurrent rotations all get siblings of one generation",
+        )?;
+        check(
+            self.rotate("k1-7", "k2", 10).await.is_ok(),
+            "and any sibling rotates on",
         )
     }
 }
