@@ -166,3 +166,32 @@ async fn an_outage_is_unavailable_and_loses_nothing() -> Result<(), Box<dyn std:
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// A Redis that accepts connections and never answers (a stalled server, a black-holed
+/// route): operations fail with a clear error after the response timeout; nothing hangs.
+#[tokio::test]
+async fn a_silent_server_times_out_and_never_hangs() -> Result<(), Box<dyn std::error::Error>> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let port = listener.local_addr()?.port();
+    std::thread::spawn(move || {
+        // Hold every connection open, read nothing, answer nothing.
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let started = Instant::now();
+    let outcome =
+        match RedisRefreshStore::connect(&format!("redis://127.0.0.1:{port}/0"), "t").await {
+            // Connecting may already time out (a handshake unanswered): a clear error too.
+            Err(e) => Err(RotateError::Store(e.to_string())),
+            Ok(store) => store.rotate(&RefreshHash::of("t0"), rotation("t1")).await,
+        };
+    assert!(matches!(outcome, Err(RotateError::Store(_))), "{outcome:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    Ok(())
+}
