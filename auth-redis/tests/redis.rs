@@ -5,7 +5,6 @@
 
 use std::{
     net::TcpListener,
-    process::{Child, Command, Stdio},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -52,63 +51,6 @@ async fn the_redis_store_passes_the_conformance_cases() -> Result<(), Box<dyn st
     Ok(outcome?)
 }
 
-/// A `redis-server` of the test's own, persisting every write, killed and restarted.
-struct OwnRedis {
-    child: Child,
-    port: u16,
-    dir: std::path::PathBuf,
-}
-
-impl OwnRedis {
-    fn start(port: u16, dir: &std::path::Path) -> Result<OwnRedis, Box<dyn std::error::Error>> {
-        let child = Command::new("redis-server")
-            .args([
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-            ])
-            .args(["--appendonly", "yes", "--appendfsync", "always"])
-            .arg("--dir")
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("redis-server is required by this test: {e}"))?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                return Err("redis-server did not start".into());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Ok(OwnRedis {
-            child,
-            port,
-            dir: dir.to_owned(),
-        })
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    fn restart(&mut self) -> Result<(), Box<dyn std::error::Error>> {
-        self.kill();
-        *self = OwnRedis::start(self.port, &self.dir.clone())?;
-        Ok(())
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 fn rotation(new: &str) -> Rotation {
     Rotation {
         new: RefreshHash::of(new),
@@ -122,11 +64,8 @@ fn rotation(new: &str) -> Rotation {
 /// family rotated before the outage still works.
 #[tokio::test]
 async fn an_outage_is_unavailable_and_loses_nothing() -> Result<(), Box<dyn std::error::Error>> {
-    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let dir = std::env::temp_dir().join(format!("auth-redis-outage-{port}"));
-    std::fs::create_dir_all(&dir)?;
-    let mut server = OwnRedis::start(port, &dir)?;
-    let store = RedisRefreshStore::connect(&format!("redis://127.0.0.1:{port}/0"), "t").await?;
+    let mut server = auth_tests::redis_server::RedisServer::start();
+    let store = RedisRefreshStore::connect(&server.url(), "t").await?;
     let now = auth_core::clock::now();
     store
         .insert(
@@ -151,7 +90,7 @@ async fn an_outage_is_unavailable_and_loses_nothing() -> Result<(), Box<dyn std:
     );
     assert!(started.elapsed() < Duration::from_secs(5), "it hung");
 
-    server.restart()?;
+    server.restart();
     let deadline = Instant::now() + Duration::from_secs(10);
     let after = loop {
         match store.rotate(&RefreshHash::of("t1"), rotation("t2")).await {
@@ -162,8 +101,6 @@ async fn an_outage_is_unavailable_and_loses_nothing() -> Result<(), Box<dyn std:
         }
     };
     assert_eq!(after.map(|r| r.generation), Ok(2), "after the outage");
-    drop(server);
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 

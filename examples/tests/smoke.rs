@@ -722,6 +722,16 @@ fn an_unusable_provider_stops_the_start_with_one_line_naming_the_variable() {
     }
 }
 
+/// Two free ports, their base URLs, and the OpenID provider with both callbacks registered.
+fn provider_for_two() -> ([u16; 2], [String; 2], auth_tests::oidc::OidcProvider) {
+    let ports = [free_port(), free_port()];
+    let bases = ports.map(|p| format!("http://127.0.0.1:{p}"));
+    let provider = auth_tests::oidc::OidcProvider::start_with_redirects(
+        &bases.clone().map(|b| format!("{b}/auth/oidc/callback")),
+    );
+    (ports, bases, provider)
+}
+
 /// A port free at the time of asking (the demo binds it a moment later).
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -734,13 +744,9 @@ fn free_port() -> u16 {
 async fn a_person_signs_in_to_both_demos_through_the_provider() {
     use auth_tests::{
         browser::Browser,
-        oidc::{OidcProvider, SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET},
+        oidc::{SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET},
     };
-    let ports = [free_port(), free_port()];
-    let bases = ports.map(|p| format!("http://127.0.0.1:{p}"));
-    let provider = OidcProvider::start_with_redirects(
-        &bases.clone().map(|b| format!("{b}/auth/oidc/callback")),
-    );
+    let (ports, bases, provider) = provider_for_two();
     let mut seen = Vec::new();
     for ((bin, base), port) in [
         env!("CARGO_BIN_EXE_axum-demo"),
@@ -929,13 +935,9 @@ fn help_lists_the_variables_and_starts_nothing() {
 async fn two_instances_share_sessions_through_redis() {
     use auth_tests::{
         browser::{Browser, cookie_value},
-        oidc::{OidcProvider, SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET},
+        oidc::{SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET},
     };
-    let ports = [free_port(), free_port()];
-    let bases = ports.map(|p| format!("http://127.0.0.1:{p}"));
-    let provider = OidcProvider::start_with_redirects(
-        &bases.clone().map(|b| format!("{b}/auth/oidc/callback")),
-    );
+    let (ports, bases, provider) = provider_for_two();
     let secret = "a shared 32-byte secret for both instances";
     let servers: Vec<Server> = [
         env!("CARGO_BIN_EXE_axum-demo"),
@@ -995,4 +997,74 @@ async fn two_instances_share_sessions_through_redis() {
     let t2 = cookie_value(&on_a.set_cookies, "auth-refresh").expect("rotated token");
     assert_eq!(refresh(b, &t2).await.status, 401);
     drop(servers);
+}
+
+/// Redis stopped while the demos run: `/auth/refresh` answers 503 problem+json and revokes
+/// nothing; once Redis is back (the same instance, no restart) the same refresh token works.
+#[tokio::test]
+async fn a_redis_outage_is_503_and_the_session_survives_it() {
+    use auth_tests::{
+        browser::{Browser, cookie_value},
+        oidc::{SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET},
+        redis_server::RedisServer,
+    };
+    let (ports, bases, provider) = provider_for_two();
+    let mut redis = RedisServer::start();
+    let mut seen = Vec::new();
+    for ((bin, base), port) in [
+        env!("CARGO_BIN_EXE_axum-demo"),
+        env!("CARGO_BIN_EXE_actix-demo"),
+    ]
+    .into_iter()
+    .zip(&bases)
+    .zip(ports)
+    {
+        let addr = format!("127.0.0.1:{port}");
+        let _server = start_with(
+            bin,
+            &[
+                ("DEMO_ADDR", addr.as_str()),
+                ("DEMO_REDIS_URL", redis.url().as_str()),
+                ("DEMO_OIDC_ISSUER", provider.issuer.as_str()),
+                ("DEMO_OIDC_CLIENT_ID", SIGNIN_CLIENT_ID),
+                ("DEMO_OIDC_CLIENT_SECRET", SIGNIN_CLIENT_SECRET),
+            ],
+        );
+        let browser = Browser::new();
+        let (_, back) = browser
+            .authorize(
+                &format!("{base}/auth/oidc/login?return_to=/api/me"),
+                "alice",
+                &format!("{base}/auth/oidc/callback"),
+            )
+            .await;
+        let signed_in = browser.callback(&back).await;
+        let token = cookie_value(&signed_in.set_cookies, "auth-refresh").expect("refresh cookie");
+        let (url, cookie) = (
+            format!("{base}/auth/refresh"),
+            format!("auth-refresh={token}"),
+        );
+        redis.kill();
+        let during = Browser::new().post_with_cookie(&url, &cookie).await;
+        assert!(
+            during.body.contains("\"status\":503"),
+            "{bin}: {}",
+            during.body
+        );
+        redis.restart();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let after = loop {
+            let page = Browser::new().post_with_cookie(&url, &cookie).await;
+            if page.status != 503 || std::time::Instant::now() > deadline {
+                break page;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        seen.push([
+            signed_in.status.as_u16(),
+            during.status.as_u16(),
+            after.status.as_u16(),
+        ]);
+    }
+    assert_eq!(seen, [[303, 503, 200]; 2]);
 }

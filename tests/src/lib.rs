@@ -18,6 +18,7 @@ pub mod jwks_server;
 pub mod keys;
 pub mod logcap;
 pub mod oidc;
+pub mod redis_server;
 pub mod signin;
 
 use auth_core::{
