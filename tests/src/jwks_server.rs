@@ -238,12 +238,18 @@ impl<S: ActixService> Both<S> {
         me
     }
 
-    /// Poll until `token` gets `status` (within `limit`).
+    /// Poll until `token` gets `status` (within `limit`) from both adapters, which must then
+    /// agree. While the state changes (keys going stale, coming back) the two requests of
+    /// one probe may fall on either side of the change, so a probe only compares statuses;
+    /// the full comparison is made once both have arrived.
     pub async fn until(&self, token: &str, status: u16, limit: Duration) {
         let start = Instant::now();
         loop {
-            let got = self.status(token).await;
-            if got == status {
+            let req = bearer("/me", token);
+            let got = call_axum(&self.axum, &req).await.status;
+            let other = call_actix(&self.actix, &req).await.status;
+            if got == status && other == status {
+                assert_eq!(self.status(token).await, status);
                 return;
             }
             assert!(
