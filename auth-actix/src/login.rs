@@ -1,4 +1,4 @@
-//! The sign-in routes (feature `login`): [`login_config`] mounts the four routes of
+//! The sign-in routes (feature `login`): [`login_config`] mounts the routes of
 //! [`auth_core::login`] on an actix-web app.
 
 use actix_web::{
@@ -11,8 +11,9 @@ use auth_core::login::{Answer, Login, LoginInput};
 use crate::ActixView;
 
 /// `GET /auth/{provider}/login`, `GET /auth/{provider}/callback` (and `POST`, for
-/// `form_post` providers), `POST /auth/refresh` and
-/// `POST /auth/logout`, answered by `login`:
+/// `form_post` providers), `POST /auth/refresh`,
+/// `POST /auth/logout`, and the sessions routes `GET /auth/sessions`,
+/// `DELETE /auth/sessions/{id}` and `POST /auth/logout-all`, answered by `login`:
 ///
 /// ```no_run
 /// # fn f(login: auth_core::login::Login) {
@@ -26,7 +27,10 @@ pub fn login_config(login: Login) -> impl FnOnce(&mut ServiceConfig) {
             .route("/auth/{provider}/callback", web::get().to(callback))
             .route("/auth/{provider}/callback", web::post().to(callback_form))
             .route("/auth/refresh", web::post().to(refresh))
-            .route("/auth/logout", web::post().to(logout));
+            .route("/auth/logout", web::post().to(logout))
+            .route("/auth/sessions", web::get().to(sessions))
+            .route("/auth/sessions/{id}", web::delete().to(revoke_session))
+            .route("/auth/logout-all", web::post().to(logout_all));
     }
 }
 
@@ -71,6 +75,25 @@ async fn refresh(login: web::Data<Login>, req: HttpRequest) -> HttpResponse {
 async fn logout(login: web::Data<Login>, req: HttpRequest) -> HttpResponse {
     let input = input(&login, &req);
     respond(login.logout(&input).await)
+}
+
+async fn sessions(login: web::Data<Login>, req: HttpRequest) -> HttpResponse {
+    let input = input(&login, &req);
+    respond(login.sessions(&input).await)
+}
+
+async fn revoke_session(
+    login: web::Data<Login>,
+    id: web::Path<String>,
+    req: HttpRequest,
+) -> HttpResponse {
+    let input = input(&login, &req);
+    respond(login.revoke_session(&id, &input).await)
+}
+
+async fn logout_all(login: web::Data<Login>, req: HttpRequest) -> HttpResponse {
+    let input = input(&login, &req);
+    respond(login.logout_all(&input).await)
 }
 
 /// The core's answer as an actix-web response.

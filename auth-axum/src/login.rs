@@ -1,4 +1,4 @@
-//! The sign-in routes (feature `login`): [`login_routes`] mounts the four routes of
+//! The sign-in routes (feature `login`): [`login_routes`] mounts the routes of
 //! [`auth_core::login`] on an axum [`Router`].
 
 use std::net::SocketAddr;
@@ -10,14 +10,15 @@ use axum::{
     extract::{ConnectInfo, Path, State},
     http::{StatusCode, request::Parts},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{delete, get, post},
 };
 
 use crate::HttpView;
 
 /// `GET /auth/{provider}/login`, `GET /auth/{provider}/callback` (and `POST`, for
-/// `form_post` providers), `POST /auth/refresh` and
-/// `POST /auth/logout`, answered by `login`. Merge it into the app's router:
+/// `form_post` providers), `POST /auth/refresh`,
+/// `POST /auth/logout`, and the sessions routes `GET /auth/sessions`,
+/// `DELETE /auth/sessions/{id}` and `POST /auth/logout-all`, answered by `login`. Merge it into the app's router:
 ///
 /// ```no_run
 /// # async fn f(login: auth_core::login::Login) {
@@ -33,6 +34,9 @@ pub fn login_routes<S: Clone + Send + Sync + 'static>(login: Login) -> Router<S>
         )
         .route("/auth/refresh", post(refresh))
         .route("/auth/logout", post(logout))
+        .route("/auth/sessions", get(sessions))
+        .route("/auth/sessions/{id}", delete(revoke_session))
+        .route("/auth/logout-all", post(logout_all))
         .with_state(login)
 }
 
@@ -77,6 +81,25 @@ async fn refresh(State(login): State<Login>, parts: Parts) -> Response {
 async fn logout(State(login): State<Login>, parts: Parts) -> Response {
     let input = input(&login, &parts);
     respond(login.logout(&input).await)
+}
+
+async fn sessions(State(login): State<Login>, parts: Parts) -> Response {
+    let input = input(&login, &parts);
+    respond(login.sessions(&input).await)
+}
+
+async fn revoke_session(
+    State(login): State<Login>,
+    Path(id): Path<String>,
+    parts: Parts,
+) -> Response {
+    let input = input(&login, &parts);
+    respond(login.revoke_session(&id, &input).await)
+}
+
+async fn logout_all(State(login): State<Login>, parts: Parts) -> Response {
+    let input = input(&login, &parts);
+    respond(login.logout_all(&input).await)
 }
 
 /// The core's answer as an axum response.

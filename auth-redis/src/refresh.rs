@@ -1,29 +1,58 @@
 //! [`RedisRefreshStore`]: refresh-token families in Redis, rotated atomically by scripts.
 
-use std::{fmt, time::Duration};
+use std::fmt;
 
 use auth_core::login::{
-    RefreshHash, RefreshRecord, RefreshStore, RotateError, Rotation, SessionGrant,
+    RefreshHash, RefreshRecord, RefreshStore, RotateError, Rotation, Session, SessionGrant,
+    SessionMeta,
 };
 use redis::{
-    Client, Script,
-    aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig},
+    Script,
+    aio::{ConnectionLike, ConnectionManager},
 };
 
-/// Keep a new token: its hash fields, its expiry, its family's member set and newest
-/// generation (never lowered), all expiring with the session.
+/// The Lua shared by the scripts: `drop` forgets a family (its tokens, its state, its place
+/// in its subject's set). Every key is under the `prefix` hash tag, so on Redis Cluster the
+/// keys a script touches share one slot.
+const DROP: &str = r"
+local function drop(prefix, fam)
+  local famkey, memkey = prefix .. 'f:' .. fam, prefix .. 'm:' .. fam
+  for _, m in ipairs(redis.call('SMEMBERS', memkey)) do
+    redis.call('DEL', prefix .. 't:' .. m)
+  end
+  local skey = redis.call('HGET', famkey, 'skey')
+  if skey then redis.call('SREM', skey, fam) end
+  redis.call('DEL', famkey, memkey)
+end
+local function live(famkey, now)
+  local f = redis.call('HMGET', famkey, 'texp', 'send')
+  return f[1] and tonumber(f[1]) > now and tonumber(f[2]) > now
+end
+";
+
+/// Keep a new token: its hash fields and expiry; its family's member set, newest
+/// generation and latest token expiry (never lowered), what was recorded at sign-in, all
+/// expiring with the session; the family in its subject's set.
 ///
-/// KEYS: token, family, members. ARGV: grant, family, generation, expires,
-/// session_expires, token hex.
+/// KEYS: token, family, members, subject. ARGV: grant, family, generation, expires,
+/// session_expires, token hex, meta, now.
 const INSERT: &str = r"
 redis.call('HSET', KEYS[1], 'grant', ARGV[1], 'fam', ARGV[2], 'gen', ARGV[3],
   'exp', ARGV[4], 'send', ARGV[5])
 redis.call('EXPIREAT', KEYS[1], ARGV[4])
-local newest = tonumber(redis.call('HGET', KEYS[2], 'newest') or '-1')
-if tonumber(ARGV[3]) > newest then redis.call('HSET', KEYS[2], 'newest', ARGV[3]) end
+local f = redis.call('HMGET', KEYS[2], 'newest', 'texp')
+if tonumber(ARGV[3]) > tonumber(f[1] or '-1') then redis.call('HSET', KEYS[2], 'newest', ARGV[3]) end
+if tonumber(ARGV[4]) > tonumber(f[2] or '0') then redis.call('HSET', KEYS[2], 'texp', ARGV[4]) end
+redis.call('HSETNX', KEYS[2], 'meta', ARGV[7])
+redis.call('HSET', KEYS[2], 'skey', KEYS[4], 'send', ARGV[5])
 redis.call('SADD', KEYS[3], ARGV[6])
+redis.call('SADD', KEYS[4], ARGV[2])
 redis.call('EXPIREAT', KEYS[2], ARGV[5])
 redis.call('EXPIREAT', KEYS[3], ARGV[5])
+local ttl = redis.call('TTL', KEYS[4])
+if ttl < 0 or tonumber(ARGV[8]) + ttl < tonumber(ARGV[5]) then
+  redis.call('EXPIREAT', KEYS[4], ARGV[5])
+end
 return 1
 ";
 
@@ -32,20 +61,18 @@ return 1
 /// the same behaviour).
 ///
 /// KEYS: old token, new token. ARGV: now, expires, grace, key prefix, new token hex.
-/// Returns `{'ok', grant, family, generation, expires, session_expires}` or `{reason}`.
+/// Returns `{'ok', grant, family, generation, expires, session_expires, meta}` or
+/// `{reason}`.
 const ROTATE: &str = r"
 local t = redis.call('HMGET', KEYS[1], 'grant', 'fam', 'gen', 'used', 'exp', 'send')
 if not t[1] then return {'unknown'} end
 local now, grace, prefix = tonumber(ARGV[1]), tonumber(ARGV[3]), ARGV[4]
 local fam, gen = t[2], tonumber(t[3])
-local famkey, memkey = prefix .. 'f:' .. fam, prefix .. 'm:' .. fam
+local famkey = prefix .. 'f:' .. fam
 if t[4] then
   local newest = tonumber(redis.call('HGET', famkey, 'newest') or '-1')
   if not (grace > 0 and now < tonumber(t[4]) + grace and gen + 1 == newest) then
-    for _, m in ipairs(redis.call('SMEMBERS', memkey)) do
-      redis.call('DEL', prefix .. 't:' .. m)
-    end
-    redis.call('DEL', famkey, memkey)
+    drop(prefix, fam)
     return {'reused'}
   end
 end
@@ -56,24 +83,62 @@ if not t[4] then redis.call('HSET', KEYS[1], 'used', ARGV[1]) end
 redis.call('HSET', KEYS[2], 'grant', t[1], 'fam', fam, 'gen', gen + 1, 'exp', expires,
   'send', send)
 redis.call('EXPIREAT', KEYS[2], expires)
-local newest = tonumber(redis.call('HGET', famkey, 'newest') or '-1')
-if gen + 1 > newest then redis.call('HSET', famkey, 'newest', gen + 1) end
-redis.call('SADD', memkey, ARGV[5])
-return {'ok', t[1], fam, tostring(gen + 1), tostring(expires), t[6]}
+local f = redis.call('HMGET', famkey, 'newest', 'texp', 'meta')
+if gen + 1 > tonumber(f[1] or '-1') then redis.call('HSET', famkey, 'newest', gen + 1) end
+if expires > tonumber(f[2] or '0') then redis.call('HSET', famkey, 'texp', expires) end
+redis.call('HSET', famkey, 'last', ARGV[1])
+redis.call('SADD', prefix .. 'm:' .. fam, ARGV[5])
+return {'ok', t[1], fam, tostring(gen + 1), tostring(expires), t[6], f[3] or ''}
 ";
 
-/// Revoke the family of a token: every member, the family's state. KEYS: token.
-/// ARGV: key prefix.
+/// Revoke the family of a token. KEYS: token. ARGV: key prefix.
 const REVOKE: &str = r"
 local fam = redis.call('HGET', KEYS[1], 'fam')
 if not fam then return 0 end
-local prefix = ARGV[1]
-local famkey, memkey = prefix .. 'f:' .. fam, prefix .. 'm:' .. fam
-for _, m in ipairs(redis.call('SMEMBERS', memkey)) do
-  redis.call('DEL', prefix .. 't:' .. m)
-end
-redis.call('DEL', famkey, memkey, KEYS[1])
+drop(ARGV[1], fam)
+redis.call('DEL', KEYS[1])
 return 1
+";
+
+/// A subject's live sessions, as `{id, meta, last, ...}`; forgets families that are gone.
+/// KEYS: subject. ARGV: key prefix, now.
+const SESSIONS: &str = r"
+local prefix, now, out = ARGV[1], tonumber(ARGV[2]), {}
+for _, fam in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local famkey = prefix .. 'f:' .. fam
+  local f = redis.call('HMGET', famkey, 'meta', 'last')
+  if not f[1] then
+    redis.call('SREM', KEYS[1], fam)
+  elseif live(famkey, now) then
+    table.insert(out, fam)
+    table.insert(out, f[1])
+    table.insert(out, f[2] or '0')
+  end
+end
+return out
+";
+
+/// Revoke one session of a subject: 1 when it was theirs and live. KEYS: subject.
+/// ARGV: key prefix, family, now.
+const REVOKE_SESSION: &str = r"
+if redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 0 then return 0 end
+local was = live(ARGV[1] .. 'f:' .. ARGV[2], tonumber(ARGV[3]))
+drop(ARGV[1], ARGV[2])
+redis.call('SREM', KEYS[1], ARGV[2])
+if was then return 1 end
+return 0
+";
+
+/// Revoke every session of a subject; how many were live. KEYS: subject.
+/// ARGV: key prefix, now.
+const REVOKE_SUBJECT: &str = r"
+local n = 0
+for _, fam in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if live(ARGV[1] .. 'f:' .. fam, tonumber(ARGV[2])) then n = n + 1 end
+  drop(ARGV[1], fam)
+end
+redis.call('DEL', KEYS[1])
+return n
 ";
 
 /// Refresh-token families in Redis, shared by every instance that points at the same
@@ -109,6 +174,9 @@ pub struct RedisRefreshStore<C = ConnectionManager> {
     insert: Script,
     rotate: Script,
     revoke: Script,
+    sessions: Script,
+    revoke_session: Script,
+    revoke_subject: Script,
 }
 
 impl<C> fmt::Debug for RedisRefreshStore<C> {
@@ -128,12 +196,7 @@ impl RedisRefreshStore<ConnectionManager> {
     ///
     /// The URL is not a Redis URL, or the server cannot be reached now.
     pub async fn connect(url: &str, prefix: &str) -> redis::RedisResult<Self> {
-        let client = Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(Duration::from_secs(1)))
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_number_of_retries(2);
-        let connection = ConnectionManager::new_with_config(client, config).await?;
+        let (_, connection) = crate::connect(url).await?;
         Ok(Self::new(connection, prefix))
     }
 }
@@ -146,13 +209,22 @@ impl<C: ConnectionLike + Clone + Send + Sync + 'static> RedisRefreshStore<C> {
             connection,
             keys: format!("{prefix}{{rt}}:"),
             insert: Script::new(INSERT),
-            rotate: Script::new(ROTATE),
-            revoke: Script::new(REVOKE),
+            rotate: Script::new(&format!("{DROP}{ROTATE}")),
+            revoke: Script::new(&format!("{DROP}{REVOKE}")),
+            sessions: Script::new(&format!("{DROP}{SESSIONS}")),
+            revoke_session: Script::new(&format!("{DROP}{REVOKE_SESSION}")),
+            revoke_subject: Script::new(&format!("{DROP}{REVOKE_SUBJECT}")),
         }
     }
 
     fn token_key(&self, hash: &RefreshHash) -> String {
         format!("{}t:{}", self.keys, hex(hash))
+    }
+
+    /// The set of a subject's families, named by the subject's SHA-256 (subjects are
+    /// personal data, and of any length).
+    fn subject_key(&self, subject: &str) -> String {
+        format!("{}s:{}", self.keys, hex(&RefreshHash::of(subject)))
     }
 }
 
@@ -168,19 +240,24 @@ fn unavailable(e: &redis::RedisError) -> RotateError {
 #[async_trait::async_trait]
 impl<C: ConnectionLike + Clone + Send + Sync + 'static> RefreshStore for RedisRefreshStore<C> {
     async fn insert(&self, hash: RefreshHash, record: RefreshRecord) -> Result<(), RotateError> {
-        let grant =
-            serde_json::to_string(&record.grant).map_err(|e| RotateError::Store(e.to_string()))?;
+        let json =
+            |v: Result<String, serde_json::Error>| v.map_err(|e| RotateError::Store(e.to_string()));
+        let grant = json(serde_json::to_string(&record.grant))?;
+        let meta = json(serde_json::to_string(&record.meta))?;
         let mut connection = self.connection.clone();
         self.insert
             .key(self.token_key(&hash))
             .key(format!("{}f:{}", self.keys, record.family))
             .key(format!("{}m:{}", self.keys, record.family))
+            .key(self.subject_key(&record.grant.subject))
             .arg(grant)
             .arg(&record.family)
             .arg(record.generation)
             .arg(record.expires)
             .arg(record.session_expires)
             .arg(hex(&hash))
+            .arg(meta)
+            .arg(auth_core::clock::now())
             .invoke_async::<i64>(&mut connection)
             .await
             .map_err(|e| unavailable(&e))?;
@@ -206,17 +283,27 @@ impl<C: ConnectionLike + Clone + Send + Sync + 'static> RefreshStore for RedisRe
             .await
             .map_err(|e| unavailable(&e))?;
         match answer.as_slice() {
-            [ok, grant, family, generation, expires, session_expires] if ok == "ok" => {
+            [
+                ok,
+                grant,
+                family,
+                generation,
+                expires,
+                session_expires,
+                meta,
+            ] if ok == "ok" => {
                 let bad = |_| RotateError::Store("a malformed record in Redis".into());
                 let grant: SessionGrant = serde_json::from_str(grant)
                     .map_err(|_| RotateError::Store("a malformed grant in Redis".into()))?;
-                Ok(RefreshRecord {
-                    family: family.clone(),
+                let mut record = RefreshRecord::new(
+                    family.clone(),
                     grant,
-                    expires: expires.parse().map_err(bad)?,
-                    session_expires: session_expires.parse().map_err(bad)?,
-                    generation: generation.parse().map_err(bad)?,
-                })
+                    expires.parse().map_err(bad)?,
+                    session_expires.parse().map_err(bad)?,
+                )
+                .with_meta(serde_json::from_str(meta).unwrap_or_default());
+                record.generation = generation.parse().map_err(bad)?;
+                Ok(record)
             }
             [reason] if reason == "unknown" => Err(RotateError::Unknown),
             [reason] if reason == "expired" => Err(RotateError::Expired),
@@ -239,5 +326,59 @@ impl<C: ConnectionLike + Clone + Send + Sync + 'static> RefreshStore for RedisRe
             .await
             .map_err(|e| unavailable(&e))?;
         Ok(())
+    }
+
+    async fn sessions(&self, subject: &str) -> Result<Vec<Session>, RotateError> {
+        let mut connection = self.connection.clone();
+        let flat: Vec<String> = self
+            .sessions
+            .key(self.subject_key(subject))
+            .arg(&self.keys)
+            .arg(auth_core::clock::now())
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        flat.chunks(3)
+            .map(|row| match row {
+                [id, meta, last] => {
+                    let meta: SessionMeta = serde_json::from_str(meta)
+                        .map_err(|_| RotateError::Store("a malformed session in Redis".into()))?;
+                    let last: i64 = last.parse().unwrap_or(0);
+                    Ok(Session {
+                        id: id.clone(),
+                        last_used_at: if last > 0 { last } else { meta.created_at },
+                        meta,
+                    })
+                }
+                _ => Err(RotateError::Store("an unexpected answer from Redis".into())),
+            })
+            .collect()
+    }
+
+    async fn revoke_session(&self, subject: &str, id: &str) -> Result<bool, RotateError> {
+        let mut connection = self.connection.clone();
+        let revoked: i64 = self
+            .revoke_session
+            .key(self.subject_key(subject))
+            .arg(&self.keys)
+            .arg(id)
+            .arg(auth_core::clock::now())
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        Ok(revoked == 1)
+    }
+
+    async fn revoke_subject(&self, subject: &str) -> Result<usize, RotateError> {
+        let mut connection = self.connection.clone();
+        let revoked: usize = self
+            .revoke_subject
+            .key(self.subject_key(subject))
+            .arg(&self.keys)
+            .arg(auth_core::clock::now())
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        Ok(revoked)
     }
 }

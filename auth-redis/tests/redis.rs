@@ -70,13 +70,7 @@ async fn an_outage_is_unavailable_and_loses_nothing() -> Result<(), Box<dyn std:
     store
         .insert(
             RefreshHash::of("t0"),
-            RefreshRecord {
-                family: "f".into(),
-                grant: SessionGrant::new("user-1"),
-                expires: now + 60,
-                session_expires: now + 600,
-                generation: 0,
-            },
+            RefreshRecord::new("f", SessionGrant::new("user-1"), now + 60, now + 600),
         )
         .await?;
     store.rotate(&RefreshHash::of("t0"), rotation("t1")).await?;

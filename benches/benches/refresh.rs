@@ -41,13 +41,12 @@ impl Session {
         store
             .insert(
                 current,
-                RefreshRecord {
-                    family: name.clone(),
-                    grant: SessionGrant::new("user-1").scopes(["read"]),
-                    expires: now + 600,
-                    session_expires: now + 600,
-                    generation: 0,
-                },
+                RefreshRecord::new(
+                    name.clone(),
+                    SessionGrant::new("user-1").scopes(["read"]),
+                    now + 600,
+                    now + 600,
+                ),
             )
             .await
             .unwrap();

@@ -23,7 +23,7 @@ use auth_core::{
     credential::TokenSource,
     login::{
         GitHubProvider, Login, MemoryRefreshStore, OidcProvider, ProviderConfig, RefreshStore,
-        SessionGrant,
+        SessionGrant, SignOutStore,
     },
 };
 use secrecy::ExposeSecret;
@@ -149,20 +149,25 @@ impl Demo {
             })
             .map_err(|e| StartError(format!("DEMO_OIDC_ISSUER: {e}")))?,
         );
-        let refresh_store = refresh_store(&config).await?;
-        let login = sign_in(&config, &secret, sessions, &fetch, refresh_store).await?;
+        let shared = shared_stores(&config).await?;
+        let login = sign_in(&config, &secret, sessions, &fetch, shared).await?;
         let mut sources = vec![TokenSource::AuthorizationBearer];
         if let Some(login) = &login {
             sources.push(TokenSource::Cookie(login.session_cookie().to_owned()));
         }
-        let app = JwtValidator::builder()
+        let mut app = JwtValidator::builder()
             .key(verifying)
             .algorithms([Algorithm::HS256])
             .issuer(config.jwt_issuer.clone())
             .audience(config.jwt_audience.clone())
             .require_claim(ClaimName::Sub)
             .realm(REALM)
-            .token_sources(sources.clone())
+            .token_sources(sources.clone());
+        if let Some(login) = &login {
+            // "Sign out everywhere" ends the access tokens already issued.
+            app = app.sign_outs(login.sign_outs());
+        }
+        let app = app
             .build()
             .map_err(|e| StartError(format!("JWT validator: {e}")))?;
         let oidc = config.oidc_issuer.clone().zip(config.oidc_audience.clone());
@@ -311,16 +316,38 @@ async fn provider_validator(
         .map_err(|e| StartError(format!("DEMO_OIDC_AUDIENCE: {e}")))
 }
 
-/// Where sign-in sessions live: Redis when `DEMO_REDIS_URL` is set (shared by every
-/// instance; unreachable at start stops the start), else this process's memory.
-async fn refresh_store(config: &Config) -> Result<Arc<dyn RefreshStore>, StartError> {
+/// What every instance shares when `DEMO_REDIS_URL` is set: refresh families and
+/// sign-out epochs.
+struct Shared {
+    refresh: Arc<dyn RefreshStore>,
+    sign_outs: Option<Arc<dyn SignOutStore>>,
+}
+
+/// Where sign-in sessions and sign-outs live: Redis when `DEMO_REDIS_URL` is set (shared
+/// by every instance; unreachable at start stops the start), else this process's memory.
+async fn shared_stores(config: &Config) -> Result<Shared, StartError> {
     let Some(url) = &config.redis_url else {
-        return Ok(Arc::new(MemoryRefreshStore::new()));
+        return Ok(Shared {
+            refresh: Arc::new(MemoryRefreshStore::new()),
+            sign_outs: None,
+        });
     };
-    let store = auth_redis::RedisRefreshStore::connect(url.expose_secret(), "auth-demo:")
+    fn unreachable(e: impl std::fmt::Display) -> StartError {
+        StartError(format!("DEMO_REDIS_URL: Redis cannot be reached: {e}"))
+    }
+    let url = url.expose_secret();
+    let refresh = auth_redis::RedisRefreshStore::connect(url, "auth-demo:")
         .await
-        .map_err(|e| StartError(format!("DEMO_REDIS_URL: Redis cannot be reached: {e}")))?;
-    Ok(Arc::new(store))
+        .map_err(unreachable)?;
+    // Sessions' access tokens live 15 minutes; validators allow 60 s of clock skew.
+    let retention = Duration::from_secs(17 * 60);
+    let sign_outs = auth_redis::RedisSignOutStore::connect(url, "auth-demo:", retention)
+        .await
+        .map_err(unreachable)?;
+    Ok(Shared {
+        refresh: Arc::new(refresh),
+        sign_outs: Some(Arc::new(sign_outs)),
+    })
 }
 
 /// Sign-in with the configured providers, `None` without any. Sessions are the app's own
@@ -331,7 +358,7 @@ async fn sign_in(
     secret: &[u8],
     sessions: SigningKey,
     fetch: &Arc<ReqwestFetch>,
-    store: Arc<dyn RefreshStore>,
+    shared: Shared,
 ) -> Result<Option<Login>, StartError> {
     let mut providers: Vec<ProviderConfig> = Vec::new();
     if let (Some(issuer), Some(client)) = (&config.oidc_issuer, &config.oidc_client) {
@@ -379,7 +406,7 @@ async fn sign_in(
     );
     let mut builder = Login::builder(&base, sessions)
         .fetch(fetch.clone())
-        .refresh_store(store)
+        .refresh_store(shared.refresh)
         .cookie_secret(secret)
         .rate_limit(SIGN_IN_RATE.0, SIGN_IN_RATE.1)
         // Two tabs refreshing at once keep their session.
@@ -393,6 +420,9 @@ async fn sign_in(
         });
     for provider in providers {
         builder = builder.provider(provider);
+    }
+    if let Some(sign_outs) = shared.sign_outs {
+        builder = builder.sign_out_store(sign_outs);
     }
     if base.starts_with("http://") {
         builder = builder.allow_insecure_http();

@@ -930,7 +930,9 @@ fn help_lists_the_variables_and_starts_nothing() {
 /// Two instances, one Redis (`DEMO_REDIS_URL`): axum-demo and actix-demo with the same
 /// secrets behave as one app for sign-in sessions. A refresh token issued by one refreshes
 /// on the other; a second tab within the grace window is served by either; a stolen older
-/// token presented to one instance revokes the session on both.
+/// token presented to one instance revokes the session on both; a user's sessions are
+/// listed by either; signing out everywhere on one refuses the user's access tokens on
+/// the other within a second.
 #[tokio::test]
 async fn two_instances_share_sessions_through_redis() {
     use auth_tests::{
@@ -939,6 +941,10 @@ async fn two_instances_share_sessions_through_redis() {
     };
     let (ports, bases, provider) = provider_for_two();
     let secret = "a shared 32-byte secret for both instances";
+    // A logical database of this run's own: the demo's keys and sign-out channel stay apart
+    // from any other app on the machine's Redis, and are removed at the end.
+    let db = 2 + std::process::id() % 14;
+    let redis_url = format!("redis://127.0.0.1:6379/{db}");
     let servers: Vec<Server> = [
         env!("CARGO_BIN_EXE_axum-demo"),
         env!("CARGO_BIN_EXE_actix-demo"),
@@ -952,7 +958,7 @@ async fn two_instances_share_sessions_through_redis() {
             &[
                 ("DEMO_ADDR", addr.as_str()),
                 ("DEMO_JWT_SECRET", secret),
-                ("DEMO_REDIS_URL", "redis://127.0.0.1:6379/0"),
+                ("DEMO_REDIS_URL", redis_url.as_str()),
                 ("DEMO_OIDC_ISSUER", provider.issuer.as_str()),
                 ("DEMO_OIDC_CLIENT_ID", SIGNIN_CLIENT_ID),
                 ("DEMO_OIDC_CLIENT_SECRET", SIGNIN_CLIENT_SECRET),
@@ -996,7 +1002,75 @@ async fn two_instances_share_sessions_through_redis() {
     assert_eq!(refresh(a, &sibling).await.status, 401);
     let t2 = cookie_value(&on_a.set_cookies, "auth-refresh").expect("rotated token");
     assert_eq!(refresh(b, &t2).await.status, 401);
+
+    // Two devices of one user, one per instance.
+    let mut devices = Vec::new();
+    for base in [a, b] {
+        let browser = Browser::new();
+        let (_, back) = browser
+            .authorize(
+                &format!("{base}/auth/oidc/login?return_to=/api/me"),
+                "erin",
+                &format!("{base}/auth/oidc/callback"),
+            )
+            .await;
+        let page = browser.callback(&back).await;
+        let access = cookie_value(&page.set_cookies, "auth-session").expect("session cookie");
+        devices.push((browser, access));
+    }
+    let listed = devices[1].0.get(&format!("{b}/auth/sessions")).await;
+    let sessions: serde_json::Value = serde_json::from_str(&listed.body).unwrap();
+    assert_eq!(
+        sessions["sessions"].as_array().map(Vec::len),
+        Some(2),
+        "{sessions}"
+    );
+    let me = |base: &str, token: &str| {
+        let (url, auth) = (format!("{base}/api/me"), format!("Bearer {token}"));
+        async move {
+            Browser::new()
+                .send(reqwest::Method::GET, &url, &[("authorization", &auth)])
+                .await
+                .status
+        }
+    };
+    assert_eq!(
+        me(b, &devices[0].1).await,
+        200,
+        "issued by one, accepted by the other"
+    );
+    let all = devices[0]
+        .0
+        .send(reqwest::Method::POST, &format!("{a}/auth/logout-all"), &[])
+        .await;
+    assert_eq!(all.status, 204, "{}", all.body);
+    let started = std::time::Instant::now();
+    for (_, token) in &devices {
+        while me(b, token).await != 401 && started.elapsed() < Duration::from_secs(3) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(1),
+        "the other instance refused the tokens after {took:?}"
+    );
+    assert_eq!(me(a, &devices[1].1).await, 401);
     drop(servers);
+    let client = redis::Client::open(redis_url.as_str()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("auth-demo:*")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    if !keys.is_empty() {
+        let _: i64 = redis::cmd("DEL")
+            .arg(keys)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+    }
 }
 
 /// Redis stopped while the demos run: `/auth/refresh` answers 503 problem+json and revokes

@@ -36,13 +36,30 @@ impl Default for Browser {
 impl Browser {
     /// A fresh browser (empty jar).
     pub fn new() -> Browser {
+        Self::with_agent("auth-tests browser")
+    }
+
+    /// A fresh browser that sends `User-Agent: agent`.
+    pub fn with_agent(agent: &str) -> Browser {
         Browser {
             client: reqwest::Client::builder()
                 .cookie_store(true)
+                .user_agent(agent)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client"),
         }
+    }
+
+    /// `method` `url` with the jar's cookies and `headers`, no body.
+    pub async fn send(&self, method: reqwest::Method, url: &str, headers: &[(&str, &str)]) -> Page {
+        let url = Url::parse(url).expect("URL");
+        let mut request = self.client.request(method, url.clone());
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let response = request.send().await.expect("request");
+        Self::page(url, response).await
     }
 
     async fn page(url: Url, response: reqwest::Response) -> Page {

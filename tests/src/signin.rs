@@ -84,12 +84,14 @@ pub async fn login_with(
         .expect("login")
 }
 
-/// Session tokens from the header or the session cookie.
+/// Session tokens from the header or the session cookie; refused after their user signs
+/// out everywhere.
 pub fn validator(login: &Login) -> JwtValidator {
     JwtValidator::builder()
         .key(issuer().key().verifying_key().unwrap())
         .issuer("app")
         .audience("app")
+        .sign_outs(login.sign_outs())
         .token_sources([
             TokenSource::AuthorizationBearer,
             TokenSource::Cookie(login.session_cookie().to_owned()),

@@ -111,6 +111,10 @@ pub enum TokenError {
     /// well be good.
     #[error("the keys to verify the token are unavailable")]
     KeysUnavailable,
+    /// Its subject signed out everywhere after it was issued (its `iat` is before the
+    /// subject's sign-out epoch: [`SignOuts`](crate::jwt::SignOuts)).
+    #[error("the token was revoked")]
+    Revoked,
 }
 
 /// Why an API key was refused (401 `invalid_key`). Callers get one answer for all of

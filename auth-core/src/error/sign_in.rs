@@ -26,13 +26,16 @@ pub enum SignInError {
     /// The app's sign-in hook made a grant that cannot be issued: a server bug (500).
     #[error("the session could not be issued")]
     Misconfigured,
+    /// The session named is not one of the caller's (404).
+    #[error("no such session")]
+    NoSuchSession,
 }
 
 impl SignInError {
     /// The HTTP status code.
     pub fn status(&self) -> u16 {
         match self {
-            SignInError::UnknownProvider => 404,
+            SignInError::UnknownProvider | SignInError::NoSuchSession => 404,
             SignInError::BadRequest(_) => 400,
             SignInError::Refused(_) => 403,
             SignInError::Session(_) => 401,

@@ -35,6 +35,7 @@ pub struct JwtValidatorBuilder {
     routes: Vec<(String, JwtValidator)>,
     cache: usize,
     cookie_origin: Option<String>,
+    sign_outs: Option<Arc<super::SignOuts>>,
 }
 
 impl fmt::Debug for JwtValidatorBuilder {
@@ -66,6 +67,7 @@ impl Default for JwtValidatorBuilder {
             routes: Vec::new(),
             cache: 0,
             cookie_origin: None,
+            sign_outs: None,
         }
     }
 }
@@ -243,6 +245,16 @@ impl JwtValidatorBuilder {
         self
     }
 
+    /// Refuse tokens issued before their subject's sign-out epoch (401 `invalid_token`):
+    /// "sign out everywhere" then ends the access tokens already issued, checked in memory
+    /// on every request. The sign-in routes keep the epochs
+    /// (`auth_core::login::Login::sign_outs`, feature `login`), shared across instances
+    /// when their `SignOutStore` is.
+    pub fn sign_outs(mut self, sign_outs: Arc<super::SignOuts>) -> Self {
+        self.sign_outs = Some(sign_outs);
+        self
+    }
+
     /// The realm named in `WWW-Authenticate` challenges.
     pub fn realm(mut self, realm: &str) -> Self {
         self.renderer = self.renderer.with_realm(realm);
@@ -325,6 +337,7 @@ impl JwtValidatorBuilder {
                 routes: self.routes,
                 cache: (self.cache > 0).then(|| super::cache::VerifiedCache::new(self.cache)),
                 cookie_origin: self.cookie_origin,
+                sign_outs: self.sign_outs,
                 origin: crate::guard::Origin::new(),
             }),
         })
@@ -349,10 +362,12 @@ impl JwtValidatorBuilder {
             || !self.typ.is_empty()
             || self.allow_nonce
             || self.cache > 0
+            || self.sign_outs.is_some()
         {
             return Err(ConfigError::Routes(
                 "a validator with issuer routes has no token policy of its own (algorithms, \
-                 leeway, typ, required claims, exp, nonce, cache): set it on each routed validator",
+                 leeway, typ, required claims, exp, nonce, cache, sign-outs): set it on each \
+                 routed validator",
             ));
         }
         for (i, (issuer, v)) in self.routes.iter().enumerate() {

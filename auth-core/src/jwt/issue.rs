@@ -390,6 +390,31 @@ impl JwtIssuer {
         &self.key
     }
 
+    /// The `iss` of its tokens.
+    pub fn iss(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The `aud` of its tokens.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// A validator builder for this issuer's tokens: its verifying key and algorithm, its
+    /// `iss` and `aud`, `sub` required. Add token sources, a realm, sign-outs, and build.
+    ///
+    /// # Errors
+    ///
+    /// The verifying key cannot be derived from the signing key.
+    pub fn validator(&self) -> Result<super::JwtValidatorBuilder, ConfigError> {
+        Ok(super::JwtValidator::builder()
+            .key(self.key.verifying_key()?)
+            .algorithms([self.key.alg])
+            .issuer(self.issuer.clone())
+            .audience(self.audience.clone())
+            .require_claim(super::ClaimName::Sub))
+    }
+
     /// Mint a token for `subject` with `scopes` and the app's `custom` claims (an object, or
     /// `()` for none).
     ///
@@ -410,7 +435,18 @@ impl JwtIssuer {
         scopes: &[&str],
         custom: &C,
     ) -> Result<String, IssueError> {
-        let now = crate::clock::now();
+        self.issue_at(subject, scopes, custom, crate::clock::now())
+    }
+
+    /// [`issue`](Self::issue) with `iat` = `now` (the sign-in routes move it past a
+    /// sign-out epoch of the same second).
+    pub(crate) fn issue_at<C: Serialize + ?Sized>(
+        &self,
+        subject: &str,
+        scopes: &[&str],
+        custom: &C,
+        now: i64,
+    ) -> Result<String, IssueError> {
         let mut claims = match serde_json::to_value(custom).map_err(|_| IssueError::Claims)? {
             Value::Object(map) => map,
             Value::Null => Map::new(),

@@ -14,6 +14,7 @@ mod key;
 mod keyset;
 mod pipeline;
 mod registered;
+mod sign_outs;
 mod validator;
 mod verified;
 
@@ -25,5 +26,6 @@ pub use issue::{IssueError, JwtIssuer, SigningKey, sign_compact};
 pub use key::{VerifyingKey, keys_from_jwks, keys_from_jwks_file};
 pub use keyset::{KeySet, Refetch};
 pub use registered::RegisteredClaims;
+pub use sign_outs::SignOuts;
 pub use validator::{ClaimName, JwtValidator};
 pub use verified::VerifiedJwt;

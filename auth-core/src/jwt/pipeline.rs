@@ -214,6 +214,11 @@ impl JwtValidator {
         if inner.required.iter().any(|r| !r.present(c)) {
             return Err(TokenError::MissingClaim);
         }
+        if let Some(sign_outs) = &inner.sign_outs
+            && sign_outs.revokes(c.sub(), c.iat())
+        {
+            return Err(TokenError::Revoked);
+        }
         Ok(())
     }
 

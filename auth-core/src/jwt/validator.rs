@@ -136,6 +136,8 @@ pub(super) struct Inner {
     pub(super) cache: Option<VerifiedCache>,
     /// The app's origin for the cross-site check of cookie tokens (`None`: the `Host`).
     pub(super) cookie_origin: Option<String>,
+    /// Sign-out epochs checked against `iat`.
+    pub(super) sign_outs: Option<Arc<super::SignOuts>>,
     /// This validator's identity, recorded in every [`VerifiedJwt`] it produces.
     pub(super) origin: Origin,
 }

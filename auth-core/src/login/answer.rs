@@ -7,7 +7,7 @@ use crate::error::Rejection;
 use secrecy::SecretString;
 
 use crate::{
-    credential::cookie,
+    credential::{TokenSource, cookie, find_bearer},
     redact::{ParamNames, presence},
     request::RequestView,
 };
@@ -36,6 +36,14 @@ pub struct LoginInput {
     pub form: Option<String>,
     /// The client's address (the connection's peer), for the per-client rate limit.
     pub client: Option<std::net::IpAddr>,
+    /// The session's access token, from `Authorization: Bearer` or the session cookie (the
+    /// sessions routes' credential).
+    pub access: Option<SecretString>,
+    /// Whether [`access`](Self::access) came from the cookie (then unsafe requests get the
+    /// cross-site check).
+    pub access_from_cookie: bool,
+    /// `User-Agent`, recorded with a new session (cut to 256 bytes).
+    pub user_agent: Option<String>,
 }
 
 impl fmt::Debug for LoginInput {
@@ -48,6 +56,9 @@ impl fmt::Debug for LoginInput {
             .field("sec_fetch_site", &self.sec_fetch_site)
             .field("form", &self.form.as_deref().map(ParamNames))
             .field("client", &self.client)
+            .field("access", &presence(&self.access))
+            .field("access_from_cookie", &self.access_from_cookie)
+            .field("user_agent", &self.user_agent)
             .finish()
     }
 }
@@ -63,7 +74,24 @@ impl LoginInput {
         };
         // An ambiguous cookie (sent twice with different values) counts as absent.
         let cookie = |name: &str| cookie(req, name).ok().flatten().map(str::to_owned);
+        let sources = [
+            TokenSource::AuthorizationBearer,
+            TokenSource::Cookie(names.session.clone()),
+        ];
+        // A malformed `Authorization` header counts as no credential (401).
+        let access = find_bearer(req, &sources).ok().flatten();
+        let user_agent = header("user-agent").map(|mut ua| {
+            let mut end = ua.len().min(256);
+            while !ua.is_char_boundary(end) {
+                end -= 1;
+            }
+            ua.truncate(end);
+            ua
+        });
         LoginInput {
+            access_from_cookie: access.as_ref().is_some_and(|b| b.from_cookie),
+            access: access.map(|b| SecretString::from(b.token.to_owned())),
+            user_agent,
             query: req.query().map(str::to_owned),
             flow: cookie(&names.flow),
             refresh: cookie(&names.refresh).map(SecretString::from),

@@ -7,8 +7,9 @@ use cookie::Key;
 use secrecy::{ExposeSecret, SecretSlice};
 
 use super::{
-    CookieNames, Identity, Login, MemoryRefreshStore, ProviderConfig, ProviderError, RefreshStore,
-    SessionGrant, SessionHook, flow::UsedStates, provider::Provider, routes::Inner,
+    CookieNames, Identity, Login, MemoryRefreshStore, MemorySignOutStore, ProviderConfig,
+    ProviderError, RefreshStore, SessionGrant, SessionHook, SignOutStore, flow::UsedStates,
+    provider::Provider, routes::Inner,
 };
 use crate::{
     error::Renderer,
@@ -43,6 +44,9 @@ pub enum LoginError {
     /// The rate limit is zero requests or a zero period.
     #[error(transparent)]
     RateLimit(#[from] crate::error::ConfigError),
+    /// The sessions' own tokens cannot be verified with the issuer's key.
+    #[error("the session issuer's key cannot verify: {0}")]
+    SessionKey(String),
 }
 
 /// Configures a [`Login`].
@@ -51,6 +55,7 @@ pub struct LoginBuilder {
     issuer: JwtIssuer,
     providers: Vec<ProviderConfig>,
     store: Arc<dyn RefreshStore>,
+    sign_outs: Option<Arc<dyn SignOutStore>>,
     hook: Arc<SessionHook>,
     cookie_secret: Option<SecretSlice<u8>>,
     insecure_http: bool,
@@ -78,6 +83,7 @@ impl LoginBuilder {
             issuer,
             providers: Vec::new(),
             store: Arc::new(MemoryRefreshStore::new()),
+            sign_outs: None,
             hook: Arc::new(|id: &Identity| {
                 Ok(SessionGrant::new(id.subject.clone()).claim("idp", id.provider.clone()))
             }),
@@ -111,6 +117,15 @@ impl LoginBuilder {
     /// Where refresh tokens live (default: in memory).
     pub fn refresh_store(mut self, store: Arc<dyn RefreshStore>) -> Self {
         self.store = store;
+        self
+    }
+
+    /// Where "sign out everywhere" is recorded (default: in this process's memory). Give
+    /// the app's validators [`Login::sign_outs`] so that they refuse the access tokens
+    /// issued before a sign-out; with a shared store (`auth_redis::RedisSignOutStore`),
+    /// every instance does within a second.
+    pub fn sign_out_store(mut self, store: Arc<dyn SignOutStore>) -> Self {
+        self.sign_outs = Some(store);
         self
     }
 
@@ -230,6 +245,28 @@ impl LoginBuilder {
             ),
         };
         let prefix = if secure { "__Host-" } else { "" };
+        let session = format!("{prefix}auth-session");
+        let sign_outs = self.sign_outs.unwrap_or_else(|| {
+            // Long enough for every token issued before a sign-out to expire, with the
+            // validators' default leeway.
+            let retention = self.issuer.lifetime() + Duration::from_secs(120);
+            Arc::new(MemorySignOutStore::new(Arc::new(
+                crate::jwt::SignOuts::new(retention),
+            )))
+        });
+        let validator = self
+            .issuer
+            .validator()
+            .and_then(|v| {
+                v.token_sources([
+                    crate::credential::TokenSource::AuthorizationBearer,
+                    crate::credential::TokenSource::Cookie(session.clone()),
+                ])
+                .cookie_origin(origin.clone())
+                .sign_outs(sign_outs.sign_outs())
+                .build()
+            })
+            .map_err(|e| LoginError::SessionKey(e.to_string()))?;
         let limiter = self
             .rate_limit
             .map(|(burst, per)| crate::limit::RateLimit::new(burst, per))
@@ -244,6 +281,8 @@ impl LoginBuilder {
                 providers,
                 issuer: self.issuer,
                 store: self.store,
+                sign_out_store: sign_outs,
+                validator,
                 hook: self.hook,
                 used: UsedStates::default(),
                 refresh_ttl: self.refresh_ttl,
@@ -252,7 +291,7 @@ impl LoginBuilder {
                 flow_ttl: Duration::from_secs(600),
                 names: CookieNames {
                     flow: format!("{prefix}auth-flow"),
-                    session: format!("{prefix}auth-session"),
+                    session,
                     refresh: format!("{prefix}auth-refresh"),
                 },
                 fetch,

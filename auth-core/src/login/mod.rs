@@ -27,9 +27,12 @@ mod cookies;
 mod flow;
 mod github;
 mod identity;
+mod memory_store;
 mod oidc;
 mod provider;
 mod routes;
+mod sessions;
+mod sign_out;
 mod store;
 
 pub use answer::{Answer, LoginInput};
@@ -38,9 +41,11 @@ pub use cookies::CookieNames;
 pub use flow::is_local_path;
 pub use github::GitHubProvider;
 pub use identity::{Identity, SessionGrant, SessionHook};
+pub use memory_store::MemoryRefreshStore;
 pub use oidc::OidcProvider;
 pub use provider::{ProviderConfig, ProviderError};
 pub use routes::Login;
+pub use sign_out::{MemorySignOutStore, SignOutStore};
 pub use store::{
-    MemoryRefreshStore, RefreshHash, RefreshRecord, RefreshStore, RotateError, Rotation,
+    RefreshHash, RefreshRecord, RefreshStore, RotateError, Rotation, Session, SessionMeta,
 };

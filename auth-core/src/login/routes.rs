@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use super::{
     Answer, CookieNames, LoginBuilder, LoginInput, RefreshHash, RefreshRecord, RefreshStore,
-    RotateError, Rotation, SessionGrant, SessionHook,
+    RotateError, Rotation, SessionHook,
     cookies::secs,
     flow::{self, Flow, UsedStates},
     is_local_path,
@@ -28,6 +28,9 @@ pub(super) struct Inner {
     pub(super) providers: Vec<Provider>,
     pub(super) issuer: JwtIssuer,
     pub(super) store: Arc<dyn RefreshStore>,
+    pub(super) sign_out_store: Arc<dyn super::SignOutStore>,
+    /// Verifies the sessions' own access tokens (the sessions routes' credential).
+    pub(super) validator: crate::jwt::JwtValidator,
     pub(super) hook: Arc<SessionHook>,
     pub(super) used: UsedStates,
     pub(super) refresh_ttl: Duration,
@@ -77,6 +80,13 @@ impl Login {
         &self.inner.names
     }
 
+    /// The sign-out epochs to give the app's validators
+    /// ([`JwtValidatorBuilder::sign_outs`](crate::jwt::JwtValidatorBuilder::sign_outs)), so
+    /// that `POST /auth/logout-all` ends the access tokens already issued.
+    pub fn sign_outs(&self) -> Arc<crate::jwt::SignOuts> {
+        self.inner.sign_out_store.sign_outs()
+    }
+
     /// The session cookie's name.
     pub fn session_cookie(&self) -> &str {
         &self.inner.names.session
@@ -97,11 +107,11 @@ impl Login {
     }
 
     /// The answer for `error`, rendered by the app's renderer.
-    fn reject(&self, error: SignInError) -> Answer {
+    pub(super) fn reject(&self, error: SignInError) -> Answer {
         self.reject_auth(&crate::error::AuthError::SignIn(error))
     }
 
-    fn reject_auth(&self, error: &crate::error::AuthError) -> Answer {
+    pub(super) fn reject_auth(&self, error: &crate::error::AuthError) -> Answer {
         Answer::rejected(self.inner.renderer.render(error))
     }
 
@@ -196,7 +206,13 @@ impl Login {
         let Some(family) = flow::random_token(16) else {
             return self.reject(SignInError::Unavailable("no randomness available"));
         };
-        match self.start_session(grant, family).await {
+        let meta = super::SessionMeta {
+            provider: provider.to_owned(),
+            created_at: crate::clock::now(),
+            user_agent: input.user_agent.clone(),
+            address: input.client.map(|a| a.to_string()),
+        };
+        match self.start_session(grant, family, meta).await {
             Ok(cookies) => cookies
                 .into_iter()
                 .fold(Answer::see_other(std::mem::take(&mut flow.r)), |a, c| {
@@ -268,22 +284,23 @@ impl Login {
     /// Mint the access token and a refresh token of a new family; the two cookies.
     async fn start_session(
         &self,
-        grant: SessionGrant,
+        grant: super::SessionGrant,
         family: String,
+        meta: super::SessionMeta,
     ) -> Result<[String; 2], Answer> {
         let Some(refresh) = flow::random_token(32) else {
             return Err(self.reject(SignInError::Unavailable("no randomness available")));
         };
         let now = crate::clock::now();
         let session_expires = now.saturating_add(secs(self.inner.session_lifetime));
-        let record = RefreshRecord {
+        let record = RefreshRecord::new(
             family,
-            expires: now.saturating_add(self.refresh_secs()).min(session_expires),
-            session_expires,
             grant,
-            generation: 0,
-        };
-        let access = self.mint(&record.grant)?;
+            now.saturating_add(self.refresh_secs()).min(session_expires),
+            session_expires,
+        )
+        .with_meta(meta);
+        let access = self.mint(&record)?;
         let expires = record.expires;
         if let Err(e) = self
             .inner
@@ -299,11 +316,24 @@ impl Login {
         Ok(self.session_cookies(&access, &refresh, expires - now))
     }
 
-    fn mint(&self, grant: &SessionGrant) -> Result<String, Answer> {
+    /// The access token of the session `record` belongs to: its grant, `sid` = the
+    /// session's id, and an `iat` no earlier than the subject's sign-out epoch (a sign-in
+    /// in the same second as a "sign out everywhere" is not refused).
+    fn mint(&self, record: &RefreshRecord) -> Result<String, Answer> {
+        let grant = &record.grant;
         let scopes: Vec<&str> = grant.scopes.iter().map(String::as_str).collect();
+        let mut claims = grant.claims.clone();
+        claims.insert("sid".into(), json!(record.family));
+        let now = crate::clock::now();
+        let iat = self
+            .inner
+            .sign_out_store
+            .sign_outs()
+            .epoch(&grant.subject)
+            .map_or(now, |epoch| epoch.max(now));
         self.inner
             .issuer
-            .issue(&grant.subject, &scopes, &grant.claims)
+            .issue_at(&grant.subject, &scopes, &claims, iat)
             .map_err(|e| match e {
                 crate::jwt::IssueError::ReservedClaim(_) => {
                     // The app's hook put a registered or scope claim among the grant's
@@ -316,7 +346,7 @@ impl Login {
     }
 
     /// Refuse cookie-authenticated requests from other sites.
-    fn same_site(&self, input: &LoginInput) -> Result<(), Answer> {
+    pub(super) fn same_site(&self, input: &LoginInput) -> Result<(), Answer> {
         if crate::credential::is_cross_site(
             input.origin.as_deref(),
             input.sec_fetch_site.as_deref(),
@@ -358,7 +388,7 @@ impl Login {
             )
             .await
         {
-            Ok(record) => match self.mint(&record.grant) {
+            Ok(record) => match self.mint(&record) {
                 Ok(access) => {
                     let body = json!({
                         "access_token": access,
@@ -576,13 +606,12 @@ mod tests {
         store
             .insert(
                 RefreshHash::of("a-refresh-token-the-store-holds"),
-                RefreshRecord {
-                    family: "f".into(),
-                    grant: SessionGrant::new("user-1"),
-                    expires: now + 3600,
-                    session_expires: now + 7200,
-                    generation: 0,
-                },
+                RefreshRecord::new(
+                    "f",
+                    crate::login::SessionGrant::new("user-1"),
+                    now + 3600,
+                    now + 7200,
+                ),
             )
             .await?;
         assert_eq!(login.refresh(&input).await.status, 200);

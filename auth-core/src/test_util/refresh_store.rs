@@ -2,11 +2,14 @@
 
 use std::{sync::Arc, time::Duration};
 
-use crate::login::{RefreshHash, RefreshRecord, RefreshStore, RotateError, Rotation, SessionGrant};
+use crate::login::{
+    RefreshHash, RefreshRecord, RefreshStore, RotateError, Rotation, SessionGrant, SessionMeta,
+};
 
 /// Run the refresh-store conformance cases against `store`: rotation, reuse revoking the
 /// family, the grace window (two tabs; only the immediately preceding token; not after the
-/// window), expiry and the session's end, logout, and concurrent rotations of one token.
+/// window), expiry and the session's end, logout, concurrent rotations of one token, and a
+/// user's sessions (listed, revoked one by one, all at once).
 ///
 /// Every token and family it makes is named after a random run id, so runs against one
 /// shared engine never collide; what it leaves behind expires within two minutes. It waits
@@ -35,6 +38,7 @@ pub async fn refresh_store_conformance(store: Arc<dyn RefreshStore>) -> Result<(
     cases.expiry_and_session_end().await?;
     cases.logout().await?;
     cases.concurrent_rotations().await?;
+    cases.sessions().await?;
     Ok(())
 }
 
@@ -54,13 +58,12 @@ impl Cases {
 
     fn record(&self, family: &str, expires_in: i64) -> RefreshRecord {
         let now = crate::clock::now();
-        RefreshRecord {
-            family: format!("{}-{family}", self.run),
-            grant: SessionGrant::new("user-1").scopes(["read"]),
-            expires: now + expires_in,
-            session_expires: now + 120,
-            generation: 0,
-        }
+        RefreshRecord::new(
+            format!("{}-{family}", self.run),
+            SessionGrant::new("user-1").scopes(["read"]),
+            now + expires_in,
+            now + 120,
+        )
     }
 
     async fn rotate(&self, old: &str, new: &str, grace: i64) -> Result<RefreshRecord, RotateError> {
@@ -242,6 +245,154 @@ impl Cases {
         check(
             self.rotate("k0-7", "k2", 10).await.is_ok(),
             "and any sibling rotates on",
+        )
+    }
+
+    /// A session of `who` (this run's user of that name), signed in `ago` seconds ago.
+    fn session(&self, who: &str, family: &str, ago: i64, expires_in: i64) -> RefreshRecord {
+        let now = crate::clock::now();
+        RefreshRecord::new(
+            format!("{}-{family}", self.run),
+            SessionGrant::new(format!("{}-{who}", self.run)),
+            now + expires_in,
+            now + 120,
+        )
+        .with_meta(SessionMeta {
+            provider: "op".into(),
+            created_at: now - ago,
+            user_agent: Some(format!("browser {family}")),
+            address: Some("127.0.0.1".into()),
+        })
+    }
+
+    async fn listed(&self, who: &str) -> Result<Vec<String>, String> {
+        let mut ids: Vec<String> = self
+            .store
+            .sessions(&format!("{}-{who}", self.run))
+            .await
+            .map_err(|e| format!("sessions: {e}"))?
+            .into_iter()
+            .map(|s| {
+                s.id.trim_start_matches(&format!("{}-", self.run))
+                    .to_owned()
+            })
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
+    async fn sessions(&self) -> Result<(), String> {
+        let (alice, bob) = (format!("{}-alice", self.run), format!("{}-bob", self.run));
+        let id = |f: &str| format!("{}-{f}", self.run);
+        self.insert("sa0", self.session("alice", "sa", 30, 60))
+            .await?;
+        self.insert("sb0", self.session("alice", "sb", 10, 60))
+            .await?;
+        self.insert("sc0", self.session("bob", "sc", 10, 60))
+            .await?;
+        self.insert("sx0", self.session("alice", "sx", 10, -1))
+            .await?;
+        check(
+            self.listed("alice").await? == ["sa", "sb"],
+            "a user's live sessions are listed, and only theirs (an expired one is not)",
+        )?;
+        let listed = self
+            .store
+            .sessions(&alice)
+            .await
+            .map_err(|e| format!("sessions: {e}"))?;
+        let a = listed
+            .iter()
+            .find(|s| s.id == id("sa"))
+            .ok_or("sa listed")?;
+        check(
+            (a.meta.created_at - (crate::clock::now() - 30)).abs() <= 2
+                && a.meta.address.as_deref() == Some("127.0.0.1"),
+            "what was recorded at sign-in is listed",
+        )?;
+        check(
+            a.meta.user_agent.as_deref() == Some("browser sa")
+                && a.meta.provider == "op"
+                && a.last_used_at == a.meta.created_at,
+            "a session never refreshed was last used at its sign-in",
+        )?;
+        self.rotate("sa0", "sa1", 10)
+            .await
+            .map_err(|e| format!("rotation: {e}"))?;
+        let listed = self
+            .store
+            .sessions(&alice)
+            .await
+            .map_err(|e| format!("sessions: {e}"))?;
+        let a = listed
+            .iter()
+            .find(|s| s.id == id("sa"))
+            .ok_or("sa listed")?;
+        check(
+            listed.len() == 2 && a.last_used_at >= crate::clock::now() - 5,
+            "a refresh keeps one entry per session and moves its last use",
+        )?;
+        let revoke = |who: &str, f: &str| {
+            let (who, f) = (who.to_owned(), id(f));
+            let store = Arc::clone(&self.store);
+            async move {
+                store
+                    .revoke_session(&who, &f)
+                    .await
+                    .map_err(|e| format!("revoke_session: {e}"))
+            }
+        };
+        check(
+            !revoke(&bob, "sa").await?,
+            "nobody revokes another user's session",
+        )?;
+        check(
+            self.listed("alice").await? == ["sa", "sb"],
+            "and it stays listed",
+        )?;
+        check(revoke(&alice, "sa").await?, "a user revokes their session")?;
+        check(
+            self.rotate("sa1", "sa2", 10).await.is_err()
+                && self.rotate("sa0", "sa2b", 10).await.is_err(),
+            "a revoked session's tokens are refused, grace window included",
+        )?;
+        check(
+            self.listed("alice").await? == ["sb"],
+            "a revoked session is no longer listed",
+        )?;
+        check(
+            !revoke(&alice, "sa").await?,
+            "a session already revoked is not found",
+        )?;
+        self.insert("sd0", self.session("alice", "sd", 5, 60))
+            .await?;
+        self.rotate("sd0", "sd1", 0)
+            .await
+            .map_err(|e| format!("rotation: {e}"))?;
+        check(
+            self.rotate("sd0", "sd2", 0).await == Err(RotateError::Reused),
+            "reuse",
+        )?;
+        check(
+            self.listed("alice").await? == ["sb"],
+            "a family revoked by reuse is no longer listed",
+        )?;
+        let ended = self
+            .store
+            .revoke_subject(&alice)
+            .await
+            .map_err(|e| format!("revoke_subject: {e}"))?;
+        check(
+            ended == 1,
+            &format!("sign out everywhere ends the live sessions (counted {ended})"),
+        )?;
+        check(
+            self.rotate("sb0", "sb1", 10).await.is_err() && self.listed("alice").await?.is_empty(),
+            "after signing out everywhere no session of the user is left",
+        )?;
+        check(
+            self.listed("bob").await? == ["sc"] && self.rotate("sc0", "sc1", 0).await.is_ok(),
+            "another user's sessions are untouched",
         )
     }
 }
