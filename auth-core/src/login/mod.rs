@@ -1,6 +1,6 @@
 //! Sign-in with an OpenID provider, and the app's own sessions (feature `login`).
 //!
-//! [`Login`] holds everything the four sign-in routes need; the adapters mount them
+//! [`Login`] holds everything the sign-in and sessions routes need; the adapters mount them
 //! (`auth_axum::login_routes`, `auth_actix::login_config`):
 //!
 //! | route | does |
@@ -9,6 +9,9 @@
 //! | `GET /auth/{provider}/callback` | checks the flow cookie and `state` (constant time, once, within 10 minutes) and RFC 9207 `iss`, exchanges the code with the PKCE verifier, checks the ID token (keys, issuer, audience, `azp`, `nonce`, `at_hash`) and userinfo's `sub`; the app's hook turns the identity into a session; 303 to `return_to` with the session cookies |
 //! | `POST /auth/refresh` | rotates the refresh token (a reused one revokes its family); 200 with a new access token |
 //! | `POST /auth/logout` | revokes the refresh family, clears the cookies; 204 |
+//! | `GET /auth/sessions` | the caller's sessions (by the session's access token, cookie or bearer): id, provider, times, user agent, address, which is current; never a token |
+//! | `DELETE /auth/sessions/{id}` | revokes one of the caller's sessions; 204, or 404 when it is not theirs |
+//! | `POST /auth/logout-all` | revokes every session of the caller and records a sign-out epoch ([`SignOutStore`]): validators built with [`Login::sign_outs`] refuse every access token of theirs issued before it; 204 |
 //!
 //! Sessions are the app's own: a short access JWT (default 15 minutes, minted by the app's
 //! [`JwtIssuer`](crate::jwt::JwtIssuer), so a provider token never passes as a session) in an HttpOnly cookie that
