@@ -44,7 +44,7 @@ async fn begin(
     provider: web::Path<String>,
     req: HttpRequest,
 ) -> HttpResponse {
-    respond(login.begin(&provider, &input(&login, &req)))
+    respond(login.begin(&provider, &input(&login, &req)).await)
 }
 
 async fn callback(

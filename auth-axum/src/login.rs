@@ -50,7 +50,7 @@ fn input(login: &Login, parts: &Parts) -> LoginInput {
 }
 
 async fn begin(State(login): State<Login>, Path(provider): Path<String>, parts: Parts) -> Response {
-    respond(login.begin(&provider, &input(&login, &parts)))
+    respond(login.begin(&provider, &input(&login, &parts)).await)
 }
 
 async fn callback(

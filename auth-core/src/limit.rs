@@ -1,12 +1,16 @@
 //! [`RateLimit`]: requests per key (an API key's id, a client's address), GCRA through
 //! `governor`. Shared by [`ApiKeyValidator`](crate::apikey::ApiKeyValidator) and the
-//! sign-in routes.
+//! sign-in routes. [`Limiter`] counts either in this process or, with a
+//! [`SharedRateLimit`] (such as `auth_redis::RedisRateLimit`), across every instance.
 
 use std::{
     fmt,
     hash::Hash,
     num::NonZeroU32,
-    sync::atomic::{AtomicUsize, Ordering},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering},
+    },
     time::Duration,
 };
 
@@ -89,6 +93,141 @@ impl<K: Hash + Eq + Clone> RateLimit<K> {
     }
 }
 
+/// A rate limit kept in an engine every instance shares: the same GCRA as [`RateLimit`]
+/// (at most `burst` requests at once, refilled evenly over `per`), counted for all
+/// instances together.
+#[async_trait::async_trait]
+pub trait SharedRateLimit: Send + Sync + fmt::Debug {
+    /// Count one request for `key`: `Ok(Ok(()))` when allowed, `Ok(Err(seconds))` to wait
+    /// (rounded up) when over the limit.
+    ///
+    /// # Errors
+    ///
+    /// The engine cannot answer (unreachable, or slower than its timeout).
+    async fn check(
+        &self,
+        key: &str,
+        burst: u32,
+        per: Duration,
+    ) -> Result<Result<(), u64>, SharedLimitError>;
+}
+
+/// A shared rate limit could not be checked.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("shared rate limit unavailable: {0}")]
+pub struct SharedLimitError(pub String);
+
+/// A rate limit counted in this process, or across every instance when shared.
+///
+/// # When the shared engine fails
+///
+/// It **fails open to the local limit**: while the engine cannot answer, each instance
+/// counts in its own memory with the same quota (so N instances allow at most N times the
+/// rate, never unlimited), logs the switch once, tries the engine again at most once a
+/// second, and logs once when it is back. A request is never refused, nor answered 500,
+/// because the engine is down.
+pub struct Limiter<K: Hash + Eq + Clone> {
+    local: RateLimit<K>,
+    shared: Option<Shared>,
+}
+
+struct Shared {
+    engine: Arc<dyn SharedRateLimit>,
+    namespace: &'static str,
+    burst: u32,
+    per: Duration,
+    degraded: AtomicBool,
+    /// While degraded: when to try the engine again (milliseconds since the epoch).
+    retry_at: AtomicI64,
+}
+
+impl<K: Hash + Eq + Clone> fmt::Debug for Limiter<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Limiter")
+            .field("shared", &self.shared.as_ref().map(|s| &s.engine))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K: Hash + Eq + Clone + fmt::Display> Limiter<K> {
+    /// `burst` requests at once, refilled over `per`, counted in `engine` under
+    /// `namespace` when one is given, else in this process.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::RateLimit`] for zero requests or a zero period.
+    pub fn new(
+        burst: u32,
+        per: Duration,
+        engine: Option<Arc<dyn SharedRateLimit>>,
+        namespace: &'static str,
+    ) -> Result<Self, ConfigError> {
+        Ok(Limiter {
+            local: RateLimit::new(burst, per)?,
+            shared: engine.map(|engine| Shared {
+                engine,
+                namespace,
+                burst,
+                per,
+                degraded: AtomicBool::new(false),
+                retry_at: AtomicI64::new(0),
+            }),
+        })
+    }
+
+    /// The decision without awaiting, when the limit is counted in this process; `None`
+    /// when it must ask the shared engine ([`check`](Self::check)).
+    pub fn check_now(&self, key: &K) -> Option<Result<(), u64>> {
+        match &self.shared {
+            None => Some(self.local.check(key)),
+            Some(_) => None,
+        }
+    }
+
+    /// Count a request for `key`: `Err(seconds)` to wait when it is over the limit.
+    ///
+    /// # Errors
+    ///
+    /// The seconds to wait, when `key` is over its limit.
+    pub async fn check(&self, key: &K) -> Result<(), u64> {
+        let Some(shared) = &self.shared else {
+            return self.local.check(key);
+        };
+        let now_ms = now_millis();
+        if shared.degraded.load(Ordering::Relaxed)
+            && now_ms < shared.retry_at.load(Ordering::Relaxed)
+        {
+            return self.local.check(key);
+        }
+        let name = format!("{}:{key}", shared.namespace);
+        match shared.engine.check(&name, shared.burst, shared.per).await {
+            Ok(decision) => {
+                if shared.degraded.swap(false, Ordering::Relaxed) {
+                    tracing::info!(limit = shared.namespace, "the shared rate limit is back");
+                }
+                decision
+            }
+            Err(e) => {
+                shared.retry_at.store(now_ms + 1000, Ordering::Relaxed);
+                if !shared.degraded.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        limit = shared.namespace,
+                        error = %e,
+                        "the shared rate limit is unavailable: counting in this process until it is back"
+                    );
+                }
+                self.local.check(key)
+            }
+        }
+    }
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +258,51 @@ mod tests {
         }
         // 20,000 addresses seen; only about the last round's are still tracked.
         assert!(limit.len() <= 8_000, "{} keys tracked", limit.len());
+        Ok(())
+    }
+
+    #[derive(Debug, Default)]
+    struct Flaky {
+        down: AtomicBool,
+        calls: AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl SharedRateLimit for Flaky {
+        async fn check(
+            &self,
+            _key: &str,
+            _burst: u32,
+            _per: Duration,
+        ) -> Result<Result<(), u64>, SharedLimitError> {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            if self.down.load(Ordering::Relaxed) {
+                Err(SharedLimitError("down".into()))
+            } else {
+                Ok(Err(7))
+            }
+        }
+    }
+
+    /// The shared engine decides while it answers; when it fails, the local limit does
+    /// (never an error), and the engine is tried again at most once a second.
+    #[tokio::test]
+    async fn a_failed_engine_falls_back_to_the_local_limit() -> Result<(), ConfigError> {
+        let engine = Arc::new(Flaky::default());
+        let limiter = Limiter::new(2, Duration::from_secs(3600), Some(engine.clone()), "t")?;
+        assert_eq!(limiter.check_now(&"a"), None, "shared: must be awaited");
+        assert_eq!(limiter.check(&"a").await, Err(7), "the engine decides");
+        engine.down.store(true, Ordering::Relaxed);
+        assert_eq!(limiter.check(&"a").await, Ok(()));
+        assert_eq!(limiter.check(&"a").await, Ok(()));
+        assert!(limiter.check(&"a").await.is_err(), "the local limit holds");
+        assert_eq!(
+            engine.calls.load(Ordering::Relaxed),
+            2,
+            "retried after a second only"
+        );
+        let local = Limiter::new(1, Duration::from_secs(3600), None, "t")?;
+        assert_eq!(local.check_now(&"a"), Some(Ok(())));
         Ok(())
     }
 }

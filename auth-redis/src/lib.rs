@@ -2,11 +2,13 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(clippy::missing_errors_doc)]
 
+mod limit;
 mod refresh;
 mod sign_out;
 
 use std::time::Duration;
 
+pub use limit::RedisRateLimit;
 pub use refresh::RedisRefreshStore;
 pub use sign_out::RedisSignOutStore;
 

@@ -16,6 +16,7 @@ use auth_core::{
         Algorithm, ClaimName, Claims, JwtIssuer, JwtValidator, RegisteredClaims, SigningKey,
         VerifyingKey,
     },
+    limit::SharedRateLimit,
     remote::{FetchPolicy, KeySource as RemoteSource, RefreshPolicy, RemoteKeySet, ReqwestFetch},
     scope::{ScopeRequirement, Scopes},
 };
@@ -150,6 +151,7 @@ impl Demo {
             .map_err(|e| StartError(format!("DEMO_OIDC_ISSUER: {e}")))?,
         );
         let shared = shared_stores(&config).await?;
+        let limits = shared.limits.clone();
         let login = sign_in(&config, &secret, sessions, &fetch, shared).await?;
         let mut sources = vec![TokenSource::AuthorizationBearer];
         if let Some(login) = &login {
@@ -186,7 +188,7 @@ impl Demo {
                 })?,
         };
         let issuer = JwtIssuer::new(signing, config.jwt_issuer, config.jwt_audience);
-        let (keys, key_source) = api_keys(config.api_keys_file)?;
+        let (keys, key_source) = api_keys(config.api_keys_file, limits)?;
         Ok(Demo {
             addr: config.addr,
             public_url: config.public_url,
@@ -316,11 +318,12 @@ async fn provider_validator(
         .map_err(|e| StartError(format!("DEMO_OIDC_AUDIENCE: {e}")))
 }
 
-/// What every instance shares when `DEMO_REDIS_URL` is set: refresh families and
-/// sign-out epochs.
+/// What every instance shares when `DEMO_REDIS_URL` is set: refresh families, sign-out
+/// epochs, and the per-key and sign-in rate limits.
 struct Shared {
     refresh: Arc<dyn RefreshStore>,
     sign_outs: Option<Arc<dyn SignOutStore>>,
+    limits: Option<Arc<dyn SharedRateLimit>>,
 }
 
 /// Where sign-in sessions and sign-outs live: Redis when `DEMO_REDIS_URL` is set (shared
@@ -330,6 +333,7 @@ async fn shared_stores(config: &Config) -> Result<Shared, StartError> {
         return Ok(Shared {
             refresh: Arc::new(MemoryRefreshStore::new()),
             sign_outs: None,
+            limits: None,
         });
     };
     fn unreachable(e: impl std::fmt::Display) -> StartError {
@@ -344,9 +348,13 @@ async fn shared_stores(config: &Config) -> Result<Shared, StartError> {
     let sign_outs = auth_redis::RedisSignOutStore::connect(url, "auth-demo:", retention)
         .await
         .map_err(unreachable)?;
+    let limits = auth_redis::RedisRateLimit::connect(url, "auth-demo:")
+        .await
+        .map_err(unreachable)?;
     Ok(Shared {
         refresh: Arc::new(refresh),
         sign_outs: Some(Arc::new(sign_outs)),
+        limits: Some(Arc::new(limits)),
     })
 }
 
@@ -424,6 +432,9 @@ async fn sign_in(
     if let Some(sign_outs) = shared.sign_outs {
         builder = builder.sign_out_store(sign_outs);
     }
+    if let Some(limits) = shared.limits {
+        builder = builder.shared_rate_limit(limits);
+    }
     if base.starts_with("http://") {
         builder = builder.allow_insecure_http();
     }
@@ -435,11 +446,18 @@ async fn sign_in(
 
 /// The API-key validator: over the key file when one is configured, else over one key
 /// generated for this run.
-fn api_keys(file: Option<PathBuf>) -> Result<(ApiKeyValidator, KeySource), StartError> {
+fn api_keys(
+    file: Option<PathBuf>,
+    limits: Option<Arc<dyn SharedRateLimit>>,
+) -> Result<(ApiKeyValidator, KeySource), StartError> {
     let build = |store: Arc<dyn auth_core::apikey::ApiKeyStore>| {
-        ApiKeyValidator::builder(store)
+        let mut builder = ApiKeyValidator::builder(store)
             .realm(REALM)
-            .rate_limit(KEY_RATE.0, KEY_RATE.1)
+            .rate_limit(KEY_RATE.0, KEY_RATE.1);
+        if let Some(limits) = limits.clone() {
+            builder = builder.shared_rate_limit(limits);
+        }
+        builder
             .build()
             .map_err(|e| StartError(format!("API keys: {e}")))
     };

@@ -945,6 +945,19 @@ async fn two_instances_share_sessions_through_redis() {
     // from any other app on the machine's Redis, and are removed at the end.
     let db = 2 + std::process::id() % 14;
     let redis_url = format!("redis://127.0.0.1:6379/{db}");
+    // One key file for both: the same key on either instance.
+    let (_dir, _store, store_s) = key_store();
+    let key = cli(&[
+        "new",
+        "--store",
+        &store_s,
+        "--prefix",
+        "demo",
+        "--name",
+        "shared",
+        "--scope",
+        "stats:read",
+    ]);
     let servers: Vec<Server> = [
         env!("CARGO_BIN_EXE_axum-demo"),
         env!("CARGO_BIN_EXE_actix-demo"),
@@ -959,6 +972,7 @@ async fn two_instances_share_sessions_through_redis() {
                 ("DEMO_ADDR", addr.as_str()),
                 ("DEMO_JWT_SECRET", secret),
                 ("DEMO_REDIS_URL", redis_url.as_str()),
+                ("DEMO_API_KEYS_FILE", store_s.as_str()),
                 ("DEMO_OIDC_ISSUER", provider.issuer.as_str()),
                 ("DEMO_OIDC_CLIENT_ID", SIGNIN_CLIENT_ID),
                 ("DEMO_OIDC_CLIENT_SECRET", SIGNIN_CLIENT_SECRET),
@@ -1056,6 +1070,45 @@ async fn two_instances_share_sessions_through_redis() {
         "the other instance refused the tokens after {took:?}"
     );
     assert_eq!(me(a, &devices[1].1).await, 401);
+
+    // The per-key limit (a burst of 120) counts the requests to both instances together:
+    // 70 to each, 140 in all, and about 20 are refused (each instance alone would have
+    // allowed all 70).
+    let client = reqwest::Client::new();
+    let mut limited = [0, 0];
+    for i in 0..140 {
+        let base = [a, b][i % 2];
+        let page = get(
+            &client,
+            &format!("{base}/internal/stats"),
+            &[("x-api-key", &key)],
+        )
+        .await;
+        match page.status {
+            200 => {}
+            429 => limited[i % 2] += 1,
+            other => panic!("{other}: {page:?}"),
+        }
+    }
+    let refused = limited[0] + limited[1];
+    assert!(
+        (15..=20).contains(&refused) && limited[0] > 0 && limited[1] > 0,
+        "refused {limited:?}"
+    );
+    // The sign-in limit (30 a minute per client address) too: 40 more sign-in requests
+    // from this address, 20 to each (about 7 each so far), are refused beyond 30 in all.
+    let mut limited = [0, 0];
+    for i in 0..40 {
+        let base = [a, b][i % 2];
+        let page = get(&client, &format!("{base}/auth/oidc/login"), &[]).await;
+        if page.status == 429 {
+            limited[i % 2] += 1;
+        }
+    }
+    assert!(
+        limited[0] + limited[1] >= 15 && limited[0] > 0 && limited[1] > 0,
+        "refused {limited:?}"
+    );
     drop(servers);
     let client = redis::Client::open(redis_url.as_str()).unwrap();
     let mut connection = client.get_multiplexed_async_connection().await.unwrap();
@@ -1074,7 +1127,8 @@ async fn two_instances_share_sessions_through_redis() {
 }
 
 /// Redis stopped while the demos run: `/auth/refresh` answers 503 problem+json and revokes
-/// nothing; once Redis is back (the same instance, no restart) the same refresh token works.
+/// nothing; API-key checks go on (the per-key limit counts in the instance meanwhile);
+/// once Redis is back (the same instance, no restart) the same refresh token works.
 #[tokio::test]
 async fn a_redis_outage_is_503_and_the_session_survives_it() {
     use auth_tests::{
@@ -1094,7 +1148,7 @@ async fn a_redis_outage_is_503_and_the_session_survives_it() {
     .zip(ports)
     {
         let addr = format!("127.0.0.1:{port}");
-        let _server = start_with(
+        let server = start_with(
             bin,
             &[
                 ("DEMO_ADDR", addr.as_str()),
@@ -1118,6 +1172,14 @@ async fn a_redis_outage_is_503_and_the_session_survives_it() {
             format!("{base}/auth/refresh"),
             format!("auth-refresh={token}"),
         );
+        let key = server
+            .banner
+            .iter()
+            .skip_while(|l| !l.starts_with("API key for this run"))
+            .nth(1)
+            .map(|l| l.trim().to_owned())
+            .expect("a generated key in the banner");
+        let stats = format!("{base}/internal/stats");
         redis.kill();
         let during = Browser::new().post_with_cookie(&url, &cookie).await;
         assert!(
@@ -1125,6 +1187,9 @@ async fn a_redis_outage_is_503_and_the_session_survives_it() {
             "{bin}: {}",
             during.body
         );
+        let client = reqwest::Client::new();
+        let key_check = get(&client, &stats, &[("x-api-key", &key)]).await;
+        assert_eq!(key_check.status, 200, "{bin}: {key_check:?}");
         redis.restart();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         let after = loop {

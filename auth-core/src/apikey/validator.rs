@@ -7,7 +7,7 @@ use super::{
     key::{ApiKeySecret, KeyFormatError, check_format},
     store::{ApiKeyStore, StoredKey},
 };
-use crate::limit::RateLimit;
+use crate::limit::{Limiter, SharedRateLimit};
 use crate::{
     credential::{TokenSource, single_header, split_authorization},
     error::{
@@ -101,7 +101,7 @@ struct Inner {
     prefixes: Vec<String>,
     renderer: Renderer,
     /// Requests per key id (never the key).
-    limiter: Option<RateLimit<String>>,
+    limiter: Option<Limiter<String>>,
     /// This validator's identity, recorded in every [`VerifiedKey`] it produces.
     origin: Origin,
 }
@@ -133,6 +133,7 @@ impl ApiKeyValidator {
             prefixes: Vec::new(),
             renderer: Renderer::default(),
             rate_limit: None,
+            shared_limit: None,
         }
     }
 
@@ -226,25 +227,44 @@ impl ApiKeyValidator {
         &self,
         key: &PresentedKey,
     ) -> Result<VerifiedKey, AuthError> {
-        match self.verify_now(key) {
-            Some(result) => result,
-            None => self.settle(self.inner.store.find(&key.0).await, &key.0),
+        let found = match self.inner.store.find_now(&key.0) {
+            Some(found) => found,
+            None => self.inner.store.find(&key.0).await,
+        };
+        let stored = self.judge(found, &key.0)?;
+        if let Some(limiter) = &self.inner.limiter {
+            limiter
+                .check(&stored.record().id)
+                .await
+                .map_err(|wait| limited(&stored, wait))?;
         }
+        Ok(self.accept(stored))
     }
 
     /// [`verify_presented`](Self::verify_presented) without awaiting, when the store
-    /// answers from memory; `None` when it must be awaited.
+    /// answers from memory and the rate limit is counted in this process; `None` when it
+    /// must be awaited.
     pub(crate) fn verify_now(&self, key: &PresentedKey) -> Option<Result<VerifiedKey, AuthError>> {
         let found = self.inner.store.find_now(&key.0)?;
-        Some(self.settle(found, &key.0))
+        let stored = match self.judge(found, &key.0) {
+            Ok(stored) => stored,
+            Err(e) => return Some(Err(e)),
+        };
+        if let Some(limiter) = &self.inner.limiter
+            && let Err(wait) = limiter.check_now(&stored.record().id)?
+        {
+            return Some(Err(limited(&stored, wait)));
+        }
+        Some(Ok(self.accept(stored)))
     }
 
-    /// Judge what the store answered for `hash`.
-    fn settle(
+    /// Judge what the store answered for `hash`: a key that exists, matches, and is
+    /// neither revoked nor expired.
+    fn judge(
         &self,
         found: Result<Option<Arc<StoredKey>>, super::StoreError>,
         hash: &KeyHash,
-    ) -> Result<VerifiedKey, AuthError> {
+    ) -> Result<Arc<StoredKey>, AuthError> {
         let stored = found
             .map_err(|e| {
                 tracing::error!(error = %e, "API key store lookup failed");
@@ -255,8 +275,7 @@ impl ApiKeyValidator {
         if !record.hash.ct_eq(hash) {
             return Err(AuthError::InvalidKey(KeyError::Unknown));
         }
-        let now = crate::clock::now();
-        if let Some(reason) = record.unusable_at(now) {
+        if let Some(reason) = record.unusable_at(crate::clock::now()) {
             match reason {
                 KeyError::Revoked => {
                     tracing::info!(key_id = %record.id, "revoked API key presented")
@@ -265,17 +284,16 @@ impl ApiKeyValidator {
             }
             return Err(AuthError::InvalidKey(reason));
         }
-        if let Some(limiter) = &self.inner.limiter
-            && let Err(wait) = limiter.check(&record.id)
-        {
-            tracing::info!(key_id = %record.id, "API key rate limit exceeded");
-            return Err(AuthError::RateLimited(wait));
-        }
-        stored.touch(now);
-        Ok(VerifiedKey {
+        Ok(stored)
+    }
+
+    /// A key admitted: its use recorded.
+    fn accept(&self, stored: Arc<StoredKey>) -> VerifiedKey {
+        stored.touch(crate::clock::now());
+        VerifiedKey {
             stored,
             origin: self.inner.origin,
-        })
+        }
     }
 
     /// Whether `key` was verified by this validator (or a clone of it). Extractors reuse a
@@ -367,6 +385,7 @@ pub struct ApiKeyValidatorBuilder {
     prefixes: Vec<String>,
     renderer: Renderer,
     rate_limit: Option<(u32, std::time::Duration)>,
+    shared_limit: Option<Arc<dyn SharedRateLimit>>,
 }
 
 impl fmt::Debug for ApiKeyValidatorBuilder {
@@ -435,6 +454,15 @@ impl ApiKeyValidatorBuilder {
         self
     }
 
+    /// Count the [`rate_limit`](Self::rate_limit) in `engine`, shared by every instance
+    /// (such as `auth_redis::RedisRateLimit`): two instances together then allow the
+    /// configured rate, not twice it. While the engine cannot answer, each instance counts
+    /// in its own memory ([`Limiter`]: fail open to the local limit, logged once).
+    pub fn shared_rate_limit(mut self, engine: Arc<dyn SharedRateLimit>) -> Self {
+        self.shared_limit = Some(engine);
+        self
+    }
+
     /// Build the validator.
     ///
     /// # Errors
@@ -448,7 +476,7 @@ impl ApiKeyValidatorBuilder {
         }
         let limiter = self
             .rate_limit
-            .map(|(burst, per)| RateLimit::new(burst, per))
+            .map(|(burst, per)| Limiter::new(burst, per, self.shared_limit, "api-key"))
             .transpose()?;
         let renderer = self.renderer;
         Ok(ApiKeyValidator {
@@ -464,6 +492,11 @@ impl ApiKeyValidatorBuilder {
             }),
         })
     }
+}
+
+fn limited(stored: &StoredKey, wait: u64) -> AuthError {
+    tracing::info!(key_id = %stored.record().id, "API key rate limit exceeded");
+    AuthError::RateLimited(wait)
 }
 
 #[cfg(test)]

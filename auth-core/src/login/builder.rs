@@ -64,6 +64,7 @@ pub struct LoginBuilder {
     session_lifetime: Duration,
     fetch: Option<Arc<ReqwestFetch>>,
     rate_limit: Option<(u32, Duration)>,
+    shared_limit: Option<Arc<dyn crate::limit::SharedRateLimit>>,
     renderer: Renderer,
 }
 
@@ -94,6 +95,7 @@ impl LoginBuilder {
             session_lifetime: Duration::from_secs(30 * 24 * 3600),
             fetch: None,
             rate_limit: None,
+            shared_limit: None,
             renderer: Renderer::default(),
         }
     }
@@ -190,6 +192,16 @@ impl LoginBuilder {
         self
     }
 
+    /// Count the [`rate_limit`](Self::rate_limit) in `engine`, shared by every instance
+    /// (such as `auth_redis::RedisRateLimit`), so that a client's sign-in requests to all
+    /// instances count together. While the engine cannot answer, each instance counts in
+    /// its own memory ([`Limiter`](crate::limit::Limiter): fail open to the local limit,
+    /// logged once).
+    pub fn shared_rate_limit(mut self, engine: Arc<dyn crate::limit::SharedRateLimit>) -> Self {
+        self.shared_limit = Some(engine);
+        self
+    }
+
     /// The outbound client for token and userinfo calls (default: https only, 5 s timeout).
     pub fn fetch(mut self, fetch: Arc<ReqwestFetch>) -> Self {
         self.fetch = Some(fetch);
@@ -269,7 +281,9 @@ impl LoginBuilder {
             .map_err(|e| LoginError::SessionKey(e.to_string()))?;
         let limiter = self
             .rate_limit
-            .map(|(burst, per)| crate::limit::RateLimit::new(burst, per))
+            .map(|(burst, per)| {
+                crate::limit::Limiter::new(burst, per, self.shared_limit, "sign-in")
+            })
             .transpose()?;
         Ok(Login {
             inner: Arc::new(Inner {

@@ -20,7 +20,7 @@ use crate::{error::SignInError, jwt::JwtIssuer, remote::ReqwestFetch};
 
 pub(super) struct Inner {
     /// Sign-in requests per client address.
-    pub(super) limiter: Option<crate::limit::RateLimit<std::net::IpAddr>>,
+    pub(super) limiter: Option<crate::limit::Limiter<std::net::IpAddr>>,
     pub(super) base: String,
     pub(super) origin: String,
     pub(super) secure: bool,
@@ -116,16 +116,19 @@ impl Login {
     }
 
     /// 429 when `input`'s client is over the rate limit.
-    fn over_limit(&self, input: &LoginInput) -> Option<Answer> {
+    async fn over_limit(&self, input: &LoginInput) -> Option<Answer> {
         let (limiter, client) = (self.inner.limiter.as_ref()?, input.client?);
-        let wait = limiter.check(&client).err()?;
+        let wait = match limiter.check_now(&client) {
+            Some(decided) => decided.err()?,
+            None => limiter.check(&client).await.err()?,
+        };
         tracing::info!("sign-in rate limit exceeded");
         Some(self.reject(SignInError::RateLimited(wait)))
     }
 
     /// `GET /auth/{provider}/login`.
-    pub fn begin(&self, provider: &str, input: &LoginInput) -> Answer {
-        if let Some(answer) = self.over_limit(input) {
+    pub async fn begin(&self, provider: &str, input: &LoginInput) -> Answer {
+        if let Some(answer) = self.over_limit(input).await {
             return answer;
         }
         let Some(p) = self.provider(provider) else {
@@ -164,7 +167,7 @@ impl Login {
     /// when the provider is configured for it: [`OidcProvider::form_post`](super::OidcProvider::form_post)). The parameters
     /// are read from the query for a GET and from the body for a POST, never mixed.
     pub async fn callback(&self, provider: &str, input: &LoginInput) -> Answer {
-        if let Some(answer) = self.over_limit(input) {
+        if let Some(answer) = self.over_limit(input).await {
             return answer;
         }
         let Some(p) = self.provider(provider) else {
@@ -363,7 +366,7 @@ impl Login {
         if let Err(answer) = self.same_site(input) {
             return answer;
         }
-        if let Some(answer) = self.over_limit(input) {
+        if let Some(answer) = self.over_limit(input).await {
             return answer;
         }
         let unauthorized = |detail| self.reject(SignInError::Session(detail));
@@ -452,11 +455,12 @@ mod tests {
             .provider(oidc::tests::config(op.verifying_key()?)?))
     }
 
-    #[test]
-    fn https_cookies_and_the_authorization_request() -> Result<(), Box<dyn std::error::Error>> {
+    #[tokio::test]
+    async fn https_cookies_and_the_authorization_request() -> Result<(), Box<dyn std::error::Error>>
+    {
         let login = builder("https://app.test")?.build()?;
         assert_eq!(login.session_cookie(), "__Host-auth-session");
-        let answer = login.begin("op", &LoginInput::default());
+        let answer = login.begin("op", &LoginInput::default()).await;
         assert_eq!(answer.status, 303);
         let cookie = answer.set_cookies().next().unwrap_or_default().to_owned();
         assert!(cookie.starts_with("__Host-auth-flow="), "{cookie}");
@@ -504,7 +508,7 @@ mod tests {
         let login = Login::builder("https://app.test", JwtIssuer::new(key, "app", "app"))
             .provider(provider)
             .build()?;
-        let answer = login.begin("op", &LoginInput::default());
+        let answer = login.begin("op", &LoginInput::default()).await;
         let cookie = answer.set_cookies().next().unwrap_or_default().to_owned();
         assert!(
             cookie.contains("SameSite=None") && cookie.contains("Secure"),
@@ -531,7 +535,7 @@ mod tests {
         let login = builder("https://app.test")?
             .renderer(Renderer::new(Some("app")).with_custom(hook))
             .build()?;
-        let unknown = login.begin("nope", &LoginInput::default());
+        let unknown = login.begin("nope", &LoginInput::default()).await;
         assert_eq!(unknown.status, 404);
         assert_eq!(
             unknown.body,
@@ -549,7 +553,7 @@ mod tests {
         assert!(refresh.headers.iter().any(|(k, _)| *k == "cache-control"));
         // Without a renderer: problem+json, as before.
         let plain = builder("https://app.test")?.build()?;
-        let body = plain.begin("nope", &LoginInput::default()).body;
+        let body = plain.begin("nope", &LoginInput::default()).await.body;
         assert_eq!(
             body.map(|(kind, _)| kind).as_deref(),
             Some("application/problem+json")
