@@ -18,6 +18,8 @@ pub mod jwks_server;
 pub mod keys;
 pub mod logcap;
 pub mod oidc;
+pub mod postgres;
+pub mod proxy;
 pub mod redis_server;
 pub mod signin;
 

@@ -156,6 +156,24 @@ impl MemoryStore {
         found
     }
 
+    /// Replace every key at once (a reload from a system of record): readers see the old
+    /// set or the new one, never a mix; last-used times are kept for keys that stay.
+    pub fn replace_all(&self, records: Vec<ApiKeyRecord>) {
+        let previous = self.index.load();
+        self.index
+            .store(Arc::new(index_of(records, Some(&previous))));
+    }
+
+    /// The keys used since they were loaded: `(id, last used)`, for writing last-used
+    /// times back to a system of record in batches.
+    pub fn last_uses(&self) -> Vec<(String, i64)> {
+        self.index
+            .load()
+            .values()
+            .filter_map(|s| Some((s.record.id.clone(), s.last_used()?)))
+            .collect()
+    }
+
     /// All records.
     pub fn records(&self) -> Vec<ApiKeyRecord> {
         self.index
