@@ -7,6 +7,11 @@
 //! auth-keys rotate --store keys.json <key-id> --overlap 7d
 //! ```
 //!
+//! Every command takes `--database-url postgres://…` instead of `--store FILE` to manage
+//! the keys of a PostgreSQL database (`auth_postgres::PostgresKeyStore`; the table is
+//! created when missing): serving instances hear of each change within a second. `list`
+//! then shows when each key was last used, as the instances last wrote it.
+//!
 //! Every command that changes the store rewrites it atomically (a temporary file renamed
 //! over the old one), so a server watching the file sees the old or the new keys, never a
 //! torn file; under an exclusive lock (a sidecar `.keys.json.lock`), so commands run at
@@ -17,8 +22,12 @@
 
 use std::{io::Write, path::PathBuf};
 
-use auth_core::apikey::{ApiKeyRecord, KeyFile, KeyHasher, MintError, StoreError, mint};
-use clap::{Parser, Subcommand};
+use auth_core::apikey::{ApiKeyRecord, KeyHasher, MintError, StoreError, mint};
+
+mod backend;
+
+use backend::Backend;
+use clap::{Args, Parser, Subcommand};
 
 /// Command line.
 #[derive(Debug, Parser)]
@@ -38,9 +47,9 @@ pub struct Cli {
 pub enum Command {
     /// Mint a key: prints it once on stdout, stores only its hash and metadata.
     New {
-        /// The key store file (created if missing).
-        #[arg(long)]
-        store: PathBuf,
+        /// Where the keys live (a file is created if missing).
+        #[command(flatten)]
+        target: Target,
         /// Who or what the key is for.
         #[arg(long)]
         name: String,
@@ -61,23 +70,23 @@ pub enum Command {
     },
     /// List keys, one a line, id first (no hashes, no keys).
     List {
-        /// The key store file.
-        #[arg(long)]
-        store: PathBuf,
+        /// Where the keys live.
+        #[command(flatten)]
+        target: Target,
     },
     /// Revoke a key by id.
     Revoke {
-        /// The key store file.
-        #[arg(long)]
-        store: PathBuf,
+        /// Where the keys live.
+        #[command(flatten)]
+        target: Target,
         /// The key's id.
         id: String,
     },
     /// Mint a successor to a key; the old one expires after the overlap.
     Rotate {
-        /// The key store file.
-        #[arg(long)]
-        store: PathBuf,
+        /// Where the keys live.
+        #[command(flatten)]
+        target: Target,
         /// The id of the key to replace.
         id: String,
         /// How long the old key keeps working, such as 7d.
@@ -87,6 +96,18 @@ pub enum Command {
         #[arg(long)]
         pepper_env: Option<String>,
     },
+}
+
+/// Where the keys live: a key store file, or a PostgreSQL database (exactly one).
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+pub struct Target {
+    /// The key store file.
+    #[arg(long)]
+    pub store: Option<PathBuf>,
+    /// A PostgreSQL database (`postgres://user@host:port/db`) holding the keys.
+    #[arg(long)]
+    pub database_url: Option<String>,
 }
 
 /// A failed command: the message says what and why, never a key.
@@ -192,7 +213,7 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
     let now = auth_core::clock::now();
     match cli.command {
         Command::New {
-            store,
+            target,
             name,
             scopes,
             expires_in,
@@ -211,72 +232,48 @@ pub fn run(cli: Cli, out: &mut impl Write) -> Result<(), CliError> {
                     e => CliError(format!("--prefix: {e}")),
                 })?;
             let (id, name) = (record.id.clone(), record.name.clone());
-            KeyFile::update(&store, |file| {
-                file.keys.push(record);
-                Ok::<_, CliError>(())
-            })?;
+            Backend::open(&target, false)?.add(record)?;
             eprintln!("created key {id} ({name})");
             writeln!(out, "{}", key.expose_secret()).map_err(err)?;
         }
-        Command::List { store } => {
-            let file = KeyFile::load(&store).map_err(err)?;
-            for r in &file.keys {
+        Command::List { target } => {
+            for (r, last_used) in Backend::open(&target, true)?.list()? {
                 let scopes: Vec<&str> = r.scopes.iter().collect();
+                let used = last_used
+                    .map(|t| format!("\tlast used {}", format_time(t)))
+                    .unwrap_or_default();
                 writeln!(
                     out,
-                    "{}\t{}\t{}…\t{}\tcreated {}\t{}",
+                    "{}\t{}\t{}…\t{}\tcreated {}\t{}{used}",
                     r.id,
                     r.name,
                     r.start,
                     scopes.join(","),
                     format_time(r.created),
-                    status(r, now)
+                    status(&r, now)
                 )
                 .map_err(err)?;
             }
         }
-        Command::Revoke { store, id } => {
-            // Not `update`'s empty file: revoking in a store that does not exist is a typo.
-            KeyFile::load(&store)?;
-            KeyFile::update(&store, |file| {
-                let record = file
-                    .keys
-                    .iter_mut()
-                    .find(|r| r.id == id)
-                    .ok_or_else(|| CliError(format!("no key with id {id}")))?;
-                if record.revoked.is_none() {
-                    record.revoked = Some(now);
-                }
-                Ok::<_, CliError>(())
-            })?;
+        Command::Revoke { target, id } => {
+            // Not a new empty store: revoking in a store that does not exist is a typo.
+            Backend::open(&target, true)?.revoke(&id, now)?;
             eprintln!("revoked key {id}");
         }
         Command::Rotate {
-            store,
+            target,
             id,
             overlap,
             pepper_env,
         } => {
             let hasher = hasher(pepper_env.as_deref())?;
-            let overlap = parse_duration(&overlap)?;
-            KeyFile::load(&store)?;
-            let until = now + overlap;
-            let (key, new_id) = KeyFile::update(&store, |file| {
-                let old = file
-                    .keys
-                    .iter_mut()
-                    .find(|r| r.id == id)
-                    .ok_or_else(|| CliError(format!("no key with id {id}")))?;
+            let until = now + parse_duration(&overlap)?;
+            let (key, new_id) = Backend::open(&target, true)?.rotate(&id, until, |old| {
                 if old.unusable_at(now).is_some() {
                     return Err(CliError(format!("key {id} is already revoked or expired")));
                 }
-                old.expires = Some(old.expires.map_or(until, |e| e.min(until)));
                 let scopes: Vec<String> = old.scopes.iter().map(str::to_owned).collect();
-                let (key, record) =
-                    mint(&hasher, &old.prefix, &old.name, &scopes, now, None).map_err(err)?;
-                let new_id = record.id.clone();
-                file.keys.push(record);
-                Ok((key, new_id))
+                mint(&hasher, &old.prefix, &old.name, &scopes, now, None).map_err(err)
             })?;
             eprintln!(
                 "created key {new_id} to replace {id}, which expires {}",

@@ -1,4 +1,5 @@
-//! `auth-keys`: mint, list, revoke and rotate API keys in a key store file.
+//! `auth-keys`: mint, list, revoke and rotate API keys in a key store file or a PostgreSQL
+//! database.
 //!
 //! The store file holds hashes and metadata only; a new key is printed once, on stdout
 //! alone. See `auth_cli` for the commands.

@@ -217,3 +217,93 @@ fn invalid_scopes_are_refused_and_nothing_is_minted() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("--prefix"));
 }
+
+/// `--database-url`: the same commands on a PostgreSQL database of the test's own (the
+/// table created on first use); only hashes are stored; errors are one clear line.
+#[tokio::test]
+async fn the_same_commands_on_a_database() {
+    let db = auth_tests::postgres::TestDatabase::create().await;
+    let url = db.url();
+    let url = url.as_str();
+    let new = run(&[
+        "new",
+        "--database-url",
+        url,
+        "--name",
+        "billing",
+        "--prefix",
+        "acme_live",
+        "--scope",
+        "stats:read",
+    ]);
+    assert!(new.status.success(), "{}", text(&new.stderr));
+    let key = text(&new.stdout).trim().to_owned();
+    let key_secret = ApiKeySecret::parse(&key).unwrap();
+    let admin = auth_postgres::KeyAdmin::connect(url).await.unwrap();
+    let stored = admin.list().await.unwrap();
+    assert_eq!(stored.len(), 1);
+    let record = stored[0].0.clone();
+    assert_eq!(
+        record.hash,
+        auth_core::apikey::KeyHasher::sha256().hash(&key_secret)
+    );
+    let list = text(&run(&["list", "--database-url", url]).stdout);
+    assert!(
+        list.starts_with(&record.id) && list.contains("active"),
+        "{list}"
+    );
+    assert!(!list.contains(&key[12..]), "list shows a key");
+
+    let rotate = run(&[
+        "rotate",
+        "--database-url",
+        url,
+        &record.id,
+        "--overlap",
+        "7d",
+    ]);
+    assert!(rotate.status.success(), "{}", text(&rotate.stderr));
+    let keys = admin.list().await.unwrap();
+    assert_eq!(keys.len(), 2);
+    assert!(
+        keys.iter()
+            .any(|(r, _)| r.id == record.id && r.expires.is_some())
+    );
+
+    let revoke = run(&["revoke", "--database-url", url, &record.id]);
+    assert!(revoke.status.success(), "{}", text(&revoke.stderr));
+    assert!(text(&run(&["list", "--database-url", url]).stdout).contains("revoked"));
+    let rotate_revoked = run(&[
+        "rotate",
+        "--database-url",
+        url,
+        &record.id,
+        "--overlap",
+        "1d",
+    ]);
+    assert!(!rotate_revoked.status.success());
+    assert_eq!(
+        admin.list().await.unwrap().len(),
+        2,
+        "a refused rotation adds nothing"
+    );
+
+    for args in [
+        vec!["revoke", "--database-url", url, "k_nope"],
+        vec![
+            "list",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:1/none",
+        ],
+        vec!["list", "--database-url", url, "--store", "keys.json"],
+        vec!["list"],
+    ] {
+        let out = run(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let err = text(&out.stderr);
+        assert!(!err.is_empty() && out.stdout.is_empty(), "{args:?}: {err}");
+        if !args.contains(&"--store") && args.len() > 1 {
+            assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        }
+    }
+}

@@ -137,26 +137,27 @@ impl KeyAdmin {
 
     /// The key `id`, and in the same transaction `successor` added and `id` set to expire
     /// at `expires` (no later than it already would): a rotation. `Ok(None)` when there is
-    /// no such key.
+    /// no such key; an error from `successor` (the key cannot be rotated) changes nothing.
     ///
     /// # Errors
     ///
-    /// The database cannot answer.
-    pub async fn rotate(
+    /// The database cannot answer, or `successor` refuses.
+    pub async fn rotate<E: From<PgError>>(
         &self,
         id: &str,
-        successor: impl FnOnce(&ApiKeyRecord) -> Result<ApiKeyRecord, PgError>,
+        successor: impl FnOnce(&ApiKeyRecord) -> Result<ApiKeyRecord, E>,
         expires: i64,
-    ) -> Result<Option<ApiKeyRecord>, PgError> {
-        timed(async {
-            let mut client = self.pool.get().await?;
-            let tx = client.transaction().await?;
+    ) -> Result<Option<ApiKeyRecord>, E> {
+        let work = async {
+            let mut client = self.pool.get().await.map_err(PgError::from)?;
+            let tx = client.transaction().await.map_err(PgError::from)?;
             let Some(row) = tx
                 .query_opt(
                     &format!("SELECT {COLUMNS} FROM auth_api_keys WHERE id = $1 FOR UPDATE"),
                     &[&id],
                 )
-                .await?
+                .await
+                .map_err(PgError::from)?
             else {
                 return Ok(None);
             };
@@ -178,16 +179,20 @@ impl KeyAdmin {
                     &new.revoked,
                 ],
             )
-            .await?;
+            .await
+            .map_err(PgError::from)?;
             tx.execute(
                 "UPDATE auth_api_keys SET expires = LEAST(COALESCE(expires, $2), $2) WHERE id = $1",
                 &[&id, &expires],
             )
-            .await?;
-            tx.commit().await?;
+            .await
+            .map_err(PgError::from)?;
+            tx.commit().await.map_err(PgError::from)?;
             Ok(Some(new))
-        })
-        .await
+        };
+        tokio::time::timeout(crate::TIMEOUT, work)
+            .await
+            .map_err(|_| E::from(PgError::Timeout(crate::TIMEOUT)))?
     }
 }
 

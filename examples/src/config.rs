@@ -69,7 +69,12 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     (
         "DEMO_REDIS_URL",
         "unset: in process",
-        "redis://host:port/db: sign-in sessions (refresh-token families) shared by every instance",
+        "redis://host:port/db: sign-in sessions, sign-out epochs and both rate limits shared by every instance",
+    ),
+    (
+        "DEMO_DATABASE_URL",
+        "unset: DEMO_API_KEYS_FILE or in memory",
+        "postgres://user@host:port/db: API keys kept in PostgreSQL (managed with auth-keys --database-url), changes seen by every instance within 1 s",
     ),
     ("RUST_LOG", "info", "log filter (logs go to stderr)"),
 ];
@@ -151,6 +156,8 @@ pub struct Config {
     pub google: Option<Client>,
     /// `DEMO_REDIS_URL` (it may hold a password: kept secret).
     pub redis_url: Option<SecretString>,
+    /// `DEMO_DATABASE_URL` (it may hold a password: kept secret).
+    pub database_url: Option<SecretString>,
 }
 
 impl std::fmt::Debug for Config {
@@ -171,6 +178,10 @@ impl std::fmt::Debug for Config {
             .field("github", &self.github)
             .field("google", &self.google)
             .field("redis_url", &self.redis_url.as_ref().map(|_| "[redacted]"))
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }
@@ -257,19 +268,28 @@ impl Config {
             }
             _ => {}
         }
+        let api_keys_file = var("DEMO_API_KEYS_FILE")?.map(PathBuf::from);
+        let database_url = var("DEMO_DATABASE_URL")?.map(SecretString::from);
+        if api_keys_file.is_some() && database_url.is_some() {
+            return Err(StartError(
+                "DEMO_DATABASE_URL: API keys come from the database or from DEMO_API_KEYS_FILE, not both"
+                    .into(),
+            ));
+        }
         Ok(Config {
             addr,
             public_url,
             jwt_secret: var("DEMO_JWT_SECRET")?.map(SecretString::from),
             jwt_issuer: var("DEMO_JWT_ISSUER")?.unwrap_or_else(|| "auth-demo".into()),
             jwt_audience: var("DEMO_JWT_AUDIENCE")?.unwrap_or_else(|| "auth-demo".into()),
-            api_keys_file: var("DEMO_API_KEYS_FILE")?.map(PathBuf::from),
+            api_keys_file,
             oidc_issuer,
             oidc_client,
             oidc_audience,
             github: pair("DEMO_GITHUB_CLIENT_ID", "DEMO_GITHUB_CLIENT_SECRET")?,
             google: pair("DEMO_GOOGLE_CLIENT_ID", "DEMO_GOOGLE_CLIENT_SECRET")?,
             redis_url: var("DEMO_REDIS_URL")?.map(SecretString::from),
+            database_url,
         })
     }
 }

@@ -87,6 +87,8 @@ pub enum KeySource {
     File(PathBuf),
     /// One key generated at start, with scope `stats:read`.
     Generated(ApiKeySecret),
+    /// `DEMO_DATABASE_URL`: keys in PostgreSQL, managed with `auth-keys --database-url`.
+    Database,
 }
 
 /// A start-up failure: names the variable and what is wrong with it.
@@ -188,7 +190,19 @@ impl Demo {
                 })?,
         };
         let issuer = JwtIssuer::new(signing, config.jwt_issuer, config.jwt_audience);
-        let (keys, key_source) = api_keys(config.api_keys_file, limits)?;
+        let (keys, key_source) = match &config.database_url {
+            Some(url) => {
+                let store = auth_postgres::PostgresKeyStore::builder(url.expose_secret())
+                    .connect()
+                    .await
+                    .map_err(|e| {
+                        StartError(format!("DEMO_DATABASE_URL: PostgreSQL cannot be used: {e}"))
+                    })?;
+                let keys = key_validator(Arc::new(store), limits)?;
+                (keys, KeySource::Database)
+            }
+            None => api_keys(config.api_keys_file, limits)?,
+        };
         Ok(Demo {
             addr: config.addr,
             public_url: config.public_url,
@@ -265,6 +279,10 @@ impl Demo {
                 path.display(),
                 KEY_FILE_POLL.as_secs()
             )),
+            KeySource::Database => out.push_str(
+                "\nAPI keys: from DEMO_DATABASE_URL (PostgreSQL; changes seen within 1 s; \
+                 add one with auth-keys new --database-url URL --prefix demo --name NAME --scope stats:read)\n",
+            ),
             KeySource::Generated(key) => {
                 out.push_str(&format!(
                     "\nAPI key for this run (scope stats:read; shown once, stored only as a hash):\n  {}\n",
@@ -450,17 +468,8 @@ fn api_keys(
     file: Option<PathBuf>,
     limits: Option<Arc<dyn SharedRateLimit>>,
 ) -> Result<(ApiKeyValidator, KeySource), StartError> {
-    let build = |store: Arc<dyn auth_core::apikey::ApiKeyStore>| {
-        let mut builder = ApiKeyValidator::builder(store)
-            .realm(REALM)
-            .rate_limit(KEY_RATE.0, KEY_RATE.1);
-        if let Some(limits) = limits.clone() {
-            builder = builder.shared_rate_limit(limits);
-        }
-        builder
-            .build()
-            .map_err(|e| StartError(format!("API keys: {e}")))
-    };
+    let build =
+        |store: Arc<dyn auth_core::apikey::ApiKeyStore>| key_validator(store, limits.clone());
     match file {
         Some(path) => {
             let store = FileStore::open(&path)
@@ -478,6 +487,23 @@ fn api_keys(
             Ok((validator, KeySource::Generated(key)))
         }
     }
+}
+
+/// The API-key validator over `store`: the demo's realm and per-key limit (shared when
+/// `limits` is).
+fn key_validator(
+    store: Arc<dyn auth_core::apikey::ApiKeyStore>,
+    limits: Option<Arc<dyn SharedRateLimit>>,
+) -> Result<ApiKeyValidator, StartError> {
+    let mut builder = ApiKeyValidator::builder(store)
+        .realm(REALM)
+        .rate_limit(KEY_RATE.0, KEY_RATE.1);
+    if let Some(limits) = limits {
+        builder = builder.shared_rate_limit(limits);
+    }
+    builder
+        .build()
+        .map_err(|e| StartError(format!("API keys: {e}")))
 }
 
 /// The body of `GET /internal/stats`: who called.

@@ -705,6 +705,24 @@ fn an_unusable_provider_stops_the_start_with_one_line_naming_the_variable() {
                 "DEMO_REDIS_URL",
             ),
             (vec![("DEMO_REDIS_URL", "not a url")], "DEMO_REDIS_URL"),
+            (
+                vec![("DEMO_DATABASE_URL", "postgres://postgres@127.0.0.1:9/test")],
+                "DEMO_DATABASE_URL",
+            ),
+            (
+                vec![("DEMO_DATABASE_URL", "not a url")],
+                "DEMO_DATABASE_URL",
+            ),
+            (
+                vec![
+                    (
+                        "DEMO_DATABASE_URL",
+                        "postgres://postgres@127.0.0.1:5432/test",
+                    ),
+                    ("DEMO_API_KEYS_FILE", "keys.json"),
+                ],
+                "DEMO_DATABASE_URL",
+            ),
         ] {
             let mut command = Command::new(bin);
             command
@@ -1206,4 +1224,125 @@ async fn a_redis_outage_is_503_and_the_session_survives_it() {
         ]);
     }
     assert_eq!(seen, [[303, 503, 200]; 2]);
+}
+
+/// Two instances, one PostgreSQL (`DEMO_DATABASE_URL`, a database of this test's own): a
+/// key made with `auth-keys --database-url` is accepted by both, its revocation refused by
+/// both within a second, without restart. One instance reaches the database through a proxy
+/// that the test cuts: its key checks keep answering from the keys it loaded (and `/health`
+/// says why); once the link is back it learns of the revocation it missed.
+#[tokio::test]
+async fn two_instances_share_api_keys_through_postgres() {
+    use auth_tests::{postgres::TestDatabase, proxy::TcpProxy};
+    let db = TestDatabase::create().await;
+    let proxy = TcpProxy::start("127.0.0.1:5432".parse().unwrap());
+    let (direct, via_proxy) = (db.url(), db.url_via(proxy.addr()));
+    let key = cli(&[
+        "new",
+        "--database-url",
+        &direct,
+        "--prefix",
+        "demo",
+        "--name",
+        "shared",
+        "--scope",
+        "stats:read",
+    ]);
+    let id = cli(&["list", "--database-url", &direct])
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_owned();
+    let servers = [
+        start_with(
+            env!("CARGO_BIN_EXE_axum-demo"),
+            &[("DEMO_DATABASE_URL", direct.as_str())],
+        ),
+        start_with(
+            env!("CARGO_BIN_EXE_actix-demo"),
+            &[("DEMO_DATABASE_URL", via_proxy.as_str())],
+        ),
+    ];
+    let client = reqwest::Client::new();
+    let status = |base: &str| {
+        let (client, url, key) = (
+            client.clone(),
+            format!("{base}/internal/stats"),
+            key.clone(),
+        );
+        async move { get(&client, &url, &[("x-api-key", &key)]).await.status }
+    };
+    for server in &servers {
+        assert_eq!(status(&server.base).await, 200, "{}", server.base);
+        assert!(
+            server
+                .banner
+                .iter()
+                .any(|l| l.contains("DEMO_DATABASE_URL")),
+            "{:?}",
+            server.banner
+        );
+    }
+    // A second key, then revoked: both instances follow within a second.
+    let second = cli(&[
+        "new",
+        "--database-url",
+        &direct,
+        "--prefix",
+        "demo",
+        "--name",
+        "second",
+        "--scope",
+        "stats:read",
+    ]);
+    let started = std::time::Instant::now();
+    for server in &servers {
+        let url = format!("{}/internal/stats", server.base);
+        while get(&client, &url, &[("x-api-key", &second)]).await.status != 200
+            && started.elapsed() < Duration::from_secs(3)
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "a new key took {:?}",
+        started.elapsed()
+    );
+
+    // The proxied instance loses the database; the direct one does not.
+    proxy.cut();
+    cli(&["revoke", "--database-url", &direct, &id]);
+    let started = std::time::Instant::now();
+    while status(&servers[0].base).await != 401 && started.elapsed() < Duration::from_secs(3) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "the revocation took {:?}",
+        started.elapsed()
+    );
+    // Cut off, it answers from what it loaded: never a 500.
+    assert_eq!(status(&servers[1].base).await, 200);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let health = loop {
+        let health = get(&client, &format!("{}/health", servers[1].base), &[]).await;
+        if health.status == 503 || std::time::Instant::now() > deadline {
+            break health;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(health.status, 503, "{health:?}");
+    assert!(!format!("{health:?}").contains(&key), "the key in /health");
+    proxy.restore();
+    let started = std::time::Instant::now();
+    while status(&servers[1].base).await != 401 && started.elapsed() < Duration::from_secs(15) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        status(&servers[1].base).await,
+        401,
+        "recovered without restart"
+    );
+    drop(servers);
 }
