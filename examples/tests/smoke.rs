@@ -1346,3 +1346,124 @@ async fn two_instances_share_api_keys_through_postgres() {
     );
     drop(servers);
 }
+
+/// 100 refreshes of one token at once, 50 to each of two instances sharing Redis: within
+/// the 10 s grace window every one gets a sibling of the same generation, and the family
+/// stays consistent afterwards: any sibling rotates on; then the original token, now two
+/// generations old, is reuse and revokes the family on both instances, siblings included.
+#[tokio::test]
+async fn a_hundred_concurrent_refreshes_across_two_instances_stay_consistent() {
+    use auth_tests::{
+        browser::{Browser, cookie_value},
+        oidc::{SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET},
+    };
+    let (ports, bases, provider) = provider_for_two();
+    // A logical database apart from the other Redis tests of this run.
+    let db = 2 + (std::process::id() + 7) % 14;
+    let redis_url = format!("redis://127.0.0.1:6379/{db}");
+    let servers: Vec<Server> = [
+        env!("CARGO_BIN_EXE_axum-demo"),
+        env!("CARGO_BIN_EXE_actix-demo"),
+    ]
+    .into_iter()
+    .zip(ports)
+    .map(|(bin, port)| {
+        let addr = format!("127.0.0.1:{port}");
+        start_with(
+            bin,
+            &[
+                ("DEMO_ADDR", addr.as_str()),
+                (
+                    "DEMO_JWT_SECRET",
+                    "a shared 32-byte secret for both instances",
+                ),
+                ("DEMO_REDIS_URL", redis_url.as_str()),
+                ("DEMO_OIDC_ISSUER", provider.issuer.as_str()),
+                ("DEMO_OIDC_CLIENT_ID", SIGNIN_CLIENT_ID),
+                ("DEMO_OIDC_CLIENT_SECRET", SIGNIN_CLIENT_SECRET),
+            ],
+        )
+    })
+    .collect();
+    let browser = Browser::new();
+    let (_, back) = browser
+        .authorize(
+            &format!("{}/auth/oidc/login?return_to=/api/me", bases[0]),
+            "frank",
+            &format!("{}/auth/oidc/callback", bases[0]),
+        )
+        .await;
+    let signed_in = browser.callback(&back).await;
+    let t0 = cookie_value(&signed_in.set_cookies, "auth-refresh").expect("refresh cookie");
+    let refresh = |base: &str, token: &str| {
+        let (url, cookie) = (
+            format!("{base}/auth/refresh"),
+            format!("auth-refresh={token}"),
+        );
+        async move { Browser::new().post_with_cookie(&url, &cookie).await }
+    };
+    // Each from a loopback address of its own (127.0.1.i): the sign-in limit counts per
+    // client address, and 100 tabs are not one client hammering.
+    let from = |i: u8, base: &str, token: &str| {
+        let client = reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from([127, 0, 1, i]))
+            .build()
+            .unwrap();
+        let request = client
+            .post(format!("{base}/auth/refresh"))
+            .header("cookie", format!("auth-refresh={token}"));
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let cookies: Vec<String> = response
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .filter_map(|v| v.to_str().ok().map(str::to_owned))
+                .collect();
+            (status, cookies)
+        }
+    };
+    let pages = futures_util::future::join_all(
+        (0..100u8).map(|i| from(i + 1, &bases[usize::from(i % 2)], &t0)),
+    )
+    .await;
+    let statuses: Vec<u16> = pages.iter().map(|p| p.0).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let siblings: Vec<String> = pages
+        .iter()
+        .map(|p| cookie_value(&p.1, "auth-refresh").expect("a sibling"))
+        .collect();
+    let unique: std::collections::HashSet<_> = siblings.iter().collect();
+    assert_eq!(unique.len(), 100, "every refresh got a token of its own");
+    // Consistent afterwards: a sibling rotates on (on the other instance).
+    let next = refresh(&bases[1], &siblings[0]).await;
+    assert_eq!(next.status, 200, "{}", next.body);
+    // The original token is now two generations old: reuse, the family is revoked
+    // everywhere, and no sibling hands out a token any more.
+    assert_eq!(refresh(&bases[0], &t0).await.status, 401);
+    for (i, token) in siblings.iter().enumerate().take(10) {
+        assert_eq!(
+            refresh(&bases[i % 2], token).await.status,
+            401,
+            "sibling {i}"
+        );
+    }
+    let newest = cookie_value(&next.set_cookies, "auth-refresh").expect("rotated");
+    assert_eq!(refresh(&bases[0], &newest).await.status, 401);
+    drop(servers);
+    let client = redis::Client::open(redis_url.as_str()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("auth-demo:*")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    if !keys.is_empty() {
+        let _: i64 = redis::cmd("DEL")
+            .arg(keys)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+    }
+}

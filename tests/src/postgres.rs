@@ -4,8 +4,18 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-/// The machine's PostgreSQL, as the user tests connect with.
-pub const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+use std::sync::OnceLock;
+
+/// The machine's PostgreSQL.
+pub const ADDRESS: &str = "127.0.0.1:5432";
+
+/// The user tests connect as: `$PGUSER`, else `postgres`, else `root` (trust auth), the
+/// first that the server accepts.
+static USER: OnceLock<String> = OnceLock::new();
+
+fn server(user: &str) -> String {
+    format!("postgres://{user}@{ADDRESS}")
+}
 
 /// A fresh, empty database; dropped (connections included) with this value.
 #[derive(Debug)]
@@ -14,14 +24,31 @@ pub struct TestDatabase {
 }
 
 async fn admin() -> tokio_postgres::Client {
-    let (client, connection) =
-        tokio_postgres::connect(&format!("{SERVER}/test"), tokio_postgres::NoTls)
+    let candidates: Vec<String> = match USER.get() {
+        Some(user) => vec![user.clone()],
+        None => std::env::var("PGUSER")
+            .into_iter()
+            .chain(["postgres".to_owned(), "root".to_owned()])
+            .collect(),
+    };
+    let mut last = None;
+    for user in candidates {
+        match tokio_postgres::connect(&format!("{}/test", server(&user)), tokio_postgres::NoTls)
             .await
-            .unwrap_or_else(|e| {
-                panic!("PostgreSQL at {SERVER}/test is required by this test: {e}")
-            });
-    tokio::spawn(connection);
-    client
+        {
+            Ok((client, connection)) => {
+                tokio::spawn(connection);
+                let _ = USER.set(user);
+                return client;
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    panic!("PostgreSQL at {ADDRESS} (database test) is required by this test: {last:?}")
+}
+
+fn user() -> &'static str {
+    USER.get().map_or("postgres", String::as_str)
 }
 
 impl TestDatabase {
@@ -41,12 +68,12 @@ impl TestDatabase {
 
     /// Its URL.
     pub fn url(&self) -> String {
-        format!("{SERVER}/{}", self.name)
+        format!("{}/{}", server(user()), self.name)
     }
 
     /// Its URL through `addr` (a proxy) instead of the server's own address.
     pub fn url_via(&self, addr: std::net::SocketAddr) -> String {
-        format!("postgres://postgres@{addr}/{}", self.name)
+        format!("postgres://{}@{addr}/{}", user(), self.name)
     }
 }
 

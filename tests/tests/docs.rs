@@ -63,6 +63,7 @@ fn the_security_page_names_tests_that_exist() -> std::io::Result<()> {
         "auth-actix",
         "auth-cli",
         "auth-redis",
+        "auth-postgres",
         "examples",
         "tests",
     ] {
