@@ -37,6 +37,32 @@ fn record(row: &Row) -> Result<ApiKeyRecord, PgError> {
     })
 }
 
+/// Add `record` through `client` (a connection or a transaction).
+async fn insert_record(
+    client: &impl deadpool_postgres::GenericClient,
+    record: &ApiKeyRecord,
+) -> Result<(), PgError> {
+    let scopes: Vec<&str> = record.scopes.iter().collect();
+    client
+        .execute(
+            "INSERT INTO auth_api_keys (id, name, prefix, start, hash, scopes, created, expires, revoked)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[
+                &record.id,
+                &record.name,
+                &record.prefix,
+                &record.start,
+                &record.hash.to_hex(),
+                &scopes,
+                &record.created,
+                &record.expires,
+                &record.revoked,
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
 /// The keys table, for the management tool: list, add, revoke, expire. Every change
 /// notifies the serving instances (a trigger), which reload within a second.
 #[derive(Clone)]
@@ -92,25 +118,7 @@ impl KeyAdmin {
     pub async fn insert(&self, record: &ApiKeyRecord) -> Result<(), PgError> {
         timed(async {
             let client = self.pool.get().await?;
-            let scopes: Vec<&str> = record.scopes.iter().collect();
-            client
-                .execute(
-                    "INSERT INTO auth_api_keys (id, name, prefix, start, hash, scopes, created, expires, revoked)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    &[
-                        &record.id,
-                        &record.name,
-                        &record.prefix,
-                        &record.start,
-                        &record.hash.to_hex(),
-                        &scopes,
-                        &record.created,
-                        &record.expires,
-                        &record.revoked,
-                    ],
-                )
-                .await?;
-            Ok(())
+            insert_record(&client, record).await
         })
         .await
     }
@@ -163,24 +171,7 @@ impl KeyAdmin {
             };
             let old = record(&row)?;
             let new = successor(&old)?;
-            let scopes: Vec<&str> = new.scopes.iter().collect();
-            tx.execute(
-                "INSERT INTO auth_api_keys (id, name, prefix, start, hash, scopes, created, expires, revoked)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                &[
-                    &new.id,
-                    &new.name,
-                    &new.prefix,
-                    &new.start,
-                    &new.hash.to_hex(),
-                    &scopes,
-                    &new.created,
-                    &new.expires,
-                    &new.revoked,
-                ],
-            )
-            .await
-            .map_err(PgError::from)?;
+            insert_record(&tx, &new).await?;
             tx.execute(
                 "UPDATE auth_api_keys SET expires = LEAST(COALESCE(expires, $2), $2) WHERE id = $1",
                 &[&id, &expires],

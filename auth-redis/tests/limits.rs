@@ -58,18 +58,7 @@ async fn two_instances_count_one_limit() -> Result<(), Box<dyn std::error::Error
         allowed, 10,
         "two instances together allow the configured burst"
     );
-    let client = redis::Client::open(MACHINE_REDIS)?;
-    let mut connection = client.get_multiplexed_async_connection().await?;
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}*"))
-        .query_async(&mut connection)
-        .await?;
-    if !keys.is_empty() {
-        let _: i64 = redis::cmd("DEL")
-            .arg(keys)
-            .query_async(&mut connection)
-            .await?;
-    }
+    auth_tests::redis_server::remove_keys(MACHINE_REDIS, &format!("{prefix}*")).await;
     Ok(())
 }
 

@@ -24,22 +24,6 @@ fn unique_prefix() -> String {
     format!("auth-test-{}-{nanos}:", std::process::id())
 }
 
-async fn remove_keys(prefix: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let client = redis::Client::open(MACHINE_REDIS)?;
-    let mut connection = client.get_multiplexed_async_connection().await?;
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}*"))
-        .query_async(&mut connection)
-        .await?;
-    if !keys.is_empty() {
-        let _: i64 = redis::cmd("DEL")
-            .arg(keys)
-            .query_async(&mut connection)
-            .await?;
-    }
-    Ok(())
-}
-
 #[tokio::test]
 async fn the_redis_store_passes_the_conformance_cases() -> Result<(), Box<dyn std::error::Error>> {
     let prefix = unique_prefix();
@@ -47,7 +31,7 @@ async fn the_redis_store_passes_the_conformance_cases() -> Result<(), Box<dyn st
         .await
         .map_err(|e| format!("Redis at {MACHINE_REDIS} is required by this test: {e}"))?;
     let outcome = refresh_store_conformance(Arc::new(store)).await;
-    remove_keys(&prefix).await?;
+    auth_tests::redis_server::remove_keys(MACHINE_REDIS, &format!("{prefix}*")).await;
     Ok(outcome?)
 }
 

@@ -63,21 +63,19 @@ async fn a_sign_out_reaches_every_instance_within_a_second()
     // An instance started later loads what was signed out before it.
     let c = connect().await?;
     assert_eq!(c.sign_outs().epoch("carol"), Some(epoch));
-    let client = redis::Client::open(MACHINE_REDIS)?;
-    let mut connection = client.get_multiplexed_async_connection().await?;
-    let _: i64 = redis::cmd("DEL")
-        .arg(format!("{prefix}{{so}}:epochs"))
-        .query_async(&mut connection)
-        .await?;
+    auth_tests::redis_server::remove_keys(MACHINE_REDIS, &format!("{prefix}*")).await;
     Ok(())
 }
 
 /// The mirror's subscription lost (the server closes it; later, Redis restarts): it comes
 /// back by itself, with no restart of the instance; an epoch recorded while it could not
 /// hear is loaded when it resynchronises, and sign-outs after a restart reach it.
-#[tokio::test]
+#[tokio::test(flavor = "current_thread")]
 async fn a_lost_subscription_comes_back_and_resynchronises()
 -> Result<(), Box<dyn std::error::Error>> {
+    // The mirror's task runs on this thread: its log lines are captured here.
+    let logs = auth_tests::logcap::LogCapture::default();
+    let _guard = logs.install();
     let mut server = auth_tests::redis_server::RedisServer::start();
     let url = server.url();
     let a = RedisSignOutStore::connect(&url, "t:", RETENTION).await?;
@@ -106,6 +104,11 @@ async fn a_lost_subscription_comes_back_and_resynchronises()
         mirror.epoch("quiet"),
         Some(epoch),
         "resynchronised after the lost subscription ({took:?})"
+    );
+    let text = logs.text();
+    assert!(
+        text.contains("lost its Redis subscription") && text.contains("back and resynchronised"),
+        "the instance says so in its log: {text}"
     );
 
     server.kill();

@@ -68,22 +68,10 @@ fn bench(c: &mut Criterion) {
         });
     }
     group.finish();
-    rt.block_on(async {
-        let client = redis::Client::open(REDIS).unwrap();
-        let mut connection = client.get_multiplexed_async_connection().await.unwrap();
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{prefix}*"))
-            .query_async(&mut connection)
-            .await
-            .unwrap();
-        if !keys.is_empty() {
-            let _: i64 = redis::cmd("DEL")
-                .arg(keys)
-                .query_async(&mut connection)
-                .await
-                .unwrap();
-        }
-    });
+    rt.block_on(auth_tests::redis_server::remove_keys(
+        REDIS,
+        &format!("{prefix}*"),
+    ));
 }
 
 criterion_group! {

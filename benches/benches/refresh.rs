@@ -161,22 +161,10 @@ fn bench(c: &mut Criterion) {
     drop(postgres);
     drop(db);
     // The bench's families expire within ten minutes; remove them now.
-    rt.block_on(async {
-        let client = redis::Client::open(REDIS).unwrap();
-        let mut connection = client.get_multiplexed_async_connection().await.unwrap();
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{prefix}*"))
-            .query_async(&mut connection)
-            .await
-            .unwrap();
-        for chunk in keys.chunks(1000) {
-            let _: i64 = redis::cmd("DEL")
-                .arg(chunk)
-                .query_async(&mut connection)
-                .await
-                .unwrap();
-        }
-    });
+    rt.block_on(auth_tests::redis_server::remove_keys(
+        REDIS,
+        &format!("{prefix}*"),
+    ));
 }
 
 criterion_group! {

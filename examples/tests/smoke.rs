@@ -750,6 +750,38 @@ fn provider_for_two() -> ([u16; 2], [String; 2], auth_tests::oidc::OidcProvider)
     (ports, bases, provider)
 }
 
+/// axum-demo and actix-demo on `ports` as two instances of one app: the same secret and
+/// provider (signing in through `provider`), plus `env`.
+fn start_pair(
+    ports: [u16; 2],
+    provider: &auth_tests::oidc::OidcProvider,
+    env: &[(&str, &str)],
+) -> Vec<Server> {
+    use auth_tests::oidc::{SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET};
+    [
+        env!("CARGO_BIN_EXE_axum-demo"),
+        env!("CARGO_BIN_EXE_actix-demo"),
+    ]
+    .into_iter()
+    .zip(ports)
+    .map(|(bin, port)| {
+        let addr = format!("127.0.0.1:{port}");
+        let mut all = vec![
+            ("DEMO_ADDR", addr.as_str()),
+            (
+                "DEMO_JWT_SECRET",
+                "a shared 32-byte secret for both instances",
+            ),
+            ("DEMO_OIDC_ISSUER", provider.issuer.as_str()),
+            ("DEMO_OIDC_CLIENT_ID", SIGNIN_CLIENT_ID),
+            ("DEMO_OIDC_CLIENT_SECRET", SIGNIN_CLIENT_SECRET),
+        ];
+        all.extend_from_slice(env);
+        start_with(bin, &all)
+    })
+    .collect()
+}
+
 /// A port free at the time of asking (the demo binds it a moment later).
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -945,30 +977,27 @@ fn help_lists_the_variables_and_starts_nothing() {
     }
 }
 
-/// Two instances, one Redis (`DEMO_REDIS_URL`): axum-demo and actix-demo with the same
-/// secrets behave as one app for sign-in sessions. A refresh token issued by one refreshes
+/// Two instances, one Redis (`DEMO_REDIS_URL`) and one PostgreSQL (`DEMO_DATABASE_URL`):
+/// axum-demo and actix-demo with the same secrets behave as one app. A refresh token issued by one refreshes
 /// on the other; a second tab within the grace window is served by either; a stolen older
 /// token presented to one instance revokes the session on both; a user's sessions are
 /// listed by either; signing out everywhere on one refuses the user's access tokens on
 /// the other within a second.
 #[tokio::test]
-async fn two_instances_share_sessions_through_redis() {
-    use auth_tests::{
-        browser::{Browser, cookie_value},
-        oidc::{SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET},
-    };
+async fn two_instances_share_state_through_redis_and_postgres() {
+    use auth_tests::browser::{Browser, cookie_value};
     let (ports, bases, provider) = provider_for_two();
-    let secret = "a shared 32-byte secret for both instances";
     // A logical database of this run's own: the demo's keys and sign-out channel stay apart
     // from any other app on the machine's Redis, and are removed at the end.
     let db = 2 + std::process::id() % 14;
     let redis_url = format!("redis://127.0.0.1:6379/{db}");
-    // One key file for both: the same key on either instance.
-    let (_dir, _store, store_s) = key_store();
+    // One PostgreSQL database (of this test's own) for both: the same keys on either.
+    let pg = auth_tests::postgres::TestDatabase::create().await;
+    let database_url = pg.url();
     let key = cli(&[
         "new",
-        "--store",
-        &store_s,
+        "--database-url",
+        &database_url,
         "--prefix",
         "demo",
         "--name",
@@ -976,28 +1005,14 @@ async fn two_instances_share_sessions_through_redis() {
         "--scope",
         "stats:read",
     ]);
-    let servers: Vec<Server> = [
-        env!("CARGO_BIN_EXE_axum-demo"),
-        env!("CARGO_BIN_EXE_actix-demo"),
-    ]
-    .into_iter()
-    .zip(ports)
-    .map(|(bin, port)| {
-        let addr = format!("127.0.0.1:{port}");
-        start_with(
-            bin,
-            &[
-                ("DEMO_ADDR", addr.as_str()),
-                ("DEMO_JWT_SECRET", secret),
-                ("DEMO_REDIS_URL", redis_url.as_str()),
-                ("DEMO_API_KEYS_FILE", store_s.as_str()),
-                ("DEMO_OIDC_ISSUER", provider.issuer.as_str()),
-                ("DEMO_OIDC_CLIENT_ID", SIGNIN_CLIENT_ID),
-                ("DEMO_OIDC_CLIENT_SECRET", SIGNIN_CLIENT_SECRET),
-            ],
-        )
-    })
-    .collect();
+    let servers = start_pair(
+        ports,
+        &provider,
+        &[
+            ("DEMO_REDIS_URL", redis_url.as_str()),
+            ("DEMO_DATABASE_URL", database_url.as_str()),
+        ],
+    );
     let (a, b) = (&bases[0], &bases[1]);
     let browser = Browser::new();
     let (_, back) = browser
@@ -1127,21 +1142,29 @@ async fn two_instances_share_sessions_through_redis() {
         limited[0] + limited[1] >= 15 && limited[0] > 0 && limited[1] > 0,
         "refused {limited:?}"
     );
-    drop(servers);
-    let client = redis::Client::open(redis_url.as_str()).unwrap();
-    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("auth-demo:*")
-        .query_async(&mut connection)
-        .await
-        .unwrap();
-    if !keys.is_empty() {
-        let _: i64 = redis::cmd("DEL")
-            .arg(keys)
-            .query_async(&mut connection)
-            .await
-            .unwrap();
+    // A key revoked with `auth-keys --database-url` is refused by both within a second.
+    let id = cli(&["list", "--database-url", &database_url])
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_owned();
+    cli(&["revoke", "--database-url", &database_url, &id]);
+    let started = std::time::Instant::now();
+    for base in [a, b] {
+        let url = format!("{base}/internal/stats");
+        while get(&client, &url, &[("x-api-key", &key)]).await.status != 401
+            && started.elapsed() < Duration::from_secs(3)
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "the revocation took {:?}",
+        started.elapsed()
+    );
+    drop(servers);
+    auth_tests::redis_server::remove_keys(&redis_url, "auth-demo:*").await;
 }
 
 /// Redis stopped while the demos run: `/auth/refresh` answers 503 problem+json and revokes
@@ -1353,38 +1376,12 @@ async fn two_instances_share_api_keys_through_postgres() {
 /// generations old, is reuse and revokes the family on both instances, siblings included.
 #[tokio::test]
 async fn a_hundred_concurrent_refreshes_across_two_instances_stay_consistent() {
-    use auth_tests::{
-        browser::{Browser, cookie_value},
-        oidc::{SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET},
-    };
+    use auth_tests::browser::{Browser, cookie_value};
     let (ports, bases, provider) = provider_for_two();
     // A logical database apart from the other Redis tests of this run.
     let db = 2 + (std::process::id() + 7) % 14;
     let redis_url = format!("redis://127.0.0.1:6379/{db}");
-    let servers: Vec<Server> = [
-        env!("CARGO_BIN_EXE_axum-demo"),
-        env!("CARGO_BIN_EXE_actix-demo"),
-    ]
-    .into_iter()
-    .zip(ports)
-    .map(|(bin, port)| {
-        let addr = format!("127.0.0.1:{port}");
-        start_with(
-            bin,
-            &[
-                ("DEMO_ADDR", addr.as_str()),
-                (
-                    "DEMO_JWT_SECRET",
-                    "a shared 32-byte secret for both instances",
-                ),
-                ("DEMO_REDIS_URL", redis_url.as_str()),
-                ("DEMO_OIDC_ISSUER", provider.issuer.as_str()),
-                ("DEMO_OIDC_CLIENT_ID", SIGNIN_CLIENT_ID),
-                ("DEMO_OIDC_CLIENT_SECRET", SIGNIN_CLIENT_SECRET),
-            ],
-        )
-    })
-    .collect();
+    let servers = start_pair(ports, &provider, &[("DEMO_REDIS_URL", redis_url.as_str())]);
     let browser = Browser::new();
     let (_, back) = browser
         .authorize(
@@ -1452,18 +1449,5 @@ async fn a_hundred_concurrent_refreshes_across_two_instances_stay_consistent() {
     let newest = cookie_value(&next.set_cookies, "auth-refresh").expect("rotated");
     assert_eq!(refresh(&bases[0], &newest).await.status, 401);
     drop(servers);
-    let client = redis::Client::open(redis_url.as_str()).unwrap();
-    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg("auth-demo:*")
-        .query_async(&mut connection)
-        .await
-        .unwrap();
-    if !keys.is_empty() {
-        let _: i64 = redis::cmd("DEL")
-            .arg(keys)
-            .query_async(&mut connection)
-            .await
-            .unwrap();
-    }
+    auth_tests::redis_server::remove_keys(&redis_url, "auth-demo:*").await;
 }

@@ -93,3 +93,29 @@ impl Drop for RedisServer {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Delete every key matching `pattern` (such as `my-prefix*`) on the Redis at `url`: what a
+/// test or a bench leaves behind.
+///
+/// # Panics
+///
+/// When Redis cannot be reached: a test that used it must not pass silently.
+pub async fn remove_keys(url: &str, pattern: &str) {
+    let client = redis::Client::open(url).expect("a Redis URL");
+    let mut connection = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("Redis for the clean-up");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(pattern)
+        .query_async(&mut connection)
+        .await
+        .expect("KEYS");
+    for chunk in keys.chunks(1000) {
+        let _: i64 = redis::cmd("DEL")
+            .arg(chunk)
+            .query_async(&mut connection)
+            .await
+            .expect("DEL");
+    }
+}

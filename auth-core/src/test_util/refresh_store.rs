@@ -281,6 +281,25 @@ impl Cases {
         Ok(ids)
     }
 
+    /// The sessions of `subject`, and the one with `id` among them.
+    async fn session_of(
+        &self,
+        subject: &str,
+        id: &str,
+    ) -> Result<(Vec<crate::login::Session>, crate::login::Session), String> {
+        let listed = self
+            .store
+            .sessions(subject)
+            .await
+            .map_err(|e| format!("sessions: {e}"))?;
+        let found = listed
+            .iter()
+            .find(|s| s.id == id)
+            .cloned()
+            .ok_or(format!("{id} is listed"))?;
+        Ok((listed, found))
+    }
+
     async fn sessions(&self) -> Result<(), String> {
         let (alice, bob) = (format!("{}-alice", self.run), format!("{}-bob", self.run));
         let id = |f: &str| format!("{}-{f}", self.run);
@@ -296,15 +315,7 @@ impl Cases {
             self.listed("alice").await? == ["sa", "sb"],
             "a user's live sessions are listed, and only theirs (an expired one is not)",
         )?;
-        let listed = self
-            .store
-            .sessions(&alice)
-            .await
-            .map_err(|e| format!("sessions: {e}"))?;
-        let a = listed
-            .iter()
-            .find(|s| s.id == id("sa"))
-            .ok_or("sa listed")?;
+        let (_, a) = self.session_of(&alice, &id("sa")).await?;
         check(
             (a.meta.created_at - (crate::clock::now() - 30)).abs() <= 2
                 && a.meta.address.as_deref() == Some("127.0.0.1"),
@@ -319,15 +330,7 @@ impl Cases {
         self.rotate("sa0", "sa1", 10)
             .await
             .map_err(|e| format!("rotation: {e}"))?;
-        let listed = self
-            .store
-            .sessions(&alice)
-            .await
-            .map_err(|e| format!("sessions: {e}"))?;
-        let a = listed
-            .iter()
-            .find(|s| s.id == id("sa"))
-            .ok_or("sa listed")?;
+        let (listed, a) = self.session_of(&alice, &id("sa")).await?;
         check(
             listed.len() == 2 && a.last_used_at >= crate::clock::now() - 5,
             "a refresh keeps one entry per session and moves its last use",
