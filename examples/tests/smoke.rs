@@ -750,6 +750,24 @@ fn provider_for_two() -> ([u16; 2], [String; 2], auth_tests::oidc::OidcProvider)
     (ports, bases, provider)
 }
 
+/// A browser signed in as `user` (the provider's login and consent) on the demo at `base`,
+/// and the callback's answer.
+async fn sign_in_at(
+    base: &str,
+    user: &str,
+) -> (auth_tests::browser::Browser, auth_tests::browser::Page) {
+    let browser = auth_tests::browser::Browser::new();
+    let (_, back) = browser
+        .authorize(
+            &format!("{base}/auth/oidc/login?return_to=/api/me"),
+            user,
+            &format!("{base}/auth/oidc/callback"),
+        )
+        .await;
+    let page = browser.callback(&back).await;
+    (browser, page)
+}
+
 /// axum-demo and actix-demo on `ports` as two instances of one app: the same secret and
 /// provider (signing in through `provider`), plus `env`.
 fn start_pair(
@@ -1014,15 +1032,7 @@ async fn two_instances_share_state_through_redis_and_postgres() {
         ],
     );
     let (a, b) = (&bases[0], &bases[1]);
-    let browser = Browser::new();
-    let (_, back) = browser
-        .authorize(
-            &format!("{a}/auth/oidc/login?return_to=/api/me"),
-            "alice",
-            &format!("{a}/auth/oidc/callback"),
-        )
-        .await;
-    let signed_in = browser.callback(&back).await;
+    let (_, signed_in) = sign_in_at(a, "alice").await;
     assert_eq!(signed_in.status, 303, "{}", signed_in.body);
     let t0 = cookie_value(&signed_in.set_cookies, "auth-refresh").expect("refresh cookie");
     let refresh = |base: &str, token: &str| {
@@ -1053,15 +1063,7 @@ async fn two_instances_share_state_through_redis_and_postgres() {
     // Two devices of one user, one per instance.
     let mut devices = Vec::new();
     for base in [a, b] {
-        let browser = Browser::new();
-        let (_, back) = browser
-            .authorize(
-                &format!("{base}/auth/oidc/login?return_to=/api/me"),
-                "erin",
-                &format!("{base}/auth/oidc/callback"),
-            )
-            .await;
-        let page = browser.callback(&back).await;
+        let (browser, page) = sign_in_at(base, "erin").await;
         let access = cookie_value(&page.set_cookies, "auth-session").expect("session cookie");
         devices.push((browser, access));
     }
@@ -1199,15 +1201,7 @@ async fn a_redis_outage_is_503_and_the_session_survives_it() {
                 ("DEMO_OIDC_CLIENT_SECRET", SIGNIN_CLIENT_SECRET),
             ],
         );
-        let browser = Browser::new();
-        let (_, back) = browser
-            .authorize(
-                &format!("{base}/auth/oidc/login?return_to=/api/me"),
-                "alice",
-                &format!("{base}/auth/oidc/callback"),
-            )
-            .await;
-        let signed_in = browser.callback(&back).await;
+        let (_, signed_in) = sign_in_at(base, "alice").await;
         let token = cookie_value(&signed_in.set_cookies, "auth-refresh").expect("refresh cookie");
         let (url, cookie) = (
             format!("{base}/auth/refresh"),
@@ -1382,15 +1376,7 @@ async fn a_hundred_concurrent_refreshes_across_two_instances_stay_consistent() {
     let db = 2 + (std::process::id() + 7) % 14;
     let redis_url = format!("redis://127.0.0.1:6379/{db}");
     let servers = start_pair(ports, &provider, &[("DEMO_REDIS_URL", redis_url.as_str())]);
-    let browser = Browser::new();
-    let (_, back) = browser
-        .authorize(
-            &format!("{}/auth/oidc/login?return_to=/api/me", bases[0]),
-            "frank",
-            &format!("{}/auth/oidc/callback", bases[0]),
-        )
-        .await;
-    let signed_in = browser.callback(&back).await;
+    let (_, signed_in) = sign_in_at(&bases[0], "frank").await;
     let t0 = cookie_value(&signed_in.set_cookies, "auth-refresh").expect("refresh cookie");
     let refresh = |base: &str, token: &str| {
         let (url, cookie) = (
