@@ -22,18 +22,22 @@ use crate::{PgError, schema, timed};
 const COLUMNS: &str = "id, name, prefix, start, hash, scopes, created, expires, revoked, last_used";
 
 fn record(row: &Row) -> Result<ApiKeyRecord, PgError> {
-    let bad = |what: &str| PgError::Database(format!("a malformed API key row: {what}"));
-    let hash: String = row.get("hash");
+    // `try_get`: a row an operator edited by hand is an error, never a panic.
+    let get = |e: tokio_postgres::Error| PgError::Database(format!("a malformed API key row: {e}"));
+    let hash: String = row.try_get("hash").map_err(get)?;
+    let scopes: Vec<String> = row.try_get("scopes").map_err(get)?;
     Ok(ApiKeyRecord {
-        id: row.get("id"),
-        name: row.get("name"),
-        prefix: row.get("prefix"),
-        start: row.get("start"),
-        hash: KeyHash::from_hex(&hash).ok_or_else(|| bad("hash"))?,
-        scopes: Scopes::new(row.get::<_, Vec<String>>("scopes")).map_err(|_| bad("scopes"))?,
-        created: row.get("created"),
-        expires: row.get("expires"),
-        revoked: row.get("revoked"),
+        id: row.try_get("id").map_err(get)?,
+        name: row.try_get("name").map_err(get)?,
+        prefix: row.try_get("prefix").map_err(get)?,
+        start: row.try_get("start").map_err(get)?,
+        hash: KeyHash::from_hex(&hash)
+            .ok_or_else(|| PgError::Database("a malformed API key row: hash".into()))?,
+        scopes: Scopes::new(scopes)
+            .map_err(|_| PgError::Database("a malformed API key row: scopes".into()))?,
+        created: row.try_get("created").map_err(get)?,
+        expires: row.try_get("expires").map_err(get)?,
+        revoked: row.try_get("revoked").map_err(get)?,
     })
 }
 
@@ -104,7 +108,12 @@ impl KeyAdmin {
                 )
                 .await?;
             rows.iter()
-                .map(|row| Ok((record(row)?, row.get("last_used"))))
+                .map(|row| {
+                    let used = row
+                        .try_get("last_used")
+                        .map_err(|e| PgError::Database(e.to_string()))?;
+                    Ok((record(row)?, used))
+                })
                 .collect()
         })
         .await

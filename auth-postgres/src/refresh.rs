@@ -166,20 +166,22 @@ impl RefreshStore for PostgresRefreshStore {
         })
         .await
         .map_err(|e| unavailable(&e))?;
-        let status: &str = row.get("status");
+        let bad = || RotateError::Store("a malformed session in PostgreSQL".into());
+        let status: &str = row.try_get("status").map_err(|_| bad())?;
         match status {
             "ok" => {
-                let bad = || RotateError::Store("a malformed session in PostgreSQL".into());
                 let grant: SessionGrant =
-                    serde_json::from_value(row.get("grant_json")).map_err(|_| bad())?;
+                    serde_json::from_value(row.try_get("grant_json").map_err(|_| bad())?)
+                        .map_err(|_| bad())?;
                 let meta: SessionMeta =
-                    serde_json::from_value(row.get("meta")).map_err(|_| bad())?;
-                let generation: i64 = row.get("generation");
+                    serde_json::from_value(row.try_get("meta").map_err(|_| bad())?)
+                        .map_err(|_| bad())?;
+                let generation: i64 = row.try_get("generation").map_err(|_| bad())?;
                 let mut record = RefreshRecord::new(
-                    row.get::<_, String>("family"),
+                    row.try_get::<_, String>("family").map_err(|_| bad())?,
                     grant,
-                    row.get("expires"),
-                    row.get("session_expires"),
+                    row.try_get("expires").map_err(|_| bad())?,
+                    row.try_get("session_expires").map_err(|_| bad())?,
                 )
                 .with_meta(meta);
                 record.generation = u64::try_from(generation).map_err(|_| bad())?;
@@ -229,13 +231,15 @@ impl RefreshStore for PostgresRefreshStore {
         })
         .await
         .map_err(|e| unavailable(&e))?;
+        let bad = || RotateError::Store("a malformed session in PostgreSQL".into());
         rows.iter()
             .map(|row| {
-                let meta: SessionMeta = serde_json::from_value(row.get("meta"))
-                    .map_err(|_| RotateError::Store("a malformed session in PostgreSQL".into()))?;
-                let last: i64 = row.get("last_used");
+                let meta: SessionMeta =
+                    serde_json::from_value(row.try_get("meta").map_err(|_| bad())?)
+                        .map_err(|_| bad())?;
+                let last: i64 = row.try_get("last_used").map_err(|_| bad())?;
                 Ok(Session {
-                    id: row.get("id"),
+                    id: row.try_get("id").map_err(|_| bad())?,
                     last_used_at: if last > 0 { last } else { meta.created_at },
                     meta,
                 })
@@ -257,7 +261,9 @@ impl RefreshStore for PostgresRefreshStore {
         })
         .await
         .map_err(|e| unavailable(&e))?;
-        Ok(rows.first().is_some_and(|row| row.get::<_, bool>(0)))
+        Ok(rows
+            .first()
+            .is_some_and(|row| row.try_get::<_, bool>(0).unwrap_or(false)))
     }
 
     async fn revoke_subject(&self, subject: &str) -> Result<usize, RotateError> {
@@ -274,6 +280,9 @@ impl RefreshStore for PostgresRefreshStore {
         })
         .await
         .map_err(|e| unavailable(&e))?;
-        Ok(rows.iter().filter(|row| row.get::<_, bool>(0)).count())
+        Ok(rows
+            .iter()
+            .filter(|row| row.try_get::<_, bool>(0).unwrap_or(false))
+            .count())
     }
 }

@@ -116,13 +116,16 @@ pub(crate) async fn migrate(
          CREATE TABLE IF NOT EXISTS auth_schema (component text PRIMARY KEY, version integer NOT NULL);",
     )
     .await?;
-    let found: i32 = tx
+    let found: i32 = match tx
         .query_opt(
             "SELECT version FROM auth_schema WHERE component = $1",
             &[&component],
         )
         .await?
-        .map_or(0, |row| row.get(0));
+    {
+        Some(row) => row.try_get(0)?,
+        None => 0,
+    };
     let known = i32::try_from(steps.len()).unwrap_or(i32::MAX);
     if found > known {
         return Err(PgError::SchemaTooNew {
