@@ -2,13 +2,15 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(clippy::missing_errors_doc)]
 
+mod admin;
 mod keys;
 mod refresh;
 mod schema;
 
 use std::time::Duration;
 
-pub use keys::{KeyAdmin, PostgresKeyStore, PostgresKeyStoreBuilder};
+pub use admin::KeyAdmin;
+pub use keys::{PostgresKeyStore, PostgresKeyStoreBuilder};
 pub use refresh::PostgresRefreshStore;
 
 /// A PostgreSQL store could not be set up or could not answer.

@@ -4,28 +4,25 @@
 //! wire these into their framework (the contract is `docs/demo.md`).
 
 mod config;
+mod stores;
 
 pub use config::{Client, Config, VARIABLES, command_line, help};
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use auth_core::{
-    apikey::{ApiKeySecret, ApiKeyValidator, FileStore, MemoryStore, VerifiedKey},
+    apikey::{ApiKeySecret, ApiKeyValidator, VerifiedKey},
     error::ConfigError,
     jwt::{
         Algorithm, ClaimName, Claims, JwtIssuer, JwtValidator, RegisteredClaims, SigningKey,
         VerifyingKey,
     },
-    limit::SharedRateLimit,
     remote::{FetchPolicy, KeySource as RemoteSource, RefreshPolicy, RemoteKeySet, ReqwestFetch},
     scope::{ScopeRequirement, Scopes},
 };
 use auth_core::{
     credential::TokenSource,
-    login::{
-        GitHubProvider, Login, MemoryRefreshStore, OidcProvider, ProviderConfig, RefreshStore,
-        SessionGrant, SignOutStore,
-    },
+    login::{GitHubProvider, Login, OidcProvider, ProviderConfig, SessionGrant},
 };
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
@@ -152,7 +149,7 @@ impl Demo {
             })
             .map_err(|e| StartError(format!("DEMO_OIDC_ISSUER: {e}")))?,
         );
-        let shared = shared_stores(&config).await?;
+        let shared = stores::shared(&config).await?;
         let limits = shared.limits.clone();
         let login = sign_in(&config, &secret, sessions, &fetch, shared).await?;
         let mut sources = vec![TokenSource::AuthorizationBearer];
@@ -190,19 +187,8 @@ impl Demo {
                 })?,
         };
         let issuer = JwtIssuer::new(signing, config.jwt_issuer, config.jwt_audience);
-        let (keys, key_source) = match &config.database_url {
-            Some(url) => {
-                let store = auth_postgres::PostgresKeyStore::builder(url.expose_secret())
-                    .connect()
-                    .await
-                    .map_err(|e| {
-                        StartError(format!("DEMO_DATABASE_URL: PostgreSQL cannot be used: {e}"))
-                    })?;
-                let keys = key_validator(Arc::new(store), limits)?;
-                (keys, KeySource::Database)
-            }
-            None => api_keys(config.api_keys_file, limits)?,
-        };
+        let (keys, key_source) =
+            stores::api_keys(config.api_keys_file, config.database_url.as_ref(), limits).await?;
         Ok(Demo {
             addr: config.addr,
             public_url: config.public_url,
@@ -336,46 +322,6 @@ async fn provider_validator(
         .map_err(|e| StartError(format!("DEMO_OIDC_AUDIENCE: {e}")))
 }
 
-/// What every instance shares when `DEMO_REDIS_URL` is set: refresh families, sign-out
-/// epochs, and the per-key and sign-in rate limits.
-struct Shared {
-    refresh: Arc<dyn RefreshStore>,
-    sign_outs: Option<Arc<dyn SignOutStore>>,
-    limits: Option<Arc<dyn SharedRateLimit>>,
-}
-
-/// Where sign-in sessions and sign-outs live: Redis when `DEMO_REDIS_URL` is set (shared
-/// by every instance; unreachable at start stops the start), else this process's memory.
-async fn shared_stores(config: &Config) -> Result<Shared, StartError> {
-    let Some(url) = &config.redis_url else {
-        return Ok(Shared {
-            refresh: Arc::new(MemoryRefreshStore::new()),
-            sign_outs: None,
-            limits: None,
-        });
-    };
-    fn unreachable(e: impl std::fmt::Display) -> StartError {
-        StartError(format!("DEMO_REDIS_URL: Redis cannot be reached: {e}"))
-    }
-    let url = url.expose_secret();
-    let refresh = auth_redis::RedisRefreshStore::connect(url, "auth-demo:")
-        .await
-        .map_err(unreachable)?;
-    // Sessions' access tokens live 15 minutes; validators allow 60 s of clock skew.
-    let retention = Duration::from_secs(17 * 60);
-    let sign_outs = auth_redis::RedisSignOutStore::connect(url, "auth-demo:", retention)
-        .await
-        .map_err(unreachable)?;
-    let limits = auth_redis::RedisRateLimit::connect(url, "auth-demo:")
-        .await
-        .map_err(unreachable)?;
-    Ok(Shared {
-        refresh: Arc::new(refresh),
-        sign_outs: Some(Arc::new(sign_outs)),
-        limits: Some(Arc::new(limits)),
-    })
-}
-
 /// Sign-in with the configured providers, `None` without any. Sessions are the app's own
 /// tokens (scope `read`, claim `idp`), in cookies; plain http is allowed because this is a
 /// development server (cookies then lose `Secure` and `__Host-`).
@@ -384,7 +330,7 @@ async fn sign_in(
     secret: &[u8],
     sessions: SigningKey,
     fetch: &Arc<ReqwestFetch>,
-    shared: Shared,
+    shared: stores::Shared,
 ) -> Result<Option<Login>, StartError> {
     let mut providers: Vec<ProviderConfig> = Vec::new();
     if let (Some(issuer), Some(client)) = (&config.oidc_issuer, &config.oidc_client) {
@@ -460,50 +406,6 @@ async fn sign_in(
         .build()
         .map(Some)
         .map_err(|e| StartError(format!("DEMO_PUBLIC_URL: {e}")))
-}
-
-/// The API-key validator: over the key file when one is configured, else over one key
-/// generated for this run.
-fn api_keys(
-    file: Option<PathBuf>,
-    limits: Option<Arc<dyn SharedRateLimit>>,
-) -> Result<(ApiKeyValidator, KeySource), StartError> {
-    let build =
-        |store: Arc<dyn auth_core::apikey::ApiKeyStore>| key_validator(store, limits.clone());
-    match file {
-        Some(path) => {
-            let store = FileStore::open(&path)
-                .map_err(|e| StartError(format!("DEMO_API_KEYS_FILE: {e}")))?
-                .watch(KEY_FILE_POLL);
-            Ok((build(Arc::new(store))?, KeySource::File(path)))
-        }
-        None => {
-            let store = Arc::new(MemoryStore::new());
-            let validator = build(store.clone())?;
-            let (key, record) = validator
-                .mint("demo", "demo-generated", ["stats:read"], None)
-                .map_err(|e| StartError(format!("API keys: {e}")))?;
-            store.insert(record);
-            Ok((validator, KeySource::Generated(key)))
-        }
-    }
-}
-
-/// The API-key validator over `store`: the demo's realm and per-key limit (shared when
-/// `limits` is).
-fn key_validator(
-    store: Arc<dyn auth_core::apikey::ApiKeyStore>,
-    limits: Option<Arc<dyn SharedRateLimit>>,
-) -> Result<ApiKeyValidator, StartError> {
-    let mut builder = ApiKeyValidator::builder(store)
-        .realm(REALM)
-        .rate_limit(KEY_RATE.0, KEY_RATE.1);
-    if let Some(limits) = limits {
-        builder = builder.shared_rate_limit(limits);
-    }
-    builder
-        .build()
-        .map_err(|e| StartError(format!("API keys: {e}")))
 }
 
 /// The body of `GET /internal/stats`: who called.

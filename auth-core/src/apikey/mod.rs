@@ -8,6 +8,7 @@
 //!   the `auth-keys` tool writes, reloaded on change).
 //! - [`ApiKeyValidator`], [`ApiKeyGuard`]: what the adapters' extractors and guards call.
 
+mod builder;
 mod file;
 mod guard;
 mod hash;
@@ -17,6 +18,7 @@ mod record;
 mod store;
 mod validator;
 
+pub use builder::ApiKeyValidatorBuilder;
 pub use file::{FileStore, KeyFile};
 pub use guard::ApiKeyGuard;
 pub use hash::{KeyHash, KeyHasher};
@@ -24,4 +26,4 @@ pub use key::{ApiKeySecret, BODY_LEN, CHECKSUM_LEN, KeyFormatError, MAX_PREFIX_L
 pub use mint::{MintError, mint};
 pub use record::ApiKeyRecord;
 pub use store::{ApiKeyStore, MemoryStore, StoreError, StoredKey};
-pub use validator::{ApiKeyValidator, ApiKeyValidatorBuilder, VerifiedKey};
+pub use validator::{ApiKeyValidator, VerifiedKey};
