@@ -294,6 +294,13 @@ impl Demo {
     }
 }
 
+/// How the provider's keys stay fresh: refetched every minute whatever the provider's
+/// `Cache-Control` says (a security-minded app: a key the provider retires is refused within
+/// two minutes), kept 24 h through an outage.
+pub fn provider_key_policy() -> RefreshPolicy {
+    RefreshPolicy::default().ages(Duration::from_secs(60), Duration::from_secs(60))
+}
+
 /// The validator for the provider's access tokens: RFC 9068 JWTs (`typ` `at+jwt`, so the
 /// provider's ID tokens are refused), keys through discovery (fail fast at start),
 /// refreshed in the background, verified tokens cached.
@@ -306,7 +313,7 @@ async fn provider_validator(
     let set = RemoteKeySet::load(
         RemoteSource::Discovery(issuer.to_owned()),
         fetch,
-        RefreshPolicy::default(),
+        provider_key_policy(),
     )
     .await
     .map_err(|e| named(&e))?;
@@ -476,4 +483,18 @@ pub fn me_body(claims: &Claims<DemoClaims>) -> MeBody<'_> {
 /// The body of `GET /api/admin`.
 pub fn admin_body<C>(claims: &Claims<C>) -> Value {
     json!({ "sub": claims.sub(), "admin": true })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    /// The contract: provider keys refreshed at least once a minute, so a retired key is
+    /// refused within two minutes (the floor applies to `no-store` answers too).
+    #[test]
+    fn provider_keys_are_refreshed_every_minute() {
+        let policy = super::provider_key_policy();
+        assert!(policy.max_age <= Duration::from_secs(60), "{policy:?}");
+        assert!(policy.min_age <= policy.max_age);
+    }
 }

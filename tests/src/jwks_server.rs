@@ -42,6 +42,8 @@ pub enum Mode {
     Slow,
     /// 302 to another server.
     Redirect,
+    /// Answer normally with this `Cache-Control` (none when empty).
+    CacheControl(&'static str),
 }
 
 /// A JWKS and discovery server whose behaviour the test switches.
@@ -130,6 +132,8 @@ impl Controlled {
             Mode::Redirect => {
                 (StatusCode::FOUND, [(header::LOCATION, redirect_to)]).into_response()
             }
+            Mode::CacheControl("") => body.into_response(),
+            Mode::CacheControl(value) => ([(header::CACHE_CONTROL, value)], body).into_response(),
         }
     }
 

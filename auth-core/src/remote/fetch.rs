@@ -209,10 +209,19 @@ fn is_loopback(url: &url::Url) -> bool {
     }
 }
 
-/// `max-age` of a `Cache-Control` header value.
+/// How long (seconds) a response may be kept, by its `Cache-Control` header value: 0 for
+/// `no-store` or `no-cache` (keep it as briefly as the policy allows), else `max-age`;
+/// `None` when the header says neither (the policy's default applies).
 pub fn max_age(cache_control: &str) -> Option<u64> {
-    cache_control.split(',').find_map(|d| {
-        let (k, v) = d.trim().split_once('=')?;
+    let directives = || cache_control.split(',').map(str::trim);
+    if directives().any(|d| {
+        let name = d.split('=').next().unwrap_or_default().trim();
+        name.eq_ignore_ascii_case("no-store") || name.eq_ignore_ascii_case("no-cache")
+    }) {
+        return Some(0);
+    }
+    directives().find_map(|d| {
+        let (k, v) = d.split_once('=')?;
         k.trim()
             .eq_ignore_ascii_case("max-age")
             .then(|| v.trim().trim_matches('"').parse().ok())?
@@ -247,7 +256,11 @@ mod tests {
     #[test]
     fn cache_control() {
         assert_eq!(max_age("public, max-age=300"), Some(300));
-        assert_eq!(max_age("no-store"), None);
+        assert_eq!(max_age("no-store"), Some(0));
+        assert_eq!(max_age("No-Cache, max-age=300"), Some(0));
+        assert_eq!(max_age("private, no-cache=\"set-cookie\""), Some(0));
+        assert_eq!(max_age("max-age=0"), Some(0));
+        assert_eq!(max_age("public"), None);
         assert_eq!(max_age("max-age=x"), None);
     }
 
