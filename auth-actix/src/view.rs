@@ -33,4 +33,18 @@ impl RequestView for ActixView<'_> {
     fn query(&self) -> Option<&str> {
         Some(self.0.query_string()).filter(|q| !q.is_empty())
     }
+
+    fn authority(&self) -> Option<&str> {
+        // HTTP/2 puts `:authority` in the URI and sends no `Host`; HTTP/1.1 the reverse.
+        self.0
+            .uri()
+            .authority()
+            .map(actix_web::http::uri::Authority::as_str)
+            .or_else(|| {
+                self.0
+                    .headers()
+                    .get(header::HOST)
+                    .and_then(|v| v.to_str().ok())
+            })
+    }
 }

@@ -53,4 +53,12 @@ impl RequestView for HttpView<'_> {
     fn query(&self) -> Option<&str> {
         self.uri.query()
     }
+
+    fn authority(&self) -> Option<&str> {
+        // HTTP/2 puts `:authority` in the URI and sends no `Host`; HTTP/1.1 the reverse.
+        self.uri
+            .authority()
+            .map(http::uri::Authority::as_str)
+            .or_else(|| self.headers.get(header::HOST).and_then(|v| v.to_str().ok()))
+    }
 }

@@ -319,42 +319,95 @@ pub struct BearerToken<'a> {
     pub from_cookie: bool,
 }
 
-/// Whether a request is cross-site by its `Origin` and `Sec-Fetch-Site` headers: the
-/// cross-site request forgery check for cookie-authenticated unsafe requests.
+/// Which origins may send cookie-authenticated unsafe requests: the cross-site request
+/// forgery check, by `Origin` and `Sec-Fetch-Site` (no token to embed in forms).
 ///
-/// `Sec-Fetch-Site`, when sent, must be `same-origin` or `none`. `Origin`, when sent, must
-/// equal `own_origin` when one is configured, else name the request's own `Host`. A request
-/// with neither header (curl, another server) is not cross-site.
+/// A request is allowed when its `Origin` is one of the trusted origins (for apps served
+/// on more than one origin, as tower-http's and Go's cross-origin protections allow);
+/// otherwise `Sec-Fetch-Site`, when sent, must be `same-origin` or `none`, and `Origin`, when
+/// sent, must equal the app's own origin when one is configured, else name the request's own
+/// authority (HTTP/2's `:authority`, HTTP/1.1's `Host`). A request with neither header (curl,
+/// another server) is not cross-site.
+///
+/// ```
+/// use auth_core::credential::SiteCheck;
+/// let app = SiteCheck::default().own_origin("https://app.example");
+/// assert!(app.is_cross_site(Some("https://evil.example"), None, None));
+/// assert!(!app.is_cross_site(Some("https://app.example"), Some("same-origin"), None));
+/// let by_host = SiteCheck::default();
+/// assert!(!by_host.is_cross_site(Some("http://127.0.0.1:3000"), None, Some("127.0.0.1:3000")));
+/// assert!(by_host.is_cross_site(None, Some("cross-site"), None));
+/// let two = SiteCheck::default().trust("https://admin.example");
+/// assert!(!two.is_cross_site(Some("https://admin.example"), Some("cross-site"), Some("app.example")));
+/// assert!(!SiteCheck::default().is_cross_site(None, None, None));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SiteCheck {
+    own: Option<String>,
+    trusted: Vec<String>,
+}
+
+impl SiteCheck {
+    /// The app's own origin (`https://app.example`), compared with `Origin` instead of the
+    /// request's authority (behind a proxy that rewrites `Host`).
+    pub fn own_origin(mut self, origin: impl Into<String>) -> Self {
+        self.own = Some(origin.into().trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// Also allow requests from `origin` (`https://admin.example`), exactly as written.
+    pub fn trust(mut self, origin: impl Into<String>) -> Self {
+        self.trusted
+            .push(origin.into().trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// Whether a request with these headers, sent to `authority`, is cross-site.
+    pub fn is_cross_site(
+        &self,
+        origin: Option<&str>,
+        sec_fetch_site: Option<&str>,
+        authority: Option<&str>,
+    ) -> bool {
+        if origin.is_some_and(|o| self.trusted.iter().any(|t| t == o)) {
+            return false;
+        }
+        if sec_fetch_site.is_some_and(|s| s != "same-origin" && s != "none") {
+            return true;
+        }
+        let Some(origin) = origin else {
+            return false;
+        };
+        match &self.own {
+            Some(own) => origin != own,
+            None => {
+                let from = origin
+                    .strip_prefix("https://")
+                    .or_else(|| origin.strip_prefix("http://"));
+                from.is_none() || from != authority
+            }
+        }
+    }
+}
+
+/// [`SiteCheck::is_cross_site`] with at most the app's own origin and no trusted origins.
 ///
 /// ```
 /// use auth_core::credential::is_cross_site;
 /// assert!(is_cross_site(Some("https://evil.example"), None, Some("https://app.example"), None));
-/// assert!(!is_cross_site(Some("https://app.example"), Some("same-origin"), Some("https://app.example"), None));
 /// assert!(!is_cross_site(Some("http://127.0.0.1:3000"), None, None, Some("127.0.0.1:3000")));
-/// assert!(is_cross_site(None, Some("cross-site"), None, None));
-/// assert!(!is_cross_site(None, None, None, None));
 /// ```
 pub fn is_cross_site(
     origin: Option<&str>,
     sec_fetch_site: Option<&str>,
     own_origin: Option<&str>,
-    host: Option<&str>,
+    authority: Option<&str>,
 ) -> bool {
-    if sec_fetch_site.is_some_and(|s| s != "same-origin" && s != "none") {
-        return true;
-    }
-    let Some(origin) = origin else {
-        return false;
+    let check = SiteCheck {
+        own: own_origin.map(str::to_owned),
+        trusted: Vec::new(),
     };
-    match own_origin {
-        Some(own) => origin != own,
-        None => {
-            let authority = origin
-                .strip_prefix("https://")
-                .or_else(|| origin.strip_prefix("http://"));
-            authority.is_none() || authority != host
-        }
-    }
+    check.is_cross_site(origin, sec_fetch_site, authority)
 }
 
 /// Whether `method` is one a cross-site request may not use with cookies (anything but

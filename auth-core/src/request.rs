@@ -14,6 +14,15 @@ pub trait RequestView {
     /// The method (`GET`, `POST`, ...): cookie-authenticated unsafe methods get the
     /// cross-site check.
     fn method(&self) -> &str;
+
+    /// The authority the request was sent to (`host[:port]`): HTTP/2's `:authority` (in the
+    /// request URI), else HTTP/1.1's `Host`. The cross-site check compares `Origin` with it.
+    /// The default reads `Host`; adapters read the URI's authority first.
+    fn authority(&self) -> Option<&str> {
+        self.header_values("host")
+            .next()
+            .and_then(|v| std::str::from_utf8(v).ok())
+    }
 }
 
 /// A request given as plain header pairs and a query string: for tests and for callers
@@ -30,6 +39,7 @@ pub struct StaticRequest {
     headers: Vec<(String, Vec<u8>)>,
     query: Option<String>,
     method: Option<String>,
+    authority: Option<String>,
 }
 
 impl std::fmt::Debug for StaticRequest {
@@ -71,6 +81,12 @@ impl StaticRequest {
         self.query = Some(query.to_owned());
         self
     }
+
+    /// Set the URI's authority, as an HTTP/2 request carries it (`:authority`, no `Host`).
+    pub fn authority(mut self, authority: &str) -> Self {
+        self.authority = Some(authority.to_owned());
+        self
+    }
 }
 
 impl RequestView for StaticRequest {
@@ -87,5 +103,13 @@ impl RequestView for StaticRequest {
 
     fn query(&self) -> Option<&str> {
         self.query.as_deref()
+    }
+
+    fn authority(&self) -> Option<&str> {
+        self.authority.as_deref().or_else(|| {
+            self.header_values("host")
+                .next()
+                .and_then(|v| std::str::from_utf8(v).ok())
+        })
     }
 }

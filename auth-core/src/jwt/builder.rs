@@ -34,7 +34,7 @@ pub struct JwtValidatorBuilder {
     renderer: Renderer,
     routes: Vec<(String, JwtValidator)>,
     cache: usize,
-    cookie_origin: Option<String>,
+    site: crate::credential::SiteCheck,
     sign_outs: Option<Arc<super::SignOuts>>,
 }
 
@@ -66,7 +66,7 @@ impl Default for JwtValidatorBuilder {
             renderer: Renderer::default(),
             routes: Vec::new(),
             cache: 0,
-            cookie_origin: None,
+            site: crate::credential::SiteCheck::default(),
             sign_outs: None,
         }
     }
@@ -238,10 +238,19 @@ impl JwtValidatorBuilder {
 
     /// The app's origin (`https://app.example`), against which a cookie-authenticated
     /// unsafe request's `Origin` is checked (403 when it differs, or when `Sec-Fetch-Site`
-    /// says cross-site). Default: the request's own `Host`. Tokens from headers are never
+    /// says cross-site). Default: the request's own authority (HTTP/2 `:authority`, else
+    /// `Host`). Tokens from headers are never
     /// checked: browsers do not attach them to cross-site requests.
     pub fn cookie_origin(mut self, origin: impl Into<String>) -> Self {
-        self.cookie_origin = Some(origin.into().trim_end_matches('/').to_owned());
+        self.site = self.site.own_origin(origin);
+        self
+    }
+
+    /// Also accept cookie-authenticated unsafe requests whose `Origin` is `origin` (call
+    /// again for several): for an app served on more than one origin, or a front end on
+    /// another origin of the same site. Exact match, scheme and port included.
+    pub fn trusted_origin(mut self, origin: impl Into<String>) -> Self {
+        self.site = self.site.trust(origin);
         self
     }
 
@@ -336,7 +345,7 @@ impl JwtValidatorBuilder {
                 renderer,
                 routes: self.routes,
                 cache: (self.cache > 0).then(|| super::cache::VerifiedCache::new(self.cache)),
-                cookie_origin: self.cookie_origin,
+                site: self.site,
                 sign_outs: self.sign_outs,
                 origin: crate::guard::Origin::new(),
             }),

@@ -20,7 +20,7 @@ use super::{
     verified::VerifiedJwt,
 };
 use crate::{
-    credential::{TokenSource, find_bearer, is_cross_site, is_unsafe_method},
+    credential::{SiteCheck, TokenSource, find_bearer, is_unsafe_method},
     error::{AuthError, Rejection, Renderer, Scheme, TokenError},
     guard::Origin,
     request::RequestView,
@@ -134,8 +134,9 @@ pub(super) struct Inner {
     /// Validators by issuer: when not empty, the token's `iss` picks one, which decides.
     pub(super) routes: Vec<(String, JwtValidator)>,
     pub(super) cache: Option<VerifiedCache>,
-    /// The app's origin for the cross-site check of cookie tokens (`None`: the `Host`).
-    pub(super) cookie_origin: Option<String>,
+    /// The cross-site check of cookie tokens: the app's origin (else the request's
+    /// authority) and trusted origins.
+    pub(super) site: SiteCheck,
     /// Sign-out epochs checked against `iat`.
     pub(super) sign_outs: Option<Arc<super::SignOuts>>,
     /// This validator's identity, recorded in every [`VerifiedJwt`] it produces.
@@ -338,11 +339,10 @@ impl JwtValidator {
                     .next()
                     .and_then(|v| std::str::from_utf8(v).ok())
             };
-            if is_cross_site(
+            if self.inner.site.is_cross_site(
                 header("origin"),
                 header("sec-fetch-site"),
-                self.inner.cookie_origin.as_deref(),
-                header("host"),
+                req.authority(),
             ) {
                 return Err(AuthError::CrossSite);
             }

@@ -64,6 +64,7 @@ pub struct LoginBuilder {
     session_lifetime: Duration,
     fetch: Option<Arc<ReqwestFetch>>,
     rate_limit: Option<(u32, Duration)>,
+    trusted: Vec<String>,
     shared_limit: Option<Arc<dyn crate::limit::SharedRateLimit>>,
     renderer: Renderer,
 }
@@ -95,6 +96,7 @@ impl LoginBuilder {
             session_lifetime: Duration::from_secs(30 * 24 * 3600),
             fetch: None,
             rate_limit: None,
+            trusted: Vec::new(),
             shared_limit: None,
             renderer: Renderer::default(),
         }
@@ -192,6 +194,14 @@ impl LoginBuilder {
         self
     }
 
+    /// Also accept the cookie-authenticated `POST`s and `DELETE`s of the sign-in and sessions
+    /// routes from `origin` (call again for several), besides the public URL's own origin:
+    /// for an app served on more than one origin. Exact match, scheme and port included.
+    pub fn trusted_origin(mut self, origin: impl Into<String>) -> Self {
+        self.trusted.push(origin.into());
+        self
+    }
+
     /// Count the [`rate_limit`](Self::rate_limit) in `engine`, shared by every instance
     /// (such as `auth_redis::RedisRateLimit`), so that a client's sign-in requests to all
     /// instances count together. While the engine cannot answer, each instance counts in
@@ -266,17 +276,25 @@ impl LoginBuilder {
                 crate::jwt::SignOuts::new(retention),
             )))
         });
+        let site = self.trusted.iter().fold(
+            crate::credential::SiteCheck::default().own_origin(origin.clone()),
+            |s, o| s.trust(o.clone()),
+        );
         let validator = self
             .issuer
             .validator()
             .and_then(|v| {
-                v.token_sources([
-                    crate::credential::TokenSource::AuthorizationBearer,
-                    crate::credential::TokenSource::Cookie(session.clone()),
-                ])
-                .cookie_origin(origin.clone())
-                .sign_outs(sign_outs.sign_outs())
-                .build()
+                let v = v
+                    .token_sources([
+                        crate::credential::TokenSource::AuthorizationBearer,
+                        crate::credential::TokenSource::Cookie(session.clone()),
+                    ])
+                    .cookie_origin(origin.clone());
+                self.trusted
+                    .iter()
+                    .fold(v, |v, o| v.trusted_origin(o.clone()))
+                    .sign_outs(sign_outs.sign_outs())
+                    .build()
             })
             .map_err(|e| LoginError::SessionKey(e.to_string()))?;
         let limiter = self
@@ -289,7 +307,7 @@ impl LoginBuilder {
             inner: Arc::new(Inner {
                 limiter,
                 base,
-                origin,
+                site,
                 secure,
                 key,
                 providers,

@@ -22,7 +22,8 @@ pub(super) struct Inner {
     /// Sign-in requests per client address.
     pub(super) limiter: Option<crate::limit::Limiter<std::net::IpAddr>>,
     pub(super) base: String,
-    pub(super) origin: String,
+    /// The cross-site check: the app's origin, and trusted origins.
+    pub(super) site: crate::credential::SiteCheck,
     pub(super) secure: bool,
     pub(super) key: Key,
     pub(super) providers: Vec<Provider>,
@@ -350,10 +351,9 @@ impl Login {
 
     /// Refuse cookie-authenticated requests from other sites.
     pub(super) fn same_site(&self, input: &LoginInput) -> Result<(), Answer> {
-        if crate::credential::is_cross_site(
+        if self.inner.site.is_cross_site(
             input.origin.as_deref(),
             input.sec_fetch_site.as_deref(),
-            Some(&self.inner.origin),
             None,
         ) {
             return Err(self.reject_auth(&crate::error::AuthError::CrossSite));
@@ -648,6 +648,19 @@ mod tests {
                 "{origin:?} {site:?}"
             );
         }
+        // A trusted origin passes, even marked cross-site (401: no refresh token).
+        let two = builder("https://app.test")?
+            .trusted_origin("https://admin.test")
+            .build()?;
+        let trusted = input(Some("https://admin.test"), Some("cross-site"));
+        assert_eq!(two.refresh(&trusted).await.status, 401);
+        assert_eq!(two.logout_all(&trusted).await.status, 401);
+        assert_eq!(
+            two.refresh(&input(Some("https://evil.test"), None))
+                .await
+                .status,
+            403
+        );
         // Same origin, or neither header (curl): the check passes (401: no refresh token).
         for (origin, site) in [
             (Some("https://app.test"), Some("same-origin")),
