@@ -324,15 +324,21 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
     })
 }
 
+/// The most keys a JWK Set may hold. Providers publish a handful; a token without `kid` is
+/// tried against every key of its algorithm, so a set of thousands (a compromised or broken
+/// provider) would make each such token cost thousands of signature checks.
+pub const MAX_JWKS_KEYS: usize = 100;
+
 /// Parse a JWK Set (RFC 7517 §5) into keys.
 ///
 /// Keys that cannot serve for verification are skipped with a `tracing` event: `use` other
 /// than `sig`, `key_ops` without `verify`, unknown key types or algorithms, and RSA keys under
-/// 2048 bits. A document that is not a JWK Set is an error.
+/// 2048 bits. A document that is not a JWK Set, or holds more than [`MAX_JWKS_KEYS`] keys,
+/// is an error.
 ///
 /// # Errors
 ///
-/// [`ConfigError::Jwk`] when the document is not a JWK Set.
+/// [`ConfigError::Jwk`] when the document is not a JWK Set or holds too many keys.
 pub fn keys_from_jwks(jwks: &str) -> Result<Vec<VerifyingKey>, ConfigError> {
     #[derive(Deserialize)]
     struct JwkSet {
@@ -340,6 +346,9 @@ pub fn keys_from_jwks(jwks: &str) -> Result<Vec<VerifyingKey>, ConfigError> {
     }
     let set: JwkSet =
         serde_json::from_str(jwks).map_err(|_| ConfigError::Jwk("not a JWK Set object"))?;
+    if set.keys.len() > MAX_JWKS_KEYS {
+        return Err(ConfigError::Jwk("more keys than a JWK Set may hold (100)"));
+    }
     let mut out = Vec::with_capacity(set.keys.len());
     for value in set.keys {
         let parsed = Jwk::deserialize(&value)

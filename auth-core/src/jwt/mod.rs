@@ -23,7 +23,7 @@ pub use builder::JwtValidatorBuilder;
 pub use claims::{Claims, NoClaims};
 pub use guard::JwtGuard;
 pub use issue::{IssueError, JwtIssuer, SigningKey, sign_compact};
-pub use key::{VerifyingKey, keys_from_jwks, keys_from_jwks_file};
+pub use key::{MAX_JWKS_KEYS, VerifyingKey, keys_from_jwks, keys_from_jwks_file};
 pub use keyset::{KeySet, Refetch};
 pub use registered::RegisteredClaims;
 pub use sign_outs::SignOuts;
