@@ -176,15 +176,19 @@ fn the_refresh_token_lookup_does_not_depend_on_a_right_prefix() {
     // Class A: the live token with its tail changed; class B: random tokens. Large pools,
     // so that what one token's hash happens to do in the map (a probe that meets the live
     // entry's tag) averages out in both classes.
+    // Both classes as fixed arrays in one contiguous vector each: the same layout in
+    // memory and caches, so that only their content differs.
     let (mut right_prefix, mut random) = (Vec::new(), Vec::new());
     for i in 0..4096usize {
-        // Made side by side, so that both classes sit alike in memory and caches.
-        let tail: String = [i / 676, i / 26 % 26, i % 26]
-            .iter()
-            .map(|&d| char::from(b'A' + d as u8))
-            .collect();
-        right_prefix.push(format!("{}{tail}", &live[..live.len() - 3]));
-        random.push(format!("{}", &hex(&rng.bytes())[..live.len()]));
+        let mut a = [0u8; 42];
+        a.copy_from_slice(live.as_bytes());
+        for (slot, d) in a[39..].iter_mut().zip([i / 676, i / 26 % 26, i % 26]) {
+            *slot = b'A' + d as u8;
+        }
+        right_prefix.push(a);
+        let mut b = [0u8; 42];
+        b.copy_from_slice(&hex(&rng.bytes()).as_bytes()[..42]);
+        random.push(b);
     }
     let rotation = Rotation {
         new: RefreshHash::of("never-stored"),
@@ -193,8 +197,8 @@ fn the_refresh_token_lookup_does_not_depend_on_a_right_prefix() {
     };
     // A presented token is hashed, then looked up: unknown either way. Polling the future
     // once completes it (the memory store does not wait).
-    let lookup = |token: &String| {
-        let hash = RefreshHash::of(token);
+    let lookup = |token: &[u8; 42]| {
+        let hash = RefreshHash::of(std::str::from_utf8(token).unwrap_or_default());
         let mut future = std::pin::pin!(store.rotate(&hash, rotation));
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         matches!(future.as_mut().poll(&mut cx), std::task::Poll::Ready(Ok(_)))
