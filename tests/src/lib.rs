@@ -22,6 +22,7 @@ pub mod postgres;
 pub mod proxy;
 pub mod redis_server;
 pub mod signin;
+pub mod soak;
 
 use auth_core::{
     jwt::{Algorithm, JwtValidator},
