@@ -19,6 +19,7 @@ use crate::{
 pub struct ApiKeyValidatorBuilder {
     store: Arc<dyn ApiKeyStore>,
     hasher: Result<KeyHasher, ConfigError>,
+    previous: Vec<Result<KeyHasher, ConfigError>>,
     header: String,
     authorization: bool,
     prefixes: Vec<String>,
@@ -41,6 +42,7 @@ impl ApiKeyValidatorBuilder {
         ApiKeyValidatorBuilder {
             store,
             hasher: Ok(KeyHasher::sha256()),
+            previous: Vec::new(),
             header: "x-api-key".into(),
             authorization: false,
             prefixes: Vec::new(),
@@ -74,6 +76,16 @@ impl ApiKeyValidatorBuilder {
     /// fail.
     pub fn pepper(mut self, pepper: &[u8]) -> Self {
         self.hasher = KeyHasher::with_pepper(pepper);
+        self
+    }
+
+    /// A pepper used before the current one (pepper rotation; call again for several):
+    /// keys stored under it keep working — a key is hashed under the current pepper first,
+    /// then under each previous one — and each such key is reported once in the log, to be
+    /// re-issued (`auth-keys rotate`). New keys are minted under the current pepper. An
+    /// unknown key costs one more HMAC per previous pepper.
+    pub fn previous_pepper(mut self, pepper: &[u8]) -> Self {
+        self.previous.push(KeyHasher::with_pepper(pepper));
         self
     }
 
@@ -123,6 +135,7 @@ impl ApiKeyValidatorBuilder {
     /// zero requests or a zero period.
     pub fn build(self) -> Result<ApiKeyValidator, ConfigError> {
         let hasher = self.hasher?;
+        let previous_hashers = self.previous.into_iter().collect::<Result<Vec<_>, _>>()?;
         if !TokenSource::Header(self.header.clone()).is_valid() {
             return Err(ConfigError::BadSourceName);
         }
@@ -135,6 +148,8 @@ impl ApiKeyValidatorBuilder {
             inner: Arc::new(Inner {
                 store: self.store,
                 hasher,
+                previous_hashers,
+                reported: std::sync::Mutex::default(),
                 header: self.header,
                 authorization: self.authorization,
                 prefixes: self.prefixes,

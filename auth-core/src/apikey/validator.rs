@@ -17,10 +17,19 @@ use crate::{
     scope::{ScopeRequirement, Scopes},
 };
 
-/// A key read from a request, well-formed and hashed, not yet looked up. Holds only the
-/// hash: the plaintext key is not carried across the store lookup.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct PresentedKey(KeyHash);
+/// What a store answered for one hash.
+type Found = Result<Option<Arc<StoredKey>>, super::StoreError>;
+
+/// A key read from a request, well-formed and hashed, not yet looked up. Holds only its
+/// hashes (under the current pepper, and each previous one): the plaintext key is not
+/// carried across the store lookup.
+#[derive(Debug, Clone)]
+pub(crate) struct PresentedKey {
+    /// Under the current pepper.
+    hash: KeyHash,
+    /// Under each previous pepper, in order (empty unless the pepper was rotated).
+    previous: Vec<KeyHash>,
+}
 
 /// A key that passed every check: its public id, name, prefix and scopes. Cheap to clone
 /// (it shares the store's record). It remembers the validator that checked it: extractors
@@ -94,6 +103,10 @@ pub struct ApiKeyValidator {
 pub(super) struct Inner {
     pub(super) store: Arc<dyn ApiKeyStore>,
     pub(super) hasher: KeyHasher,
+    /// Hashers of earlier peppers: keys stored under them still verify.
+    pub(super) previous_hashers: Vec<KeyHasher>,
+    /// Ids of keys already reported as hashed with a previous pepper.
+    pub(super) reported: std::sync::Mutex<std::collections::HashSet<String>>,
     pub(super) header: String,
     pub(super) authorization: bool,
     pub(super) prefixes: Vec<String>,
@@ -196,7 +209,74 @@ impl ApiKeyValidator {
         if !self.inner.prefixes.is_empty() && !self.inner.prefixes.iter().any(|p| p == prefix) {
             return Err(invalid(KeyError::Prefix));
         }
-        Ok(Some(PresentedKey(self.inner.hasher.hash_str(text))))
+        Ok(Some(self.present(text)))
+    }
+
+    /// Hash `text` under the current pepper and each previous one.
+    fn present(&self, text: &str) -> PresentedKey {
+        PresentedKey {
+            hash: self.inner.hasher.hash_str(text),
+            previous: self
+                .inner
+                .previous_hashers
+                .iter()
+                .map(|h| h.hash_str(text))
+                .collect(),
+        }
+    }
+
+    /// The stored key `key` names, under the current pepper first, then each previous
+    /// one; `None` when the store must be awaited. A key found under a previous pepper is
+    /// reported once (re-issue it: `auth-keys rotate`).
+    fn find_now(&self, key: &PresentedKey) -> Option<(Found, KeyHash)> {
+        for (i, hash) in std::iter::once(&key.hash).chain(&key.previous).enumerate() {
+            match self.inner.store.find_now(hash)? {
+                Ok(None) => continue,
+                found => {
+                    self.report_previous(i, &found);
+                    return Some((found, *hash));
+                }
+            }
+        }
+        Some((Ok(None), key.hash))
+    }
+
+    /// [`find_now`](Self::find_now), awaiting the store when it must.
+    async fn find(&self, key: &PresentedKey) -> (Found, KeyHash) {
+        for (i, hash) in std::iter::once(&key.hash).chain(&key.previous).enumerate() {
+            let found = match self.inner.store.find_now(hash) {
+                Some(found) => found,
+                None => self.inner.store.find(hash).await,
+            };
+            match found {
+                Ok(None) => continue,
+                found => {
+                    self.report_previous(i, &found);
+                    return (found, *hash);
+                }
+            }
+        }
+        (Ok(None), key.hash)
+    }
+
+    fn report_previous(&self, pepper: usize, found: &Found) {
+        if pepper == 0 {
+            return;
+        }
+        if let Ok(Some(stored)) = found {
+            let id = &stored.record().id;
+            let mut reported = self
+                .inner
+                .reported
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if reported.len() < 10_000 && reported.insert(id.clone()) {
+                tracing::warn!(
+                    key_id = %id,
+                    "API key hashed with a previous pepper: it still works; rotate it to re-hash it"
+                );
+            }
+        }
     }
 
     /// Look a key up and check it can be used now.
@@ -207,7 +287,7 @@ impl ApiKeyValidator {
     /// prefix; [`AuthError::RateLimited`] over the key's limit; [`AuthError::Unavailable`]
     /// when the store cannot answer.
     pub async fn verify(&self, key: &ApiKeySecret) -> Result<VerifiedKey, AuthError> {
-        self.verify_presented(&PresentedKey(self.inner.hasher.hash(key)))
+        self.verify_presented(&self.present(key.expose_secret()))
             .await
     }
 
@@ -216,11 +296,8 @@ impl ApiKeyValidator {
         &self,
         key: &PresentedKey,
     ) -> Result<VerifiedKey, AuthError> {
-        let found = match self.inner.store.find_now(&key.0) {
-            Some(found) => found,
-            None => self.inner.store.find(&key.0).await,
-        };
-        let stored = self.judge(found, &key.0)?;
+        let (found, hash) = self.find(key).await;
+        let stored = self.judge(found, &hash)?;
         if let Some(limiter) = &self.inner.limiter {
             limiter
                 .check(&stored.record().id)
@@ -234,8 +311,8 @@ impl ApiKeyValidator {
     /// answers from memory and the rate limit is counted in this process; `None` when it
     /// must be awaited.
     pub(crate) fn verify_now(&self, key: &PresentedKey) -> Option<Result<VerifiedKey, AuthError>> {
-        let found = self.inner.store.find_now(&key.0)?;
-        let stored = match self.judge(found, &key.0) {
+        let (found, hash) = self.find_now(key)?;
+        let stored = match self.judge(found, &hash) {
             Ok(stored) => stored,
             Err(e) => return Some(Err(e)),
         };

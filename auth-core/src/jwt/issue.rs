@@ -350,6 +350,8 @@ pub fn sign_compact(header: &[u8], payload: &[u8], key: &SigningKey) -> Result<S
 #[derive(Debug)]
 pub struct JwtIssuer {
     key: SigningKey,
+    /// Keys it signed with before: verified, published, never used to sign.
+    previous: Vec<SigningKey>,
     issuer: String,
     audience: String,
     ttl: Duration,
@@ -361,6 +363,7 @@ impl JwtIssuer {
     pub fn new(key: SigningKey, issuer: impl Into<String>, audience: impl Into<String>) -> Self {
         JwtIssuer {
             key,
+            previous: Vec::new(),
             issuer: issuer.into(),
             audience: audience.into(),
             ttl: Duration::from_secs(15 * 60),
@@ -390,6 +393,27 @@ impl JwtIssuer {
         &self.key
     }
 
+    /// A key this issuer signed with before the current one (key rotation): the tokens it
+    /// signed stay valid until they expire — [`validator`](Self::validator) accepts them and
+    /// [`jwks`](Self::jwks) publishes its public half — while new tokens are signed with the
+    /// current key. Give every key its own `kid` ([`SigningKey::with_kid`]); drop the old
+    /// key once the tokens' lifetime has passed since the rotation.
+    pub fn previous_key(mut self, key: SigningKey) -> Self {
+        self.previous.push(key);
+        self
+    }
+
+    /// The JWK Set (RFC 7517) of this issuer's public keys, the current one first: what a
+    /// `/.well-known/jwks.json` route serves so that other services verify the app's tokens
+    /// through a key set that follows its rotations. HMAC keys are never published.
+    pub fn jwks(&self) -> Value {
+        let keys: Vec<Value> = std::iter::once(&self.key)
+            .chain(&self.previous)
+            .filter_map(SigningKey::public_jwk)
+            .collect();
+        json!({ "keys": keys })
+    }
+
     /// The `iss` of its tokens.
     pub fn iss(&self) -> &str {
         &self.issuer
@@ -400,16 +424,23 @@ impl JwtIssuer {
         &self.audience
     }
 
-    /// A validator builder for this issuer's tokens: its verifying key and algorithm, its
-    /// `iss` and `aud`, `sub` required. Add token sources, a realm, sign-outs, and build.
+    /// A validator builder for this issuer's tokens: its verifying keys (current and
+    /// previous) and their algorithms, its `iss` and `aud`, `sub` required. Add token sources, a realm, sign-outs, and build.
     ///
     /// # Errors
     ///
     /// The verifying key cannot be derived from the signing key.
     pub fn validator(&self) -> Result<super::JwtValidatorBuilder, ConfigError> {
-        Ok(super::JwtValidator::builder()
-            .key(self.key.verifying_key()?)
-            .algorithms([self.key.alg])
+        let mut algorithms = vec![self.key.alg];
+        let mut builder = super::JwtValidator::builder().key(self.key.verifying_key()?);
+        for key in &self.previous {
+            builder = builder.key(key.verifying_key()?);
+            if !algorithms.contains(&key.alg) {
+                algorithms.push(key.alg);
+            }
+        }
+        Ok(builder
+            .algorithms(algorithms)
             .issuer(self.issuer.clone())
             .audience(self.audience.clone())
             .require_claim(super::ClaimName::Sub))

@@ -58,6 +58,7 @@ pub struct LoginBuilder {
     sign_outs: Option<Arc<dyn SignOutStore>>,
     hook: Arc<SessionHook>,
     cookie_secret: Option<SecretSlice<u8>>,
+    previous_cookie_secrets: Vec<SecretSlice<u8>>,
     insecure_http: bool,
     refresh_ttl: Duration,
     refresh_grace: Duration,
@@ -90,6 +91,7 @@ impl LoginBuilder {
                 Ok(SessionGrant::new(id.subject.clone()).claim("idp", id.provider.clone()))
             }),
             cookie_secret: None,
+            previous_cookie_secrets: Vec::new(),
             insecure_http: false,
             refresh_ttl: Duration::from_secs(14 * 24 * 3600),
             refresh_grace: Duration::ZERO,
@@ -148,6 +150,16 @@ impl LoginBuilder {
     /// restart).
     pub fn cookie_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
         self.cookie_secret = Some(SecretSlice::from(secret.into()));
+        self
+    }
+
+    /// A cookie secret used before the current one: flow cookies it sealed still open, so
+    /// sign-ins in progress survive a deploy that rotates the secret (call again for
+    /// several). New cookies are sealed with the current secret only. Drop it once the
+    /// flow lifetime (10 minutes) has passed since the rotation.
+    pub fn previous_cookie_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.previous_cookie_secrets
+            .push(SecretSlice::from(secret.into()));
         self
     }
 
@@ -246,6 +258,13 @@ impl LoginBuilder {
             Some(secret) => derive_key(secret.expose_secret()).ok_or(LoginError::CookieSecret)?,
             None => Key::try_generate().ok_or(LoginError::CookieSecret)?,
         };
+        let mut previous_keys = Vec::new();
+        for secret in &self.previous_cookie_secrets {
+            if secret.expose_secret().len() < 32 {
+                return Err(LoginError::CookieSecret);
+            }
+            previous_keys.push(derive_key(secret.expose_secret()).ok_or(LoginError::CookieSecret)?);
+        }
         let mut providers: Vec<Provider> = Vec::new();
         for config in self.providers {
             let name = config.name().to_owned();
@@ -310,6 +329,7 @@ impl LoginBuilder {
                 site,
                 secure,
                 key,
+                previous_keys,
                 providers,
                 issuer: self.issuer,
                 store: self.store,

@@ -26,6 +26,9 @@ pub(super) struct Inner {
     pub(super) site: crate::credential::SiteCheck,
     pub(super) secure: bool,
     pub(super) key: Key,
+    /// Keys of earlier cookie secrets: flow cookies they sealed still open (a deploy that
+    /// rotates the secret does not break sign-ins in progress).
+    pub(super) previous_keys: Vec<Key>,
     pub(super) providers: Vec<Provider>,
     pub(super) issuer: JwtIssuer,
     pub(super) store: Arc<dyn RefreshStore>,
@@ -243,7 +246,11 @@ impl Login {
         let Some(sealed) = &input.flow else {
             return bad("no sign-in in progress (the flow cookie is missing)");
         };
-        let Some(flow) = flow::open(sealed, &self.inner.names.flow, &self.inner.key) else {
+        let name = &self.inner.names.flow;
+        let opened = std::iter::once(&self.inner.key)
+            .chain(&self.inner.previous_keys)
+            .find_map(|key| flow::open(sealed, name, key));
+        let Some(flow) = opened else {
             return bad("the flow cookie is not valid");
         };
         if flow.p != provider {
@@ -558,6 +565,73 @@ mod tests {
             body.map(|(kind, _)| kind).as_deref(),
             Some("application/problem+json")
         );
+        Ok(())
+    }
+
+    /// Issue 12, item 4: a deploy that rotates the cookie secret keeps the sign-ins in
+    /// progress: flow cookies sealed with the previous secret still open; without it they
+    /// would not.
+    #[tokio::test]
+    async fn flow_cookies_survive_a_rotated_cookie_secret() -> Result<(), Box<dyn std::error::Error>>
+    {
+        const OLD: &[u8] = b"the cookie secret before the deploy!!";
+        const NEW: &[u8] = b"the cookie secret after the deploy!!!";
+        let old = builder("https://app.test")?.cookie_secret(OLD).build()?;
+        let rotated = builder("https://app.test")?
+            .cookie_secret(NEW)
+            .previous_cookie_secret(OLD)
+            .build()?;
+        let forgot = builder("https://app.test")?.cookie_secret(NEW).build()?;
+        for _ in 0..20 {
+            let begun = old.begin("op", &LoginInput::default()).await;
+            let cookie = begun.set_cookies().next().unwrap_or_default().to_owned();
+            let sealed = cookie
+                .split(';')
+                .next()
+                .and_then(|pair| pair.split_once('='))
+                .map(|(_, v)| v.to_owned())
+                .ok_or("no flow cookie")?;
+            let location = begun
+                .headers
+                .iter()
+                .find(|(k, _)| *k == "location")
+                .map(|(_, v)| url::Url::parse(v))
+                .transpose()?
+                .ok_or("no location")?;
+            let state = location
+                .query_pairs()
+                .find(|(k, _)| k == "state")
+                .map(|(_, v)| v.into_owned())
+                .ok_or("no state")?;
+            // Sent back without the provider's `iss` and code: the flow cookie and the state
+            // are checked first, so the answer says which check failed.
+            let back = LoginInput {
+                flow: Some(sealed),
+                query: Some(format!("state={state}")),
+                ..LoginInput::default()
+            };
+            let detail = |a: Answer| a.body.map(|(_, b)| b).unwrap_or_default();
+            let after = detail(rotated.callback("op", &back).await);
+            assert!(after.contains("lacks its issuer"), "{after}");
+            let without = detail(forgot.callback("op", &back).await);
+            assert!(without.contains("flow cookie is not valid"), "{without}");
+        }
+        // New flows are sealed with the new secret only.
+        let begun = rotated.begin("op", &LoginInput::default()).await;
+        let sealed = begun
+            .set_cookies()
+            .next()
+            .and_then(|c| c.split(';').next())
+            .and_then(|p| p.split_once('='))
+            .map(|(_, v)| v.to_owned())
+            .ok_or("no flow cookie")?;
+        let back = LoginInput {
+            flow: Some(sealed),
+            ..LoginInput::default()
+        };
+        let answer = old.callback("op", &back).await;
+        let text = answer.body.map(|(_, b)| b).unwrap_or_default();
+        assert!(text.contains("flow cookie is not valid"), "{text}");
         Ok(())
     }
 
