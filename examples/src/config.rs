@@ -26,6 +26,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "HS256 key (32+ bytes) of the app's own tokens",
     ),
     (
+        "DEMO_JWT_PREVIOUS_SECRET",
+        "unset",
+        "the secret DEMO_JWT_SECRET replaced: tokens, sessions and sign-ins it signed stay valid (rotation without downtime)",
+    ),
+    (
         "DEMO_JWT_ISSUER",
         "auth-demo",
         "iss the app writes and requires",
@@ -138,6 +143,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// `DEMO_JWT_SECRET` (`None`: generate one for this run).
     pub jwt_secret: Option<SecretString>,
+    /// `DEMO_JWT_PREVIOUS_SECRET`: the secret rotated out.
+    pub jwt_previous_secret: Option<SecretString>,
     /// `DEMO_JWT_ISSUER`.
     pub jwt_issuer: String,
     /// `DEMO_JWT_AUDIENCE`.
@@ -168,6 +175,10 @@ impl std::fmt::Debug for Config {
             .field(
                 "jwt_secret",
                 &self.jwt_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field(
+                "jwt_previous_secret",
+                &self.jwt_previous_secret.as_ref().map(|_| "[redacted]"),
             )
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
@@ -280,6 +291,7 @@ impl Config {
             addr,
             public_url,
             jwt_secret: var("DEMO_JWT_SECRET")?.map(SecretString::from),
+            jwt_previous_secret: var("DEMO_JWT_PREVIOUS_SECRET")?.map(SecretString::from),
             jwt_issuer: var("DEMO_JWT_ISSUER")?.unwrap_or_else(|| "auth-demo".into()),
             jwt_audience: var("DEMO_JWT_AUDIENCE")?.unwrap_or_else(|| "auth-demo".into()),
             api_keys_file,

@@ -138,6 +138,18 @@ impl Demo {
         let signing = SigningKey::hmac(Algorithm::HS256, &secret).map_err(bad_secret)?;
         let sessions = SigningKey::hmac(Algorithm::HS256, &secret).map_err(bad_secret)?;
         let verifying: VerifyingKey = signing.verifying_key().map_err(bad_secret)?;
+        // A rotated-out secret keeps what it signed valid (tokens, sessions, sign-ins in
+        // progress) while new ones use the current secret.
+        let previous = |e: ConfigError| StartError(format!("DEMO_JWT_PREVIOUS_SECRET: {e}"));
+        let previous_secret = config
+            .jwt_previous_secret
+            .as_ref()
+            .map(|s| Zeroizing::new(s.expose_secret().as_bytes().to_vec()));
+        let previous_verifying = previous_secret
+            .as_ref()
+            .map(|s| SigningKey::hmac(Algorithm::HS256, s).and_then(|k| k.verifying_key()))
+            .transpose()
+            .map_err(previous)?;
         let fetch = Arc::new(
             ReqwestFetch::new(FetchPolicy {
                 // Plain http to loopback only: a provider on this machine in development.
@@ -151,13 +163,21 @@ impl Demo {
         );
         let shared = stores::shared(&config).await?;
         let limits = shared.limits.clone();
-        let login = sign_in(&config, &secret, sessions, &fetch, shared).await?;
+        let login = sign_in(
+            &config,
+            (&secret, previous_secret.as_deref().map(Vec::as_slice)),
+            sessions,
+            &fetch,
+            shared,
+        )
+        .await?;
         let mut sources = vec![TokenSource::AuthorizationBearer];
         if let Some(login) = &login {
             sources.push(TokenSource::Cookie(login.session_cookie().to_owned()));
         }
         let mut app = JwtValidator::builder()
             .key(verifying)
+            .keys(previous_verifying)
             .algorithms([Algorithm::HS256])
             .issuer(config.jwt_issuer.clone())
             .audience(config.jwt_audience.clone())
@@ -334,7 +354,7 @@ async fn provider_validator(
 /// development server (cookies then lose `Secure` and `__Host-`).
 async fn sign_in(
     config: &Config,
-    secret: &[u8],
+    (secret, previous): (&[u8], Option<&[u8]>),
     sessions: SigningKey,
     fetch: &Arc<ReqwestFetch>,
     shared: stores::Shared,
@@ -378,11 +398,16 @@ async fn sign_in(
         }
         None => format!("http://{}", config.addr),
     };
-    let sessions = JwtIssuer::new(
+    let mut sessions = JwtIssuer::new(
         sessions,
         config.jwt_issuer.clone(),
         config.jwt_audience.clone(),
     );
+    if let Some(previous) = previous {
+        let key = SigningKey::hmac(Algorithm::HS256, previous)
+            .map_err(|e| StartError(format!("DEMO_JWT_PREVIOUS_SECRET: {e}")))?;
+        sessions = sessions.previous_key(key);
+    }
     let mut builder = Login::builder(&base, sessions)
         .fetch(fetch.clone())
         .refresh_store(shared.refresh)
@@ -402,6 +427,9 @@ async fn sign_in(
     }
     if let Some(sign_outs) = shared.sign_outs {
         builder = builder.sign_out_store(sign_outs);
+    }
+    if let Some(previous) = previous {
+        builder = builder.previous_cookie_secret(previous);
     }
     if let Some(limits) = shared.limits {
         builder = builder.shared_rate_limit(limits);

@@ -1437,3 +1437,42 @@ async fn a_hundred_concurrent_refreshes_across_two_instances_stay_consistent() {
     drop(servers);
     auth_tests::redis_server::remove_keys(&redis_url, "auth-demo:*").await;
 }
+
+/// `DEMO_JWT_PREVIOUS_SECRET`: a demo started with a new secret and the old one as previous
+/// accepts the tokens of both (rotation without downtime); without it, the old tokens are
+/// refused.
+#[tokio::test]
+async fn a_rotated_secret_keeps_its_tokens_valid() {
+    use auth_core::jwt::{Algorithm, JwtIssuer, SigningKey};
+    const OLD: &str = "the secret before the rotation, 32+ bytes";
+    const NEW: &str = "the secret after the rotation, 32+ bytes!";
+    let token = |secret: &str| {
+        JwtIssuer::new(
+            SigningKey::hmac(Algorithm::HS256, secret).unwrap(),
+            "auth-demo",
+            "auth-demo",
+        )
+        .issue("rotated", &["read"], &())
+        .unwrap()
+    };
+    let (old, new) = (token(OLD), token(NEW));
+    let client = reqwest::Client::new();
+    for bin in [
+        env!("CARGO_BIN_EXE_axum-demo"),
+        env!("CARGO_BIN_EXE_actix-demo"),
+    ] {
+        let mut seen = Vec::new();
+        for env in [
+            vec![("DEMO_JWT_SECRET", NEW), ("DEMO_JWT_PREVIOUS_SECRET", OLD)],
+            vec![("DEMO_JWT_SECRET", NEW)],
+        ] {
+            let server = start_with(bin, &env);
+            let url = format!("{}/api/me", server.base);
+            for token in [&old, &new] {
+                let auth = format!("Bearer {token}");
+                seen.push(get(&client, &url, &[("authorization", &auth)]).await.status);
+            }
+        }
+        assert_eq!(seen, [200, 200, 401, 200], "{bin}");
+    }
+}
