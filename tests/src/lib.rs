@@ -14,6 +14,7 @@
 
 pub mod browser;
 pub mod cases;
+pub mod fuzz;
 pub mod jwks_server;
 pub mod keys;
 pub mod logcap;
