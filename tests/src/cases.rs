@@ -192,6 +192,21 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
         401,
         Agrees,
     );
+    // Found by the differential fuzz target (fuzz/corpus/jwt_differential/regression-*).
+    token_case(
+        "missing iss with an issuer configured",
+        "/me",
+        valid(&fx.hs).remove_claim("iss").sign(&fx.hs),
+        401,
+        Stricter("jsonwebtoken checks iss only when the token has one"),
+    );
+    token_case(
+        "missing aud with an audience configured",
+        "/me",
+        valid(&fx.hs).remove_claim("aud").sign(&fx.hs),
+        401,
+        Stricter("jsonwebtoken checks aud only when the token has one"),
+    );
 
     // --- Issuer and audience (B.28, B.29).
     token_case(

@@ -196,6 +196,12 @@ pub fn stricter(header: &[u8], payload: &[u8]) -> Option<&'static str> {
             return Some("a registered claim of the wrong type");
         }
     }
+    if get(&payload, "iss").is_none() {
+        return Some("a configured issuer requires iss (jsonwebtoken checks it only when present)");
+    }
+    if get(&payload, "aud").is_none() {
+        return Some("a configured audience requires aud");
+    }
     match get(&payload, "aud") {
         Some(Value::String(_)) | None => {}
         Some(Value::Array(a)) if a.is_empty() || a.iter().any(|x| !x.is_string()) => {
