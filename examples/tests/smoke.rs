@@ -800,6 +800,26 @@ fn start_pair(
     .collect()
 }
 
+/// How long until the demo at every one of `bases` answers `status` to `key` on
+/// `/internal/stats` (polled every 20 ms, giving up after 3 s).
+async fn until_key_status(
+    client: &reqwest::Client,
+    bases: &[&str],
+    key: &str,
+    status: u16,
+) -> Duration {
+    let started = std::time::Instant::now();
+    for base in bases {
+        let url = format!("{base}/internal/stats");
+        while get(client, &url, &[("x-api-key", key)]).await.status != status
+            && started.elapsed() < Duration::from_secs(3)
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    started.elapsed()
+}
+
 /// A port free at the time of asking (the demo binds it a moment later).
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -1151,19 +1171,11 @@ async fn two_instances_share_state_through_redis_and_postgres() {
         .unwrap()
         .to_owned();
     cli(&["revoke", "--database-url", &database_url, &id]);
-    let started = std::time::Instant::now();
-    for base in [a, b] {
-        let url = format!("{base}/internal/stats");
-        while get(&client, &url, &[("x-api-key", &key)]).await.status != 401
-            && started.elapsed() < Duration::from_secs(3)
-        {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
+    let took = until_key_status(&client, &[a, b], &key, 401).await;
     assert!(
-        started.elapsed() < Duration::from_secs(1),
+        took < Duration::from_secs(1),
         "the revocation took {:?}",
-        started.elapsed()
+        took
     );
     drop(servers);
     auth_tests::redis_server::remove_keys(&redis_url, "auth-demo:*").await;
@@ -1312,20 +1324,14 @@ async fn two_instances_share_api_keys_through_postgres() {
         "--scope",
         "stats:read",
     ]);
-    let started = std::time::Instant::now();
-    for server in &servers {
-        let url = format!("{}/internal/stats", server.base);
-        while get(&client, &url, &[("x-api-key", &second)]).await.status != 200
-            && started.elapsed() < Duration::from_secs(3)
-        {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "a new key took {:?}",
-        started.elapsed()
-    );
+    let took = until_key_status(
+        &client,
+        &servers.iter().map(|s| s.base.as_str()).collect::<Vec<_>>(),
+        &second,
+        200,
+    )
+    .await;
+    assert!(took < Duration::from_secs(1), "a new key took {:?}", took);
 
     // The proxied instance loses the database; the direct one does not.
     proxy.cut();

@@ -22,8 +22,11 @@ use auth_core::{
     test_util::{TestKey, sign_raw},
 };
 
+/// A target's body.
+pub type Target = fn(&[u8]);
+
 /// The targets, by name (the names of `fuzz/fuzz_targets/*.rs` and `fuzz/corpus/*`).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("jwt_verify", jwt_verify),
     ("jwt_differential", jwt_differential),
     ("jwks", jwks),
@@ -179,10 +182,8 @@ pub fn stricter(header: &[u8], payload: &[u8]) -> Option<&'static str> {
     }
     let now = auth_core::clock::now();
     for name in ["exp", "nbf", "iat"] {
-        if let Some(v) = get(&payload, name) {
-            if !(v.is_i64() || v.is_u64()) {
-                return Some("a date claim that is not an integer");
-            }
+        if get(&payload, name).is_some_and(|v| !(v.is_i64() || v.is_u64())) {
+            return Some("a date claim that is not an integer");
         }
     }
     if get(&payload, "iat")
