@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of every target for SECONDS each (default 180), two at a time,
+# Coverage-guided fuzzing of every target (or the TARGETs named) for SECONDS each (default
+# 180), two at a time,
 # on the stable toolchain (cargo fuzz needs nightly flags: RUSTC_BOOTSTRAP=1 allows them).
 # New inputs are added to fuzz/corpus/<target>; crashes go to fuzz/artifacts/<target>.
 # Prints one line per target: executions, coverage (edges), features, corpus size.
 #   cargo install cargo-fuzz      # once
 #   fuzz/run.sh 600               # ten minutes per target
+#   fuzz/run.sh 300 jwt_differential flow_cookie
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-180}"
+shift || true
 export RUSTC_BOOTSTRAP=1
 targets=(jwt_verify jwt_differential jwks discovery credentials flow_cookie small_parsers)
+if (($# > 0)); then targets=("$@"); fi
 cargo fuzz build -O
 mkdir -p logs
 run() {

@@ -314,11 +314,15 @@ fn login() -> &'static Login {
 /// Any bytes as a sealed flow cookie, with the callback's query built from them too
 /// (`state`, `code`, `iss`, `error`): nothing may open but a cookie this app sealed.
 pub fn flow_cookie(data: &[u8]) {
-    let text = String::from_utf8_lossy(data).into_owned();
-    let (cookie, query) = text.split_at(text.len() / 2);
+    // Split the bytes, not the text: half a character is still bytes to fuzz with.
+    let (cookie, query) = data.split_at(data.len() / 2);
+    let (cookie, query) = (
+        String::from_utf8_lossy(cookie).into_owned(),
+        String::from_utf8_lossy(query).into_owned(),
+    );
     let input = LoginInput {
-        flow: Some(cookie.to_owned()),
-        query: Some(query.to_owned()),
+        flow: Some(cookie),
+        query: Some(query.clone()),
         ..LoginInput::default()
     };
     let answer = ready(login().callback("github", &input));
