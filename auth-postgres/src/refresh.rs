@@ -238,11 +238,8 @@ impl RefreshStore for PostgresRefreshStore {
                     serde_json::from_value(row.try_get("meta").map_err(|_| bad())?)
                         .map_err(|_| bad())?;
                 let last: i64 = row.try_get("last_used").map_err(|_| bad())?;
-                Ok(Session {
-                    id: row.try_get("id").map_err(|_| bad())?,
-                    last_used_at: if last > 0 { last } else { meta.created_at },
-                    meta,
-                })
+                let id: String = row.try_get("id").map_err(|_| bad())?;
+                Ok(Session::new(id, meta, last))
             })
             .collect()
     }

@@ -343,12 +343,7 @@ impl<C: ConnectionLike + Clone + Send + Sync + 'static> RefreshStore for RedisRe
                 [id, meta, last] => {
                     let meta: SessionMeta = serde_json::from_str(meta)
                         .map_err(|_| RotateError::Store("a malformed session in Redis".into()))?;
-                    let last: i64 = last.parse().unwrap_or(0);
-                    Ok(Session {
-                        id: id.clone(),
-                        last_used_at: if last > 0 { last } else { meta.created_at },
-                        meta,
-                    })
+                    Ok(Session::new(id.clone(), meta, last.parse().unwrap_or(0)))
                 }
                 _ => Err(RotateError::Store("an unexpected answer from Redis".into())),
             })

@@ -22,6 +22,7 @@ pub mod oidc;
 pub mod postgres;
 pub mod proxy;
 pub mod redis_server;
+pub mod rng;
 pub mod signin;
 pub mod soak;
 

@@ -15,19 +15,7 @@ use auth_tests::{
     keys::KeyFixture,
 };
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+use auth_tests::rng::Rng;
 
 const ALPHABET: &[char] = &[
     'a', 'Z', '0', '-', '_', '.', '=', '+', '/', ' ', '\t', '"', '\\', '{', '}', '%', 'é', '\u{0}',
@@ -61,7 +49,7 @@ fn mutate(rng: &mut Rng, token: &str) -> String {
 
 fn random_json(rng: &mut Rng, depth: usize) -> String {
     match rng.below(if depth > 3 { 4 } else { 7 }) {
-        0 => format!("{}", rng.next() as i64),
+        0 => format!("{}", rng.next_u64() as i64),
         1 => format!("{}.{}e{}", rng.below(100), rng.below(100), rng.below(400)),
         2 => format!(
             "\"{}\\u00e9\\n{}\"",

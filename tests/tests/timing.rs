@@ -31,25 +31,7 @@ fn alone() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// xorshift: reproducible inputs without a crate.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn bytes(&mut self) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        for chunk in out.chunks_mut(8) {
-            chunk.copy_from_slice(&self.next().to_le_bytes());
-        }
-        out
-    }
-}
+use auth_tests::rng::Rng;
 
 /// Welch's t of two samples, each cropped to its fastest 90 %.
 fn welch_t(mut a: Vec<f64>, mut b: Vec<f64>) -> f64 {
@@ -78,9 +60,9 @@ fn t_of<T>(
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let (mut a, mut b) = (Vec::with_capacity(samples), Vec::with_capacity(samples));
     while a.len() < samples || b.len() < samples {
-        let pick_a = (rng.next() & 1 == 0 && a.len() < samples) || b.len() >= samples;
+        let pick_a = (rng.next_u64() & 1 == 0 && a.len() < samples) || b.len() >= samples;
         let inputs = if pick_a { class_a } else { class_b };
-        let start = (rng.next() as usize) % inputs.len();
+        let start = (rng.next_u64() as usize) % inputs.len();
         let started = Instant::now();
         for i in 0..batch {
             black_box(f(black_box(&inputs[(start + i) % inputs.len()])));

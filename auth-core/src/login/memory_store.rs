@@ -111,16 +111,11 @@ impl State {
             .filter_map(|h| self.tokens.get(h))
             .filter(|e| e.record.expires > now && e.record.session_expires > now)
             .max_by_key(|e| e.record.generation)?;
-        let meta = newest.record.meta.clone();
-        Some(Session {
-            id: family.to_owned(),
-            last_used_at: if f.last_used > 0 {
-                f.last_used
-            } else {
-                meta.created_at
-            },
-            meta,
-        })
+        Some(Session::new(
+            family,
+            newest.record.meta.clone(),
+            f.last_used,
+        ))
     }
 
     fn owns(&self, subject: &str, family: &str) -> bool {

@@ -87,6 +87,22 @@ pub struct Session {
     pub last_used_at: i64,
 }
 
+impl Session {
+    /// The session `id` with `meta`, last refreshed at `last_refresh` (0 or less: never,
+    /// so its last use is its sign-in).
+    pub fn new(id: impl Into<String>, meta: SessionMeta, last_refresh: i64) -> Session {
+        Session {
+            id: id.into(),
+            last_used_at: if last_refresh > 0 {
+                last_refresh
+            } else {
+                meta.created_at
+            },
+            meta,
+        }
+    }
+}
+
 fn no_end() -> i64 {
     i64::MAX
 }
