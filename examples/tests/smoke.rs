@@ -768,6 +768,25 @@ async fn sign_in_at(
     (browser, page)
 }
 
+/// `bin` on 127.0.0.1:`port` with sign-in through `provider`, plus `env`.
+fn start_signing_in(
+    bin: &str,
+    port: u16,
+    provider: &auth_tests::oidc::OidcProvider,
+    env: &[(&str, &str)],
+) -> Server {
+    use auth_tests::oidc::{SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET};
+    let addr = format!("127.0.0.1:{port}");
+    let mut all = vec![
+        ("DEMO_ADDR", addr.as_str()),
+        ("DEMO_OIDC_ISSUER", provider.issuer.as_str()),
+        ("DEMO_OIDC_CLIENT_ID", SIGNIN_CLIENT_ID),
+        ("DEMO_OIDC_CLIENT_SECRET", SIGNIN_CLIENT_SECRET),
+    ];
+    all.extend_from_slice(env);
+    start_with(bin, &all)
+}
+
 /// axum-demo and actix-demo on `ports` as two instances of one app: the same secret and
 /// provider (signing in through `provider`), plus `env`.
 fn start_pair(
@@ -775,28 +794,18 @@ fn start_pair(
     provider: &auth_tests::oidc::OidcProvider,
     env: &[(&str, &str)],
 ) -> Vec<Server> {
-    use auth_tests::oidc::{SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET};
+    let mut all = vec![(
+        "DEMO_JWT_SECRET",
+        "a shared 32-byte secret for both instances",
+    )];
+    all.extend_from_slice(env);
     [
         env!("CARGO_BIN_EXE_axum-demo"),
         env!("CARGO_BIN_EXE_actix-demo"),
     ]
     .into_iter()
     .zip(ports)
-    .map(|(bin, port)| {
-        let addr = format!("127.0.0.1:{port}");
-        let mut all = vec![
-            ("DEMO_ADDR", addr.as_str()),
-            (
-                "DEMO_JWT_SECRET",
-                "a shared 32-byte secret for both instances",
-            ),
-            ("DEMO_OIDC_ISSUER", provider.issuer.as_str()),
-            ("DEMO_OIDC_CLIENT_ID", SIGNIN_CLIENT_ID),
-            ("DEMO_OIDC_CLIENT_SECRET", SIGNIN_CLIENT_SECRET),
-        ];
-        all.extend_from_slice(env);
-        start_with(bin, &all)
-    })
+    .map(|(bin, port)| start_signing_in(bin, port, provider, &all))
     .collect()
 }
 
@@ -830,10 +839,7 @@ fn free_port() -> u16 {
 
 #[tokio::test]
 async fn a_person_signs_in_to_both_demos_through_the_provider() {
-    use auth_tests::{
-        browser::Browser,
-        oidc::{SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET},
-    };
+    use auth_tests::browser::Browser;
     let (ports, bases, provider) = provider_for_two();
     let mut seen = Vec::new();
     for ((bin, base), port) in [
@@ -844,16 +850,7 @@ async fn a_person_signs_in_to_both_demos_through_the_provider() {
     .zip(&bases)
     .zip(ports)
     {
-        let addr = format!("127.0.0.1:{port}");
-        let server = start_with(
-            bin,
-            &[
-                ("DEMO_ADDR", addr.as_str()),
-                ("DEMO_OIDC_ISSUER", provider.issuer.as_str()),
-                ("DEMO_OIDC_CLIENT_ID", SIGNIN_CLIENT_ID),
-                ("DEMO_OIDC_CLIENT_SECRET", SIGNIN_CLIENT_SECRET),
-            ],
-        );
+        let server = start_signing_in(bin, port, &provider, &[]);
         let login_url = format!("{base}/auth/oidc/login?return_to=/api/me");
         assert!(
             server.banner.iter().any(|l| l.contains(&login_url)),
@@ -1188,7 +1185,6 @@ async fn two_instances_share_state_through_redis_and_postgres() {
 async fn a_redis_outage_is_503_and_the_session_survives_it() {
     use auth_tests::{
         browser::{Browser, cookie_value},
-        oidc::{SIGNIN_CLIENT_ID, SIGNIN_CLIENT_SECRET},
         redis_server::RedisServer,
     };
     let (ports, bases, provider) = provider_for_two();
@@ -1202,16 +1198,11 @@ async fn a_redis_outage_is_503_and_the_session_survives_it() {
     .zip(&bases)
     .zip(ports)
     {
-        let addr = format!("127.0.0.1:{port}");
-        let server = start_with(
+        let server = start_signing_in(
             bin,
-            &[
-                ("DEMO_ADDR", addr.as_str()),
-                ("DEMO_REDIS_URL", redis.url().as_str()),
-                ("DEMO_OIDC_ISSUER", provider.issuer.as_str()),
-                ("DEMO_OIDC_CLIENT_ID", SIGNIN_CLIENT_ID),
-                ("DEMO_OIDC_CLIENT_SECRET", SIGNIN_CLIENT_SECRET),
-            ],
+            port,
+            &provider,
+            &[("DEMO_REDIS_URL", redis.url().as_str())],
         );
         let (_, signed_in) = sign_in_at(base, "alice").await;
         let token = cookie_value(&signed_in.set_cookies, "auth-refresh").expect("refresh cookie");
