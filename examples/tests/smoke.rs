@@ -27,6 +27,16 @@ struct Server {
 }
 
 impl Server {
+    /// The API key the demo generated for this run, from its banner.
+    fn generated_key(&self) -> String {
+        self.banner
+            .iter()
+            .skip_while(|l| !l.starts_with("API key for this run"))
+            .nth(1)
+            .map(|l| l.trim().to_owned())
+            .expect("a generated key in the banner")
+    }
+
     fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
@@ -511,13 +521,7 @@ async fn without_a_key_file_the_demo_makes_one_key_and_shows_it_once() {
         env!("CARGO_BIN_EXE_actix-demo"),
     ] {
         let server = start(bin);
-        let key = server
-            .banner
-            .iter()
-            .skip_while(|l| !l.starts_with("API key for this run"))
-            .nth(1)
-            .map(|l| l.trim().to_owned())
-            .expect("a generated key in the banner");
+        let key = server.generated_key();
         let client = reqwest::Client::new();
         let a = get(
             &client,
@@ -1210,13 +1214,7 @@ async fn a_redis_outage_is_503_and_the_session_survives_it() {
             format!("{base}/auth/refresh"),
             format!("auth-refresh={token}"),
         );
-        let key = server
-            .banner
-            .iter()
-            .skip_while(|l| !l.starts_with("API key for this run"))
-            .nth(1)
-            .map(|l| l.trim().to_owned())
-            .expect("a generated key in the banner");
+        let key = server.generated_key();
         let stats = format!("{base}/internal/stats");
         redis.kill();
         let during = Browser::new().post_with_cookie(&url, &cookie).await;
