@@ -884,13 +884,14 @@ async fn a_person_signs_in_to_both_demos_through_the_provider() {
         let refreshed = browser
             .post(&format!("{base}/auth/refresh"), &[], &[])
             .await;
+        let (refresh_url, stolen_cookie) = (
+            format!("{base}/auth/refresh"),
+            format!("auth-refresh={first_refresh}"),
+        );
         // A second tab sends the first refresh token too, within the 10 s grace window:
         // it gets a session of its own instead of ending this one.
         let second_tab = Browser::new()
-            .post_with_cookie(
-                &format!("{base}/auth/refresh"),
-                &format!("auth-refresh={first_refresh}"),
-            )
+            .post_with_cookie(&refresh_url, &stolen_cookie)
             .await;
         let refreshed_again = browser
             .post(&format!("{base}/auth/refresh"), &[], &[])
@@ -898,10 +899,7 @@ async fn a_person_signs_in_to_both_demos_through_the_provider() {
         // The first refresh token once more, now two generations old (stolen): refused,
         // and its family with it.
         let reused = Browser::new()
-            .post_with_cookie(
-                &format!("{base}/auth/refresh"),
-                &format!("auth-refresh={first_refresh}"),
-            )
+            .post_with_cookie(&refresh_url, &stolen_cookie)
             .await;
         let family = browser
             .post(&format!("{base}/auth/refresh"), &[], &[])

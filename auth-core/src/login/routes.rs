@@ -455,6 +455,16 @@ mod tests {
     use crate::jwt::{Algorithm, SigningKey};
     use crate::login::{LoginError, oidc};
 
+    /// The redirect of `answer`, parsed.
+    fn location_of(answer: &Answer) -> Result<url::Url, Box<dyn std::error::Error>> {
+        let location = answer
+            .headers
+            .iter()
+            .find(|(k, _)| *k == "location")
+            .ok_or("no location")?;
+        Ok(url::Url::parse(&location.1)?)
+    }
+
     fn builder(url: &str) -> Result<LoginBuilder, Box<dyn std::error::Error>> {
         let key = SigningKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?;
         let op = SigningKey::generate(Algorithm::RS256)?;
@@ -481,13 +491,7 @@ mod tests {
             assert!(cookie.contains(attr), "{attr} in {cookie}");
         }
         assert!(!cookie.contains("Domain"), "{cookie}");
-        let location = answer
-            .headers
-            .iter()
-            .find(|(k, _)| *k == "location")
-            .map(|(_, v)| url::Url::parse(v))
-            .transpose()?
-            .ok_or("no location")?;
+        let location = location_of(&answer)?;
         let q = |k: &str| {
             location
                 .query_pairs()
@@ -591,13 +595,7 @@ mod tests {
                 .and_then(|pair| pair.split_once('='))
                 .map(|(_, v)| v.to_owned())
                 .ok_or("no flow cookie")?;
-            let location = begun
-                .headers
-                .iter()
-                .find(|(k, _)| *k == "location")
-                .map(|(_, v)| url::Url::parse(v))
-                .transpose()?
-                .ok_or("no location")?;
+            let location = location_of(&begun)?;
             let state = location
                 .query_pairs()
                 .find(|(k, _)| k == "state")
