@@ -3,7 +3,10 @@
 use std::ops::Deref;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload};
-use auth_core::jwt::{Claims, NoClaims};
+use auth_core::{
+    jwt::{self, Claims, NoClaims},
+    scope::Policy,
+};
 use serde::de::DeserializeOwned;
 
 use crate::{
@@ -69,5 +72,54 @@ impl<C: DeserializeOwned + Send + 'static> FromRequest for OptionalJwt<C> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         optional(req, OptionalJwt)
+    }
+}
+
+/// Verified claims that meet the policy `P`, a requirement declared as a type with
+/// [`auth_core::requirement!`]: the handler's signature says what the route needs. No token
+/// gets 401, a valid token that falls short 403 `insufficient_scope` (naming what is
+/// missing, never the token). Scopes and roles count as the requirement says; roles come
+/// from the claims the validator reads ([`roles_from`](auth_core::jwt::JwtValidatorBuilder::roles_from)).
+///
+/// ```
+/// use actix_web::web;
+/// use auth_actix::Authorized;
+/// use auth_core::{jwt::JwtValidator, scope::ScopeRequirement};
+///
+/// auth_core::requirement! {
+///     /// The `admin` scope, or the `admin` role (Keycloak's realm roles).
+///     pub Admin = ScopeRequirement::all(["admin"]).or_any_role(["admin"]);
+/// }
+///
+/// async fn admin(Authorized(claims, Admin): Authorized<Admin>) -> String {
+///     format!("hello admin {}", claims.sub().unwrap_or("?"))
+/// }
+///
+/// fn configure(validator: JwtValidator) -> impl FnOnce(&mut web::ServiceConfig) {
+///     move |cfg| {
+///         cfg.app_data(web::Data::new(validator))
+///             .route("/admin", web::get().to(admin));
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Authorized<P, C = NoClaims>(pub Claims<C>, pub P);
+
+impl<P, C> Deref for Authorized<P, C> {
+    type Target = Claims<C>;
+
+    fn deref(&self) -> &Claims<C> {
+        &self.0
+    }
+}
+
+impl<P: Policy, C: DeserializeOwned + Send + 'static> FromRequest for Authorized<P, C> {
+    type Error = AuthRejection;
+    type Future = Extracted<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        required(req, |a: jwt::Authorized<P, C>| {
+            Authorized(a.claims, a.policy)
+        })
     }
 }

@@ -30,7 +30,7 @@ mod view;
 
 pub use apikey::{ApiKey, OptionalApiKey};
 pub use guard::{AuthMiddleware, AuthMiddlewareService};
-pub use jwt::{OptionalJwt, RequireJwt};
+pub use jwt::{Authorized, OptionalJwt, RequireJwt};
 #[cfg(feature = "login")]
 #[cfg_attr(docsrs, doc(cfg(feature = "login")))]
 pub use login::login_config;

@@ -2,7 +2,10 @@
 
 use std::ops::Deref;
 
-use auth_core::jwt::{Claims, JwtValidator, NoClaims};
+use auth_core::{
+    jwt::{self, Claims, JwtValidator, NoClaims},
+    scope::Policy,
+};
 use axum_core::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -93,5 +96,56 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         optional(parts, state).await.map(OptionalJwt)
+    }
+}
+
+/// Verified claims that meet the policy `P`, a requirement declared as a type with
+/// [`auth_core::requirement!`]: the handler's signature says what the route needs. No token
+/// gets 401, a valid token that falls short 403 `insufficient_scope` (naming what is
+/// missing, never the token). Scopes and roles count as the requirement says; roles come
+/// from the claims the validator reads ([`roles_from`](auth_core::jwt::JwtValidatorBuilder::roles_from)).
+///
+/// ```
+/// use auth_axum::Authorized;
+/// use auth_core::{jwt::JwtValidator, scope::ScopeRequirement};
+/// use axum::{Router, routing::get};
+///
+/// auth_core::requirement! {
+///     /// The `admin` scope, or the `admin` role (Keycloak's realm roles).
+///     pub Admin = ScopeRequirement::all(["admin"]).or_any_role(["admin"]);
+/// }
+///
+/// async fn admin(Authorized(claims, Admin): Authorized<Admin>) -> String {
+///     format!("hello admin {}", claims.sub().unwrap_or("?"))
+/// }
+///
+/// fn app(validator: JwtValidator) -> Router {
+///     Router::new().route("/admin", get(admin)).with_state(validator)
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Authorized<P, C = NoClaims>(pub Claims<C>, pub P);
+
+impl<P, C> Deref for Authorized<P, C> {
+    type Target = Claims<C>;
+
+    fn deref(&self) -> &Claims<C> {
+        &self.0
+    }
+}
+
+impl<S, P, C> FromRequestParts<S> for Authorized<P, C>
+where
+    JwtValidator: FromRef<S>,
+    S: Send + Sync,
+    P: Policy,
+    C: DeserializeOwned + Send + 'static,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        required::<jwt::Authorized<P, C>, S>(parts, state)
+            .await
+            .map(|a| Authorized(a.claims, a.policy))
     }
 }

@@ -34,7 +34,7 @@ mod view;
 pub use apikey::ApiKey;
 pub use future::ResponseFuture;
 pub use guard::{AuthLayer, AuthService};
-pub use jwt::{OptionalJwt, RequireJwt};
+pub use jwt::{Authorized, OptionalJwt, RequireJwt};
 #[cfg(feature = "login")]
 #[cfg_attr(docsrs, doc(cfg(feature = "login")))]
 pub use login::login_routes;

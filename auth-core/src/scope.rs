@@ -1,7 +1,13 @@
-//! Scopes granted to a credential, and the scopes a route requires.
+//! Scopes and roles granted to a credential, and what a route requires of them.
 //!
-//! One model serves JWTs (`scope`, a space-delimited string, and `scp`, an array) and, later,
-//! API keys. Scope names match exactly: case-sensitive, no wildcards.
+//! One model serves JWTs (`scope`, a space-delimited string, and `scp`, an array) and API
+//! keys. Roles come from the claims a JWT validator is told to read
+//! ([`JwtValidatorBuilder::roles_from`](crate::jwt::JwtValidatorBuilder::roles_from):
+//! Keycloak's `realm_access.roles`, Entra ID's `roles` and `groups`, a namespaced Auth0
+//! claim). Names match exactly: case-sensitive, no wildcards.
+//!
+//! A requirement can also be a type, so a handler's signature says what it needs
+//! ([`requirement!`](crate::requirement), [`Policy`]).
 
 use std::fmt;
 
@@ -141,11 +147,49 @@ impl serde::Serialize for Scopes {
     }
 }
 
-/// Scopes a route requires: all of a set, or any one of a set.
+/// What a route requires: scopes (all of a set, or any one of a set), and optionally roles
+/// that grant access as well (a credential that meets either part passes).
+///
+/// ```
+/// use auth_core::scope::{Roles, ScopeRequirement, Scopes};
+/// // Scope `admin`, or else the role `admin` (read from the token's role claims).
+/// let req = ScopeRequirement::all(["admin"]).or_any_role(["admin"]);
+/// let read = Scopes::new(["read"])?;
+/// assert!(!req.is_met(&read, &Roles::default()));
+/// assert!(req.is_met(&read, &Roles::new(["admin"])));
+/// assert!(req.is_met(&Scopes::new(["admin"])?, &Roles::default()));
+/// # Ok::<(), auth_core::scope::InvalidScope>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopeRequirement {
     any: bool,
     scopes: Vec<String>,
+    roles: Option<RoleRule>,
+}
+
+/// Roles that meet a requirement: all of them, or any one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RoleRule {
+    any: bool,
+    roles: Vec<String>,
+}
+
+impl RoleRule {
+    fn is_met_by(&self, granted: &Roles) -> bool {
+        if self.any {
+            self.roles.iter().any(|r| granted.contains(r))
+        } else {
+            self.roles.iter().all(|r| granted.contains(r))
+        }
+    }
+}
+
+fn names<I, S>(names: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    names.into_iter().map(Into::into).collect()
 }
 
 impl ScopeRequirement {
@@ -165,7 +209,8 @@ impl ScopeRequirement {
     {
         ScopeRequirement {
             any: false,
-            scopes: scopes.into_iter().map(Into::into).collect(),
+            scopes: names(scopes),
+            roles: None,
         }
     }
 
@@ -185,8 +230,62 @@ impl ScopeRequirement {
     {
         ScopeRequirement {
             any: true,
-            scopes: scopes.into_iter().map(Into::into).collect(),
+            scopes: names(scopes),
+            roles: None,
         }
+    }
+
+    /// At least one of `roles` is required, and no scope grants access (an API key, which
+    /// has no roles, never meets it).
+    ///
+    /// ```
+    /// use auth_core::scope::{Roles, ScopeRequirement, Scopes};
+    /// let req = ScopeRequirement::any_role(["admin", "ops"]);
+    /// assert!(req.is_met(&Scopes::default(), &Roles::new(["ops"])));
+    /// assert!(!req.is_met(&Scopes::new(["admin"])?, &Roles::default()));
+    /// # Ok::<(), auth_core::scope::InvalidScope>(())
+    /// ```
+    pub fn any_role<I, S>(roles: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        ScopeRequirement::any(Vec::<String>::new()).or_any_role(roles)
+    }
+
+    /// Every one of `roles` is required, and no scope grants access.
+    pub fn all_roles<I, S>(roles: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        ScopeRequirement::any(Vec::<String>::new()).or_all_roles(roles)
+    }
+
+    /// Also met by a credential with at least one of `roles` (replaces roles set before).
+    pub fn or_any_role<I, S>(mut self, roles: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.roles = Some(RoleRule {
+            any: true,
+            roles: names(roles),
+        });
+        self
+    }
+
+    /// Also met by a credential with every one of `roles` (replaces roles set before).
+    pub fn or_all_roles<I, S>(mut self, roles: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.roles = Some(RoleRule {
+            any: false,
+            roles: names(roles),
+        });
+        self
     }
 
     /// The scopes named by the requirement (listed in the `scope` challenge attribute).
@@ -194,7 +293,12 @@ impl ScopeRequirement {
         &self.scopes
     }
 
-    /// Whether `granted` meets the requirement.
+    /// The roles that grant access as well (empty when only scopes do).
+    pub fn roles(&self) -> &[String] {
+        self.roles.as_ref().map_or(&[], |r| &r.roles)
+    }
+
+    /// Whether `granted` scopes meet the requirement (roles left aside: an API key's case).
     pub fn is_met_by(&self, granted: &Scopes) -> bool {
         if self.any {
             self.scopes.iter().any(|s| granted.contains(s))
@@ -202,6 +306,105 @@ impl ScopeRequirement {
             self.scopes.iter().all(|s| granted.contains(s))
         }
     }
+
+    /// Whether a credential with `scopes` and `roles` meets the requirement: its scopes do,
+    /// or its roles meet the roles part.
+    pub fn is_met(&self, scopes: &Scopes, roles: &Roles) -> bool {
+        self.is_met_by(scopes) || self.roles.as_ref().is_some_and(|r| r.is_met_by(roles))
+    }
+}
+
+/// The roles a verified token carries, read from the claims its validator was told to read
+/// ([`JwtValidatorBuilder::roles_from`](crate::jwt::JwtValidatorBuilder::roles_from)); empty
+/// when it reads none. Kept in the order first seen, each once.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Roles(Vec<String>);
+
+impl Roles {
+    /// Roles from a list of names; duplicates and empty names are dropped.
+    pub fn new<I, S>(roles: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut out = Roles::default();
+        for r in roles {
+            out.push(r.as_ref());
+        }
+        out
+    }
+
+    pub(crate) fn push(&mut self, role: &str) {
+        if !role.is_empty() && !self.contains(role) {
+            self.0.push(role.to_owned());
+        }
+    }
+
+    /// Whether `role` is among them (exact, case-sensitive match).
+    pub fn contains(&self, role: &str) -> bool {
+        self.0.iter().any(|r| r == role)
+    }
+
+    /// Iterate over the role names.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Roles {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Serialized as an array of names.
+impl serde::Serialize for Roles {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+/// A route's requirement as a type, so a handler's arguments say what it needs (the
+/// adapters' `Authorized<P, C>` extractors check it). Declare one with
+/// [`requirement!`](crate::requirement).
+pub trait Policy: Default + Send + Sync + 'static {
+    /// The requirement, built once.
+    fn requirement() -> &'static ScopeRequirement;
+}
+
+/// Declare a [`Policy`]: a unit type whose requirement is the expression given, built
+/// once on first use.
+///
+/// ```
+/// use auth_core::scope::{Policy, Roles, ScopeRequirement, Scopes};
+///
+/// auth_core::requirement! {
+///     /// Administrators: the `admin` scope, or the `admin` role.
+///     pub Admin = ScopeRequirement::all(["admin"]).or_any_role(["admin"]);
+/// }
+///
+/// assert!(Admin::requirement().is_met(&Scopes::default(), &Roles::new(["admin"])));
+/// ```
+#[macro_export]
+macro_rules! requirement {
+    ($(#[$meta:meta])* $vis:vis $name:ident = $requirement:expr;) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+        $vis struct $name;
+
+        impl $crate::scope::Policy for $name {
+            fn requirement() -> &'static $crate::scope::ScopeRequirement {
+                static REQUIREMENT: ::std::sync::LazyLock<$crate::scope::ScopeRequirement> =
+                    ::std::sync::LazyLock::new(|| $requirement);
+                &REQUIREMENT
+            }
+        }
+    };
 }
 
 #[cfg(test)]
@@ -240,6 +443,30 @@ mod tests {
         let s = Scopes::new(["admin"]).unwrap_or_default();
         assert!(!s.satisfies(&ScopeRequirement::all(["ADMIN"])));
         assert!(s.satisfies(&ScopeRequirement::all(["admin"])));
+    }
+
+    #[test]
+    fn roles_grant_access_only_through_the_roles_part() {
+        let scopes = Scopes::new(["read"]).unwrap_or_default();
+        let admin = Roles::new(["admin", "admin", ""]);
+        assert_eq!(admin.iter().collect::<Vec<_>>(), ["admin"]);
+        let scope_only = ScopeRequirement::all(["admin"]);
+        assert!(
+            !scope_only.is_met(&scopes, &admin),
+            "roles alone grant nothing"
+        );
+        assert!(
+            scope_only
+                .clone()
+                .or_any_role(["admin"])
+                .is_met(&scopes, &admin)
+        );
+        assert!(!scope_only.or_any_role(["Admin"]).is_met(&scopes, &admin));
+        let both = ScopeRequirement::all_roles(["a", "b"]);
+        assert!(!both.is_met(&scopes, &Roles::new(["a"])));
+        assert!(both.is_met(&scopes, &Roles::new(["b", "a"])));
+        assert!(!both.is_met_by(&scopes), "an API key has no roles");
+        assert!(!ScopeRequirement::any_role(Vec::<String>::new()).is_met(&scopes, &admin));
     }
 
     #[test]

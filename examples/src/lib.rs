@@ -32,10 +32,15 @@ use zeroize::Zeroizing;
 /// The realm named in every challenge.
 pub const REALM: &str = "auth-demo";
 
-/// The scope `/api/admin` requires.
-pub fn admin_scope() -> ScopeRequirement {
-    ScopeRequirement::all(["admin"])
+auth_core::requirement! {
+    /// What `/api/admin` requires: the `admin` scope, or the `admin` role in one of the
+    /// [`ROLE_CLAIMS`] (a provider's roles).
+    pub Admin = ScopeRequirement::all(["admin"]).or_any_role(["admin"]);
 }
+
+/// Where the demo reads roles from, in the app's tokens and the provider's: Entra ID's
+/// `roles` and Keycloak's realm roles.
+pub const ROLE_CLAIMS: [&str; 2] = ["roles", "realm_access.roles"];
 
 /// The scope `/internal/stats` requires.
 pub fn stats_scope() -> ScopeRequirement {
@@ -182,6 +187,7 @@ impl Demo {
             .issuer(config.jwt_issuer.clone())
             .audience(config.jwt_audience.clone())
             .require_claim(ClaimName::Sub)
+            .roles_from(ROLE_CLAIMS)
             .realm(REALM)
             .token_sources(sources.clone());
         if let Some(login) = &login {
@@ -344,6 +350,7 @@ async fn provider_validator(
         .issuer(issuer)
         .audience(audience)
         .access_token_profile()
+        .roles_from(ROLE_CLAIMS)
         .cache_verified(10_000)
         .build()
         .map_err(|e| StartError(format!("DEMO_OIDC_AUDIENCE: {e}")))
@@ -508,9 +515,13 @@ pub fn me_body(claims: &Claims<DemoClaims>) -> MeBody<'_> {
     }
 }
 
-/// The body of `GET /api/admin`.
+/// The body of `GET /api/admin`: the subject, and the roles when the token has some.
 pub fn admin_body<C>(claims: &Claims<C>) -> Value {
-    json!({ "sub": claims.sub(), "admin": true })
+    if claims.roles.is_empty() {
+        json!({ "sub": claims.sub(), "admin": true })
+    } else {
+        json!({ "sub": claims.sub(), "admin": true, "roles": claims.roles })
+    }
 }
 
 #[cfg(test)]

@@ -135,6 +135,10 @@ async fn get(client: &reqwest::Client, url: &str, headers: &[(&str, &str)]) -> A
 struct Tokens {
     user: String,
     admin: String,
+    /// Scope `read` only, and the role `admin` in Keycloak's `realm_access.roles`.
+    realm_admin: String,
+    /// Scope `read` only, and the role `admin` in a claim the demo does not read.
+    group_admin: String,
     expired: String,
     other_alg: String,
 }
@@ -150,6 +154,20 @@ fn tokens() -> Tokens {
     Tokens {
         user: issuer.issue("alice", &["read"], &()).unwrap(),
         admin: issuer.issue("root", &["read", "admin"], &()).unwrap(),
+        realm_admin: issuer
+            .issue(
+                "kc-admin",
+                &["read"],
+                &serde_json::json!({"realm_access": {"roles": ["admin"]}}),
+            )
+            .unwrap(),
+        group_admin: issuer
+            .issue(
+                "g-admin",
+                &["read"],
+                &serde_json::json!({"groups": ["admin"]}),
+            )
+            .unwrap(),
         expired: TokenBuilder::valid(&hs, "auth-demo", "auth-demo", "alice")
             .claim("exp", now() - 3600)
             .sign(&hs),
@@ -264,6 +282,31 @@ async fn run_cases(base: &str, t: &Tokens) -> Vec<Answer> {
         (a.status, &a.body),
         (200, &serde_json::json!({"sub": "root", "admin": true}))
     );
+    answers.push(a);
+
+    // A role claim grants /api/admin too; a role in a claim the demo does not read does not.
+    let a = get(
+        &client,
+        &url("/api/admin"),
+        &[("authorization", &bearer(&t.realm_admin))],
+    )
+    .await;
+    assert_eq!(
+        (a.status, &a.body),
+        (
+            200,
+            &serde_json::json!({"sub": "kc-admin", "admin": true, "roles": ["admin"]})
+        )
+    );
+    answers.push(a);
+    let a = get(
+        &client,
+        &url("/api/admin"),
+        &[("authorization", &bearer(&t.group_admin))],
+    )
+    .await;
+    assert_eq!(a.status, 403);
+    assert!(a.body["detail"].as_str().unwrap().contains("role (admin)"));
     answers.push(a);
 
     let a = get(
@@ -565,6 +608,7 @@ async fn provider_access_tokens_are_accepted_on_api_by_both_demos() {
     let other_audience = provider
         .client_credentials_token("urn:api:es256", "read")
         .await;
+    let role_admin = provider.role_admin_token("urn:api:rs256", "read").await;
     let t = tokens();
     let client = reqwest::Client::new();
     let mut answers = Vec::new();
@@ -605,7 +649,15 @@ async fn provider_access_tokens_are_accepted_on_api_by_both_demos() {
         let admin = format!("{}/api/admin", server.base);
         let no_scope = get(&client, &admin, &[("authorization", &bearer(&good))]).await;
         assert_eq!(no_scope.status, 403);
-        answers.push((ok, wrong, own, no_scope));
+        // The provider put the role in `realm_access.roles`: that grants /api/admin.
+        let by_role = get(&client, &admin, &[("authorization", &bearer(&role_admin))]).await;
+        assert_eq!(
+            (by_role.status, &by_role.body["roles"]),
+            (200, &serde_json::json!(["admin"])),
+            "{bin}: {:?}",
+            by_role.body
+        );
+        answers.push((ok, wrong, own, no_scope, by_role));
     }
     assert_eq!(answers[0], answers[1], "axum-demo and actix-demo differ");
 }

@@ -43,6 +43,15 @@ const configuration = {
       token_endpoint_auth_method: 'client_secret_basic',
     },
     {
+      // A second service client whose tokens carry a role (see extraTokenClaims).
+      client_id: 'svc-admin',
+      client_secret: 'svc-admin-secret-for-tests-only',
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      response_types: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    {
       // The sign-in client: authorization code with PKCE (S256), ID tokens RS256.
       client_id: 'app',
       client_secret: 'app-secret-for-tests-only',
@@ -60,6 +69,12 @@ const configuration = {
         return { sub: id, email: `${id}@example.test`, email_verified: true, name: `User ${id}` };
       },
     };
+  },
+  // Roles in Keycloak's shape: the `svc-admin` client's access tokens carry the realm role
+  // `admin` in `realm_access.roles`.
+  async extraTokenClaims(ctx, token) {
+    if (token.clientId === 'svc-admin') return { realm_access: { roles: ['admin'] } };
+    return undefined;
   },
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
   pkce: { methods: ['S256'], required: () => true },

@@ -583,6 +583,87 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
         401,
         NotApplicable,
     );
+    // --- Roles from nested claims (issue: roles and permissions).
+    let role = |claim: &str, value: serde_json::Value| {
+        valid(&fx.hs)
+            .claim("scope", "read")
+            .claim(claim, value)
+            .sign(&fx.hs)
+    };
+    token_case(
+        "role admin in roles grants /staff",
+        "/staff",
+        role("roles", json!(["admin"])),
+        200,
+        NotApplicable,
+    );
+    token_case(
+        "role admin in realm_access.roles grants /staff",
+        "/staff",
+        role("realm_access", json!({"roles": ["user", "admin"]})),
+        200,
+        NotApplicable,
+    );
+    token_case(
+        "scope admin grants /staff without a role",
+        "/staff",
+        valid(&fx.es).claim("scope", "admin").sign(&fx.es),
+        200,
+        NotApplicable,
+    );
+    token_case(
+        "neither scope nor role on /staff",
+        "/staff",
+        role("roles", json!(["user"])),
+        403,
+        NotApplicable,
+    );
+    token_case(
+        "role names are case-sensitive",
+        "/staff",
+        role("roles", json!(["Admin"])),
+        403,
+        NotApplicable,
+    );
+    token_case(
+        "a role in an unread claim counts for nothing",
+        "/staff",
+        role("groups", json!(["admin"])),
+        403,
+        NotApplicable,
+    );
+    token_case(
+        "roles as an object are no roles",
+        "/staff",
+        role("roles", json!({"admin": true})),
+        403,
+        NotApplicable,
+    );
+    token_case(
+        "a role given as a scope grants nothing",
+        "/ops",
+        valid(&fx.hs).claim("scope", "ops").sign(&fx.hs),
+        403,
+        NotApplicable,
+    );
+    token_case(
+        "role ops grants /ops",
+        "/ops",
+        role("realm_access", json!({"roles": ["ops"]})),
+        200,
+        NotApplicable,
+    );
+    token_case(
+        "expired token with the role",
+        "/staff",
+        valid(&fx.hs)
+            .claim("roles", json!(["admin"]))
+            .claim("exp", t - 300)
+            .sign(&fx.hs),
+        401,
+        NotApplicable,
+    );
+
     token_case(
         "optional route with a valid token",
         "/optional",
@@ -621,6 +702,8 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
     out.extend([
         transport("no credential", "/me", &[], 401, None),
         transport("no credential on /admin", "/admin", &[], 401, None),
+        transport("no credential on /staff", "/staff", &[], 401, None),
+        transport("no credential on /ops", "/ops", &[], 401, None),
         transport("no credential on /optional", "/optional", &[], 200, None),
         transport(
             "Basic scheme counts as none",

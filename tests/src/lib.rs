@@ -8,6 +8,8 @@
 //! | `GET /me` | `RequireJwt<serde_json::Value>` | `{"sub": ..., "scopes": [...]}` |
 //! | `GET /admin` | layer / middleware requiring scope `admin`, then `RequireJwt` | `{"sub": ..., "admin": true}` |
 //! | `GET /optional` | `Option<RequireJwt>` / `OptionalJwt` | `{"sub": ... or null}` |
+//! | `GET /staff` | `Authorized<Staff>`: scope `admin`, or role `admin` (from `roles` or `realm_access.roles`) | `{"sub": ..., "roles": [...]}` |
+//! | `GET /ops` | layer / middleware requiring role `ops` alone, then `RequireJwt` | `{"sub": ..., "roles": [...]}` |
 
 // Test harness: a failed set-up step should fail the test at once with its reason.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -39,6 +41,19 @@ pub const ISSUER: &str = "https://issuer.test";
 pub const AUDIENCE: &str = "api";
 /// The realm in challenges.
 pub const REALM: &str = "auth-demo";
+/// Where the fixture's validator reads roles from.
+pub const ROLE_CLAIMS: [&str; 2] = ["roles", "realm_access.roles"];
+
+auth_core::requirement! {
+    /// `/staff`: the `admin` scope, or the `admin` role.
+    pub Staff = ScopeRequirement::all(["admin"]).or_any_role(["admin"]);
+}
+
+/// `/ops`: the `ops` role; no scope grants it.
+pub fn ops() -> ScopeRequirement {
+    ScopeRequirement::any_role(["ops"])
+}
+
 /// The fixture's HS256 secret.
 pub const HS_SECRET: &[u8] = b"conformance-suite-secret-0123456789";
 
@@ -75,6 +90,7 @@ impl Fixture {
             .key(ed.verifying_key())
             .issuer(ISSUER)
             .audience(AUDIENCE)
+            .roles_from(ROLE_CLAIMS)
             .realm(REALM)
             .build()
             .expect("fixture validator");
@@ -130,7 +146,7 @@ fn me_body(sub: Option<&str>, scopes: &auth_core::scope::Scopes) -> Value {
 
 /// The axum app of the table.
 pub fn axum_app(validator: JwtValidator) -> axum::Router {
-    use auth_axum::{AuthLayer, RequireJwt};
+    use auth_axum::{AuthLayer, Authorized, RequireJwt};
     use axum::{Json, Router, routing::get};
 
     async fn me(RequireJwt(c): RequireJwt<Value>) -> Json<Value> {
@@ -142,13 +158,24 @@ pub fn axum_app(validator: JwtValidator) -> axum::Router {
     async fn optional(c: Option<RequireJwt>) -> Json<Value> {
         Json(json!({ "sub": c.as_ref().and_then(|c| c.sub()) }))
     }
+    async fn staff(Authorized(c, Staff): Authorized<Staff>) -> Json<Value> {
+        Json(json!({ "sub": c.sub(), "roles": c.roles }))
+    }
+    async fn roles(RequireJwt(c): RequireJwt) -> Json<Value> {
+        Json(json!({ "sub": c.sub(), "roles": c.roles }))
+    }
     let admin_routes = Router::new()
         .route("/admin", get(admin))
         .route_layer(AuthLayer::jwt(validator.clone()).scopes(ScopeRequirement::all(["admin"])));
+    let ops_routes = Router::new()
+        .route("/ops", get(roles))
+        .route_layer(AuthLayer::jwt(validator.clone()).scopes(ops()));
     Router::new()
         .route("/me", get(me))
         .route("/optional", get(optional))
+        .route("/staff", get(staff))
         .merge(admin_routes)
+        .merge(ops_routes)
         .with_state(validator)
 }
 
@@ -190,7 +217,7 @@ pub async fn call_axum(app: &axum::Router, req: &TestRequest) -> TestResponse {
 /// Configure the actix-web app of the table on `cfg`.
 pub fn actix_config(validator: JwtValidator) -> impl FnOnce(&mut actix_web::web::ServiceConfig) {
     use actix_web::{HttpResponse, web};
-    use auth_actix::{AuthMiddleware, OptionalJwt, RequireJwt};
+    use auth_actix::{AuthMiddleware, Authorized, OptionalJwt, RequireJwt};
 
     async fn me(RequireJwt(c): RequireJwt<Value>) -> HttpResponse {
         HttpResponse::Ok().json(me_body(c.sub(), &c.scopes))
@@ -201,10 +228,22 @@ pub fn actix_config(validator: JwtValidator) -> impl FnOnce(&mut actix_web::web:
     async fn optional(OptionalJwt(c): OptionalJwt) -> HttpResponse {
         HttpResponse::Ok().json(json!({ "sub": c.as_ref().and_then(|c| c.sub()) }))
     }
+    async fn staff(Authorized(c, Staff): Authorized<Staff>) -> HttpResponse {
+        HttpResponse::Ok().json(json!({ "sub": c.sub(), "roles": c.roles }))
+    }
+    async fn roles(RequireJwt(c): RequireJwt) -> HttpResponse {
+        HttpResponse::Ok().json(json!({ "sub": c.sub(), "roles": c.roles }))
+    }
     move |cfg| {
         cfg.app_data(validator.clone())
             .route("/me", web::get().to(me))
             .route("/optional", web::get().to(optional))
+            .route("/staff", web::get().to(staff))
+            .service(
+                web::resource("/ops")
+                    .wrap(AuthMiddleware::jwt(validator.clone()).scopes(ops()))
+                    .route(web::get().to(roles)),
+            )
             .service(
                 web::resource("/admin")
                     .wrap(AuthMiddleware::jwt(validator).scopes(ScopeRequirement::all(["admin"])))

@@ -109,6 +109,23 @@ impl OidcProvider {
             .await
     }
 
+    /// [`client_credentials_token`](Self::client_credentials_token) as the client
+    /// `svc-admin`, whose tokens carry `realm_access.roles` = `["admin"]` (Keycloak's shape),
+    /// added by the provider.
+    pub async fn role_admin_token(&self, resource: &str, scope: &str) -> String {
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("resource", resource),
+            ("scope", scope),
+        ];
+        self.token(
+            ("svc-admin", "svc-admin-secret-for-tests-only"),
+            &form,
+            "access_token",
+        )
+        .await
+    }
+
     /// POST `form` to the token endpoint as `client` (id, secret); member `field` of the
     /// answer.
     async fn token(&self, client: (&str, &str), form: &[(&str, &str)], field: &str) -> String {

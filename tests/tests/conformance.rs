@@ -31,10 +31,23 @@ fn check_expected(case: &Case, r: &TestResponse, adapter: &str) -> Result<(), St
             }
         }
         (403, Some("insufficient_scope")) => {
-            let want =
-                format!(r#"Bearer realm="{REALM}", error="insufficient_scope", scope="admin""#);
+            // A requirement met by a role alone names no scope; the body names the role.
+            let (want, detail) = if case.request.uri.starts_with("/ops") {
+                (
+                    format!(r#"Bearer realm="{REALM}", error="insufficient_scope""#),
+                    "role (ops)",
+                )
+            } else {
+                (
+                    format!(r#"Bearer realm="{REALM}", error="insufficient_scope", scope="admin""#),
+                    "scope",
+                )
+            };
             if challenge != Some(want.as_str()) {
                 return fail(format!("challenge should be exactly {want}"));
+            }
+            if !r.body.contains(detail) {
+                return fail(format!("the 403 body should name the missing {detail}"));
             }
         }
         (_, Some(error)) => {

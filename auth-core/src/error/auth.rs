@@ -141,10 +141,24 @@ impl AuthError {
             AuthError::MissingEither => "no bearer token or API key was presented".into(),
             AuthError::InvalidRequest(_, r) => r.to_string(),
             AuthError::InvalidToken(t) => t.to_string(),
-            AuthError::InsufficientScope(_, req) => match req.scopes().len() {
-                1 => "the credential lacks the required scope".into(),
-                _ => "the credential lacks the required scopes".into(),
-            },
+            AuthError::InsufficientScope(_, req) => {
+                match (req.scopes().is_empty(), req.roles().is_empty()) {
+                    (_, true) if req.scopes().len() == 1 => {
+                        "the credential lacks the required scope".into()
+                    }
+                    (_, true) => "the credential lacks the required scopes".into(),
+                    // Role names come from the server's configuration, never from the token.
+                    (true, false) => format!(
+                        "the credential lacks the required role ({})",
+                        req.roles().join(", ")
+                    ),
+                    (false, false) => format!(
+                        "the credential lacks the required scope, or else the role ({}) \
+                         that grants access too",
+                        req.roles().join(", ")
+                    ),
+                }
+            }
             // One answer for every reason: the caller learns nothing about which keys exist.
             AuthError::InvalidKey(_) => "the API key is not valid".into(),
             AuthError::Unavailable => "credentials cannot be checked right now; retry later".into(),
@@ -190,7 +204,10 @@ impl AuthError {
             }
             AuthError::InsufficientScope(_, req) => {
                 params.push(("error", "insufficient_scope".to_owned()));
-                params.push(("scope", req.scopes().join(" ")));
+                // A requirement met by roles alone names no scope.
+                if !req.scopes().is_empty() {
+                    params.push(("scope", req.scopes().join(" ")));
+                }
             }
             AuthError::InvalidKey(_) => params.push(("error", "invalid_key".to_owned())),
             AuthError::SignIn(SignInError::Session(_)) => {

@@ -70,6 +70,9 @@ pub enum ConfigError {
     /// A token source name that cannot be a header, cookie or query parameter name.
     #[error("a token source name is empty or contains characters that are not allowed")]
     BadSourceName,
+    /// A role claim path that names nothing (no segment, or an empty one).
+    #[error("a role claim path is empty or has an empty segment")]
+    RolePath,
     /// An API-key pepper shorter than 32 bytes.
     #[error("the API-key pepper is {0} bytes; at least 32 are required")]
     PepperTooShort(usize),

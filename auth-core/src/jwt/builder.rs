@@ -36,6 +36,7 @@ pub struct JwtValidatorBuilder {
     cache: usize,
     site: crate::credential::SiteCheck,
     sign_outs: Option<Arc<super::SignOuts>>,
+    roles: Vec<super::ClaimPath>,
 }
 
 impl fmt::Debug for JwtValidatorBuilder {
@@ -68,6 +69,7 @@ impl Default for JwtValidatorBuilder {
             cache: 0,
             site: crate::credential::SiteCheck::default(),
             sign_outs: None,
+            roles: Vec::new(),
         }
     }
 }
@@ -254,6 +256,30 @@ impl JwtValidatorBuilder {
         self
     }
 
+    /// Read roles from these claim paths ([`ClaimPath`](super::ClaimPath); a `&str` is
+    /// read with dots between segments), for requirements with roles
+    /// ([`ScopeRequirement::or_any_role`](crate::scope::ScopeRequirement::or_any_role)) and
+    /// [`Claims::roles`](super::Claims::roles). Called again, adds paths. Without any, no
+    /// roles are read and tokens pay nothing for it.
+    ///
+    /// ```
+    /// use auth_core::jwt::{Algorithm, ClaimPath, JwtValidator, VerifyingKey};
+    /// let validator = JwtValidator::builder()
+    ///     .key(VerifyingKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?)
+    ///     .roles_from(["roles", "realm_access.roles"])
+    ///     .roles_from([ClaimPath::new(["https://example.com/roles"])])
+    ///     .build()?;
+    /// # Ok::<(), auth_core::error::ConfigError>(())
+    /// ```
+    pub fn roles_from<I, P>(mut self, paths: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<super::ClaimPath>,
+    {
+        self.roles.extend(paths.into_iter().map(Into::into));
+        self
+    }
+
     /// Refuse tokens issued before their subject's sign-out epoch (401 `invalid_token`):
     /// "sign out everywhere" then ends the access tokens already issued, checked in memory
     /// on every request. The sign-in routes keep the epochs
@@ -295,6 +321,9 @@ impl JwtValidatorBuilder {
             self.check_routes()?;
         } else if self.keys.is_empty() && self.remote.is_none() {
             return Err(ConfigError::NoKeys);
+        }
+        if !self.roles.iter().all(super::ClaimPath::is_valid) {
+            return Err(ConfigError::RolePath);
         }
         if self.remote.is_some() && self.algorithms.is_none() {
             // Remote keys change: the algorithm list cannot be derived from them.
@@ -347,6 +376,7 @@ impl JwtValidatorBuilder {
                 cache: (self.cache > 0).then(|| super::cache::VerifiedCache::new(self.cache)),
                 site: self.site,
                 sign_outs: self.sign_outs,
+                roles: self.roles,
                 origin: crate::guard::Origin::new(),
             }),
         })
@@ -372,10 +402,11 @@ impl JwtValidatorBuilder {
             || self.allow_nonce
             || self.cache > 0
             || self.sign_outs.is_some()
+            || !self.roles.is_empty()
         {
             return Err(ConfigError::Routes(
                 "a validator with issuer routes has no token policy of its own (algorithms, \
-                 leeway, typ, required claims, exp, nonce, cache, sign-outs): set it on each \
+                 leeway, typ, required claims, exp, nonce, cache, sign-outs, roles): set it on each \
                  routed validator",
             ));
         }

@@ -21,7 +21,7 @@ use super::{
 };
 use crate::{
     error::{AuthError, Scheme, TokenError},
-    scope::{ScopeRequirement, Scopes},
+    scope::{Roles, ScopeRequirement, Scopes},
 };
 
 /// Verified claims: the registered ones, the scopes, and the application's own `C`.
@@ -41,6 +41,9 @@ pub struct Claims<C = NoClaims> {
     pub registered: RegisteredClaims,
     /// Scopes from `scope` (space-delimited) and `scp` (array or string), both counted.
     pub scopes: Scopes,
+    /// Roles read from the claims the validator was told to read
+    /// ([`roles_from`](super::JwtValidatorBuilder::roles_from)); empty otherwise.
+    pub roles: Roles,
     /// The application's claims, deserialized from the whole payload (registered claims
     /// included, so `C` may declare `sub` or `exp` too).
     pub custom: C,
@@ -52,13 +55,19 @@ impl<C> Claims<C> {
         self.registered.sub()
     }
 
-    /// Whether the token's scopes meet `requirement`; 403 `insufficient_scope` if not.
+    /// Whether the token has the role `role` (read from the validator's role claims).
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.contains(role)
+    }
+
+    /// Whether the token's scopes (or roles, for a requirement with roles) meet
+    /// `requirement`; 403 `insufficient_scope` if not.
     ///
     /// # Errors
     ///
-    /// [`AuthError::InsufficientScope`] when the scopes fall short.
+    /// [`AuthError::InsufficientScope`] when the scopes and roles fall short.
     pub fn require(&self, requirement: &ScopeRequirement) -> Result<(), AuthError> {
-        if self.scopes.satisfies(requirement) {
+        if requirement.is_met(&self.scopes, &self.roles) {
             Ok(())
         } else {
             Err(AuthError::InsufficientScope(

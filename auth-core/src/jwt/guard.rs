@@ -11,7 +11,7 @@ use crate::{
     extract::{Extract, Stash},
     guard::{Admission, Guard},
     request::RequestView,
-    scope::ScopeRequirement,
+    scope::{Policy, ScopeRequirement},
 };
 
 /// A valid token is required, and optionally scopes. Adapters wrap it as a tower layer
@@ -134,6 +134,86 @@ impl<C: DeserializeOwned + Send + 'static> Extract for Claims<C> {
 
     fn missing(validator: &JwtValidator) -> Rejection {
         validator.reject(&AuthError::MissingCredential(Scheme::Bearer))
+    }
+}
+
+/// Verified claims whose scopes or roles meet the policy `P` (a type declared with
+/// [`requirement!`](crate::requirement)): what the adapters' `Authorized<P, C>` extractors
+/// take. A valid token that falls short gets 403 `insufficient_scope`.
+///
+/// ```
+/// use auth_core::{
+///     extract::{Extract, NoStash},
+///     guard::Admission,
+///     jwt::{Algorithm, Authorized, JwtIssuer, JwtValidator, NoClaims, SigningKey},
+///     request::StaticRequest,
+///     scope::ScopeRequirement,
+/// };
+///
+/// auth_core::requirement! {
+///     /// The `admin` scope or the `admin` role.
+///     Admin = ScopeRequirement::all(["admin"]).or_any_role(["admin"]);
+/// }
+///
+/// let signing = SigningKey::generate(Algorithm::HS256)?;
+/// let validator = JwtValidator::builder()
+///     .key(signing.verifying_key()?)
+///     .issuer("app")
+///     .audience("app")
+///     .roles_from(["roles"])
+///     .build()?;
+/// let issuer = JwtIssuer::new(signing, "app", "app");
+/// let ask = |token: String| {
+///     let req = StaticRequest::new().header("authorization", format!("Bearer {token}"));
+///     match Authorized::<Admin, NoClaims>::extract(&validator, &req, &NoStash) {
+///         Admission::Now(Ok(Some(_))) => 200,
+///         Admission::Now(Err(rejection)) => rejection.status,
+///         _ => 0,
+///     }
+/// };
+/// assert_eq!(ask(issuer.issue("ada", &["read"], &serde_json::json!({"roles": ["admin"]}))?), 200);
+/// assert_eq!(ask(issuer.issue("bob", &["read"], &())?), 403);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Authorized<P, C = super::NoClaims> {
+    /// The verified claims.
+    pub claims: Claims<C>,
+    /// The policy they met.
+    pub policy: P,
+}
+
+impl<P: Policy, C: DeserializeOwned + Send + 'static> Extract for Authorized<P, C> {
+    type Validators = JwtValidator;
+
+    fn extract<R: RequestView, S: Stash + ?Sized>(
+        validator: &JwtValidator,
+        req: &R,
+        stash: &S,
+    ) -> Admission<Self> {
+        let check = |validator: &JwtValidator, found: Option<Claims<C>>| match found {
+            None => Ok(None),
+            Some(claims) => match claims.require(P::requirement()) {
+                Ok(()) => Ok(Some(Authorized {
+                    claims,
+                    policy: P::default(),
+                })),
+                Err(e) => Err(validator.reject(&e)),
+            },
+        };
+        match Claims::<C>::extract(validator, req, stash) {
+            Admission::Now(decision) => Admission::Now(decision.and_then(|c| check(validator, c))),
+            Admission::Later(decision) => {
+                let validator = validator.clone();
+                Admission::Later(Box::pin(async move {
+                    decision.await.and_then(|c| check(&validator, c))
+                }))
+            }
+        }
+    }
+
+    fn missing(validator: &JwtValidator) -> Rejection {
+        Claims::<C>::missing(validator)
     }
 }
 

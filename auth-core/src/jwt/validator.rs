@@ -139,6 +139,8 @@ pub(super) struct Inner {
     pub(super) site: SiteCheck,
     /// Sign-out epochs checked against `iat`.
     pub(super) sign_outs: Option<Arc<super::SignOuts>>,
+    /// Where roles are read from (none: no roles, no cost).
+    pub(super) roles: Vec<super::ClaimPath>,
     /// This validator's identity, recorded in every [`VerifiedJwt`] it produces.
     pub(super) origin: Origin,
 }
@@ -235,6 +237,7 @@ impl JwtValidator {
             Ok(VerifiedJwt {
                 registered: recorded.registered,
                 scopes: recorded.scopes,
+                roles: super::roles::roles_of(&self.inner.roles, payload),
                 payload: payload.to_vec(),
                 origin: self.inner.origin,
             })
@@ -275,6 +278,7 @@ impl JwtValidator {
             Ok(Claims {
                 registered: recorded.registered,
                 scopes: recorded.scopes,
+                roles: super::roles::roles_of(&self.inner.roles, payload),
                 custom,
             })
         })
@@ -382,13 +386,13 @@ impl JwtValidator {
     }
 }
 
-/// Check `jwt` against an optional scope requirement (403 `insufficient_scope`).
+/// Check `jwt` against an optional requirement, scopes or roles (403 `insufficient_scope`).
 pub(crate) fn check_scopes(
     jwt: &VerifiedJwt,
     scopes: Option<&ScopeRequirement>,
 ) -> Result<(), AuthError> {
     match scopes {
-        Some(req) if !jwt.scopes.satisfies(req) => {
+        Some(req) if !req.is_met(&jwt.scopes, &jwt.roles) => {
             Err(AuthError::InsufficientScope(Scheme::Bearer, req.clone()))
         }
         _ => Ok(()),

@@ -7,7 +7,11 @@ use super::{
     claims::{self, Claims},
     registered::RegisteredClaims,
 };
-use crate::{error::TokenError, guard::Origin, scope::Scopes};
+use crate::{
+    error::TokenError,
+    guard::Origin,
+    scope::{Roles, Scopes},
+};
 
 /// A token whose signature and claims passed every check, by the validator it remembers:
 /// guards and extractors reuse it only when they hold that validator (or a clone of it).
@@ -15,6 +19,7 @@ use crate::{error::TokenError, guard::Origin, scope::Scopes};
 pub struct VerifiedJwt {
     pub(super) registered: RegisteredClaims,
     pub(super) scopes: Scopes,
+    pub(super) roles: Roles,
     pub(super) payload: Vec<u8>,
     pub(super) origin: Origin,
 }
@@ -28,6 +33,12 @@ impl VerifiedJwt {
     /// The scopes (`scope` and `scp`).
     pub fn scopes(&self) -> &Scopes {
         &self.scopes
+    }
+
+    /// The roles read from the validator's role claims
+    /// ([`roles_from`](super::JwtValidatorBuilder::roles_from)).
+    pub fn roles(&self) -> &Roles {
+        &self.roles
     }
 
     /// The decoded payload (JSON), for reading claims of another type.
@@ -45,6 +56,7 @@ impl VerifiedJwt {
         Ok(Claims {
             registered: self.registered.clone(),
             scopes: self.scopes.clone(),
+            roles: self.roles.clone(),
             custom,
         })
     }
@@ -60,6 +72,7 @@ impl VerifiedJwt {
             custom,
             registered: self.registered,
             scopes: self.scopes,
+            roles: self.roles,
         })
     }
 }

@@ -3,10 +3,10 @@
 use std::{io::Write, process::ExitCode};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use auth_actix::{ApiKey, AuthMiddleware, Principal, RequireJwt};
+use auth_actix::{ApiKey, AuthMiddleware, Authorized, Principal, RequireJwt};
 use auth_core::{apikey::ApiKeyValidator, jwt::JwtValidator};
 use examples::{
-    Demo, DemoClaims, admin_body, admin_scope, me_body, stats_body, stats_scope, whoami_body,
+    Admin, Demo, DemoClaims, admin_body, me_body, stats_body, stats_scope, whoami_body,
 };
 
 async fn health(req: actix_web::HttpRequest) -> HttpResponse {
@@ -25,7 +25,8 @@ async fn me(RequireJwt(claims): RequireJwt<DemoClaims>) -> HttpResponse {
     HttpResponse::Ok().json(me_body(&claims))
 }
 
-async fn admin(RequireJwt(claims): RequireJwt) -> HttpResponse {
+/// The requirement is in the type: the `admin` scope or the `admin` role.
+async fn admin(Authorized(claims, Admin): Authorized<Admin>) -> HttpResponse {
     HttpResponse::Ok().json(admin_body(&claims))
 }
 
@@ -37,8 +38,8 @@ async fn stats(key: ApiKey) -> HttpResponse {
     HttpResponse::Ok().json(stats_body(&key))
 }
 
-/// The app: public health check, `/api/me` for any valid token, `/api/admin` behind
-/// middleware that requires the `admin` scope, `/internal/stats` behind API-key middleware,
+/// The app: public health check, `/api/me` for any valid token, `/api/admin` for a token
+/// that meets [`Admin`] (checked by its extractor), `/internal/stats` behind API-key middleware,
 /// and the sign-in routes when a provider is configured.
 fn configure(
     validator: JwtValidator,
@@ -54,11 +55,7 @@ fn configure(
             .route("/health", web::get().to(health))
             .route("/api/me", web::get().to(me))
             .route("/api/whoami", web::get().to(whoami))
-            .service(
-                web::resource("/api/admin")
-                    .wrap(AuthMiddleware::jwt(validator).scopes(admin_scope()))
-                    .route(web::get().to(admin)),
-            )
+            .route("/api/admin", web::get().to(admin))
             .service(
                 web::resource("/internal/stats")
                     .wrap(AuthMiddleware::api_key(keys).scopes(stats_scope()))

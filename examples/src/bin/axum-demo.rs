@@ -2,7 +2,7 @@
 
 use std::{io::Write, process::ExitCode};
 
-use auth_axum::{ApiKey, AuthLayer, Principal, RequireJwt};
+use auth_axum::{ApiKey, AuthLayer, Authorized, Principal, RequireJwt};
 use auth_core::{apikey::ApiKeyValidator, jwt::JwtValidator};
 use axum::extract::{FromRef, State};
 use axum::{
@@ -12,7 +12,7 @@ use axum::{
     routing::get,
 };
 use examples::{
-    Demo, DemoClaims, admin_body, admin_scope, me_body, stats_body, stats_scope, whoami_body,
+    Admin, Demo, DemoClaims, admin_body, me_body, stats_body, stats_scope, whoami_body,
 };
 use serde_json::Value;
 
@@ -29,7 +29,8 @@ async fn me(RequireJwt(claims): RequireJwt<DemoClaims>) -> Response {
     Json(me_body(&claims)).into_response()
 }
 
-async fn admin(RequireJwt(claims): RequireJwt) -> Json<Value> {
+/// The requirement is in the type: the `admin` scope or the `admin` role.
+async fn admin(Authorized(claims, Admin): Authorized<Admin>) -> Json<Value> {
     Json(admin_body(&claims))
 }
 
@@ -48,13 +49,10 @@ struct AppState {
     keys: ApiKeyValidator,
 }
 
-/// The app: public health check, `/api/me` for any valid token, `/api/admin` behind a
-/// layer that requires the `admin` scope, `/internal/stats` behind an API-key layer, and
+/// The app: public health check, `/api/me` for any valid token, `/api/admin` for a token
+/// that meets [`Admin`] (checked by its extractor), `/internal/stats` behind an API-key layer, and
 /// the sign-in routes when a provider is configured.
 fn app(state: AppState, login: Option<auth_core::login::Login>) -> Router {
-    let admin_routes = Router::new()
-        .route("/api/admin", get(admin))
-        .route_layer(AuthLayer::jwt(state.jwt.clone()).scopes(admin_scope()));
     let internal = Router::new()
         .route("/internal/stats", get(stats))
         .route_layer(AuthLayer::api_key(state.keys.clone()).scopes(stats_scope()));
@@ -62,7 +60,7 @@ fn app(state: AppState, login: Option<auth_core::login::Login>) -> Router {
         .route("/health", get(health))
         .route("/api/me", get(me))
         .route("/api/whoami", get(whoami))
-        .merge(admin_routes)
+        .route("/api/admin", get(admin))
         .merge(internal)
         .merge(login.map(auth_axum::login_routes).unwrap_or_default())
         .with_state(state)
