@@ -24,6 +24,7 @@ mod guard;
 mod jwt;
 #[cfg(feature = "login")]
 mod login;
+mod metadata;
 mod principal;
 mod rejection;
 mod view;
@@ -34,6 +35,7 @@ pub use jwt::{Authorized, OptionalJwt, RequireJwt};
 #[cfg(feature = "login")]
 #[cfg_attr(docsrs, doc(cfg(feature = "login")))]
 pub use login::login_config;
+pub use metadata::resource_metadata_config;
 pub use principal::Principal;
 pub use rejection::AuthRejection;
 pub use view::ActixView;

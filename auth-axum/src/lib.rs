@@ -11,6 +11,8 @@
 //!   service), neither guard rejecting the other.
 //! - [`AuthRejection`]: the response; status, `WWW-Authenticate` and body come from the core
 //!   unchanged, so axum and actix-web answer identically.
+//! - `resource_metadata_routes` (feature `metadata`): the RFC 9728 document
+//!   ([`ResourceMetadata`](auth_core::metadata::ResourceMetadata)) at its well-known path.
 //! - `login_routes` (feature `login`): the sign-in routes of `auth_core::login` (OpenID,
 //!   GitHub, Google; app-issued sessions with rotating refresh tokens).
 //!
@@ -27,6 +29,8 @@ mod guard;
 mod jwt;
 #[cfg(feature = "login")]
 mod login;
+#[cfg(feature = "metadata")]
+mod metadata;
 mod principal;
 mod rejection;
 mod view;
@@ -38,6 +42,9 @@ pub use jwt::{Authorized, OptionalJwt, RequireJwt};
 #[cfg(feature = "login")]
 #[cfg_attr(docsrs, doc(cfg(feature = "login")))]
 pub use login::login_routes;
+#[cfg(feature = "metadata")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metadata")))]
+pub use metadata::resource_metadata_routes;
 pub use principal::Principal;
 pub use rejection::AuthRejection;
 pub use view::HttpView;

@@ -14,6 +14,7 @@
 //! - [`apikey`]: API keys: format, hashing, stores, [`apikey::ApiKeyValidator`].
 //! - `login` (feature `login`): sign-in routes' logic, sessions, refresh-token rotation.
 //! - [`limit`]: per-key rate limits (API keys, sign-in clients).
+//! - [`metadata`]: RFC 9728 protected-resource metadata, built from a validator.
 //! - [`principal`]: routes that take a bearer token or an API key.
 //! - [`remote`]: a provider's keys through OpenID discovery or a JWKS URL, behind a
 //!   lock-free snapshot, refreshed in the background, under a strict fetch policy.
@@ -38,6 +39,7 @@ pub mod limit;
 #[cfg(feature = "login")]
 #[cfg_attr(docsrs, doc(cfg(feature = "login")))]
 pub mod login;
+pub mod metadata;
 pub mod principal;
 mod redact;
 pub mod remote;

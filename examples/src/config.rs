@@ -17,8 +17,8 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
     ),
     (
         "DEMO_PUBLIC_URL",
-        "http:// + DEMO_ADDR",
-        "external base URL: redirect URIs, cookie Secure on https",
+        "http:// + the address bound",
+        "external base URL: redirect URIs, the API's metadata resource, cookie Secure on https",
     ),
     (
         "DEMO_JWT_SECRET",

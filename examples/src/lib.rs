@@ -70,6 +70,9 @@ pub struct Demo {
     pub validator: JwtValidator,
     /// The provider whose access tokens `/api/*` accepts: issuer and audience.
     pub oidc: Option<(String, String)>,
+    /// The RFC 9728 document served at `/.well-known/oauth-protected-resource`, with
+    /// `DEMO_OIDC_ISSUER`.
+    pub metadata: Option<auth_core::metadata::ResourceMetadata>,
     /// Sign-in (`DEMO_OIDC_ISSUER` + `DEMO_OIDC_CLIENT_ID`): the `/auth/*` routes.
     pub login: Option<Login>,
     /// Mints the app's own tokens (the banner's development tokens).
@@ -106,24 +109,21 @@ impl std::fmt::Display for StartError {
 impl std::error::Error for StartError {}
 
 impl Demo {
-    /// Read the configuration ([`Config::from_env`]) and [`build`](Self::build) it.
-    ///
-    /// # Errors
-    ///
-    /// A variable that is wrong, or a provider that cannot be reached.
-    pub async fn from_env() -> Result<Demo, StartError> {
-        Demo::build(Config::from_env()?).await
-    }
-
-    /// Build the validators, the issuer, sign-in and the API keys from `config`. With an
-    /// OpenID provider, its keys are fetched through discovery (a failure stops the start)
-    /// and refreshed in the background on the current Tokio runtime.
+    /// Build the validators, the issuer, sign-in and the API keys from `config`, for a
+    /// server listening on `bound` (the base URL when `DEMO_PUBLIC_URL` is unset is
+    /// `http://{bound}`). With an OpenID provider, its keys are fetched through discovery (a
+    /// failure stops the start) and refreshed in the background on the current Tokio
+    /// runtime.
     ///
     /// # Errors
     ///
     /// A value the toolkit refuses (a short secret, an unreachable provider); the message
     /// names the variable.
-    pub async fn build(config: Config) -> Result<Demo, StartError> {
+    pub async fn build(config: Config, bound: SocketAddr) -> Result<Demo, StartError> {
+        let base = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"));
         let bad_secret = |e: ConfigError| StartError(format!("DEMO_JWT_SECRET: {e}"));
         let (secret, secret_generated) = match &config.jwt_secret {
             Some(secret) => (
@@ -170,6 +170,7 @@ impl Demo {
         let limits = shared.limits.clone();
         let login = sign_in(
             &config,
+            &base,
             (&secret, previous_secret.as_deref().map(Vec::as_slice)),
             sessions,
             &fetch,
@@ -180,6 +181,22 @@ impl Demo {
         if let Some(login) = &login {
             sources.push(TokenSource::Cookie(login.session_cookie().to_owned()));
         }
+        // With a provider, clients learn from the API's metadata where to get a token; the
+        // challenges on /api/* name it.
+        let metadata = match &config.oidc_issuer {
+            None => None,
+            Some(issuer) => Some(
+                auth_core::metadata::ResourceMetadata::builder(&base)
+                    .map(|m| {
+                        m.authorization_servers([issuer.as_str()])
+                            .scopes_supported(["read", "admin"])
+                            .name("auth-demo")
+                    })
+                    .and_then(|m| m.build())
+                    .map_err(|e| StartError(format!("DEMO_PUBLIC_URL: {e}")))?,
+            ),
+        };
+        let metadata_url = metadata.as_ref().map(|m| m.url().to_owned());
         let mut app = JwtValidator::builder()
             .key(verifying)
             .keys(previous_verifying)
@@ -194,6 +211,9 @@ impl Demo {
             // "Sign out everywhere" ends the access tokens already issued.
             app = app.sign_outs(login.sign_outs());
         }
+        if let Some(url) = &metadata_url {
+            app = app.resource_metadata(url);
+        }
         let app = app
             .build()
             .map_err(|e| StartError(format!("JWT validator: {e}")))?;
@@ -205,6 +225,7 @@ impl Demo {
                 .route_issuer(provider_validator(issuer, audience, fetch.clone()).await?)
                 .realm(REALM)
                 .token_sources(sources)
+                .resource_metadata(metadata_url.as_deref().unwrap_or_default())
                 .build()
                 .map_err(|e| {
                     StartError(format!(
@@ -216,10 +237,11 @@ impl Demo {
         let (keys, key_source) =
             stores::api_keys(config.api_keys_file, config.database_url.as_ref(), limits).await?;
         Ok(Demo {
-            addr: config.addr,
+            addr: bound,
             public_url: config.public_url,
             validator,
             oidc,
+            metadata,
             login,
             issuer,
             secret_generated,
@@ -279,6 +301,12 @@ impl Demo {
             out.push_str(&format!(
                 "\nAlso accepted on /api/*: access tokens from {issuer} with aud {audience:?} \
                  (keys from its JWKS through discovery, refreshed in the background)\n"
+            ));
+        }
+        if let Some(metadata) = &self.metadata {
+            out.push_str(&format!(
+                "\nProtected-resource metadata (RFC 9728; named in the challenges on /api/*):\n  curl -s {}\n",
+                metadata.url()
             ));
         }
         out.push_str(&format!(
@@ -361,6 +389,7 @@ async fn provider_validator(
 /// development server (cookies then lose `Secure` and `__Host-`).
 async fn sign_in(
     config: &Config,
+    base: &str,
     (secret, previous): (&[u8], Option<&[u8]>),
     sessions: SigningKey,
     fetch: &Arc<ReqwestFetch>,
@@ -395,16 +424,6 @@ async fn sign_in(
     if providers.is_empty() {
         return Ok(None);
     }
-    let base = match &config.public_url {
-        Some(url) => url.clone(),
-        None if config.addr.port() == 0 => {
-            return Err(StartError(
-                "DEMO_PUBLIC_URL: set it, or a fixed DEMO_ADDR port: providers need the callback URL"
-                    .into(),
-            ));
-        }
-        None => format!("http://{}", config.addr),
-    };
     let mut sessions = JwtIssuer::new(
         sessions,
         config.jwt_issuer.clone(),
@@ -415,7 +434,7 @@ async fn sign_in(
             .map_err(|e| StartError(format!("DEMO_JWT_PREVIOUS_SECRET: {e}")))?;
         sessions = sessions.previous_key(key);
     }
-    let mut builder = Login::builder(&base, sessions)
+    let mut builder = Login::builder(base, sessions)
         .fetch(fetch.clone())
         .refresh_store(shared.refresh)
         .cookie_secret(secret)

@@ -119,10 +119,13 @@ async fn get(client: &reqwest::Client, url: &str, headers: &[(&str, &str)]) -> A
     }
     let resp = req.send().await.expect("request");
     let status = resp.status().as_u16();
+    // A challenge names the demo's own metadata URL, which holds its port: written as
+    // `{base}` so the two demos' answers compare equal.
+    let origin = url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
     let challenge = resp
         .headers()
         .get("www-authenticate")
-        .map(|v| v.to_str().unwrap().to_owned());
+        .map(|v| v.to_str().unwrap().replace(&origin, "{base}"));
     let text = resp.text().await.unwrap();
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     Answer {
@@ -612,6 +615,7 @@ async fn provider_access_tokens_are_accepted_on_api_by_both_demos() {
     let t = tokens();
     let client = reqwest::Client::new();
     let mut answers = Vec::new();
+    let mut metadata_answers = Vec::new();
     for bin in [
         env!("CARGO_BIN_EXE_axum-demo"),
         env!("CARGO_BIN_EXE_actix-demo"),
@@ -658,8 +662,99 @@ async fn provider_access_tokens_are_accepted_on_api_by_both_demos() {
             by_role.body
         );
         answers.push((ok, wrong, own, no_scope, by_role));
+        metadata_answers.push(follow_the_metadata(&client, &server.base, &provider).await);
     }
     assert_eq!(answers[0], answers[1], "axum-demo and actix-demo differ");
+    assert_eq!(
+        metadata_answers[0], metadata_answers[1],
+        "axum-demo and actix-demo differ"
+    );
+}
+
+/// What an MCP client does with no token: read `resource_metadata` from the 401 challenge,
+/// fetch the RFC 9728 document, find the authorization server's token endpoint through its
+/// discovery, get a token there, and call the API with it. Returns the document.
+async fn follow_the_metadata(
+    client: &reqwest::Client,
+    base: &str,
+    provider: &auth_tests::oidc::OidcProvider,
+) -> serde_json::Value {
+    let denied = get(client, &format!("{base}/api/me"), &[]).await;
+    assert_eq!(denied.status, 401);
+    let challenge = denied.challenge.clone().unwrap_or_default();
+    let url = challenge
+        .split("resource_metadata=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no resource_metadata in {challenge}"));
+    assert_eq!(url, "{base}/.well-known/oauth-protected-resource");
+    let url = url.replace("{base}", base);
+    // Every Bearer challenge on /api/* names it, 403 included; API-key ones do not.
+    let no_key = get(client, &format!("{base}/internal/stats"), &[]).await;
+    assert!(
+        !no_key
+            .challenge
+            .unwrap_or_default()
+            .contains("resource_metadata")
+    );
+    let response = client.get(&url).send().await.expect("metadata");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"].to_str().ok(),
+        Some("application/json")
+    );
+    let doc: serde_json::Value = response.json().await.expect("metadata JSON");
+    assert_eq!(doc["resource"], base);
+    assert_eq!(
+        doc["authorization_servers"],
+        serde_json::json!([provider.issuer])
+    );
+    assert_eq!(
+        doc["bearer_methods_supported"],
+        serde_json::json!(["header"])
+    );
+    assert_eq!(
+        doc["scopes_supported"],
+        serde_json::json!(["read", "admin"])
+    );
+    let issuer = doc["authorization_servers"][0].as_str().unwrap_or_default();
+    let discovery: serde_json::Value = client
+        .get(format!("{issuer}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .expect("discovery")
+        .json()
+        .await
+        .expect("discovery JSON");
+    let token: serde_json::Value = client
+        .post(discovery["token_endpoint"].as_str().unwrap_or_default())
+        .basic_auth(
+            auth_tests::oidc::CLIENT_ID,
+            Some(auth_tests::oidc::CLIENT_SECRET),
+        )
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("resource", "urn:api:rs256"),
+            ("scope", "read"),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token JSON");
+    let access = token["access_token"].as_str().unwrap_or_default();
+    let me = get(
+        client,
+        &format!("{base}/api/me"),
+        &[("authorization", &format!("Bearer {access}"))],
+    )
+    .await;
+    assert_eq!(me.status, 200, "{:?}", me.body);
+    // The resource differs per demo (its port): compare the rest.
+    let mut doc = doc;
+    doc["resource"] = serde_json::Value::Null;
+    doc
 }
 
 /// Review item 4: the provider's ID token (audience = the client id, a `nonce`, `typ`

@@ -308,3 +308,102 @@ async fn cookie_header_and_opted_in_query_sources_in_both_adapters() {
         assert_eq!(a, b, "{req:?}");
     }
 }
+
+/// RFC 9728 through both adapters: with `resource_metadata` configured, every `Bearer`
+/// challenge (401 without `error`, 400, 401 `invalid_token`, 403) names the document, and
+/// the document is served the same way by both.
+#[actix_web::test]
+async fn resource_metadata_in_challenges_and_the_document_in_both_adapters() {
+    use auth_core::metadata::ResourceMetadata;
+    let fx = Fixture::new();
+    let metadata = ResourceMetadata::builder("https://api.test/v1")
+        .expect("resource")
+        .authorization_servers([ISSUER])
+        .scopes_supported(["read", "admin"])
+        .build()
+        .expect("metadata");
+    let url = metadata.url().to_owned();
+    assert_eq!(
+        url,
+        "https://api.test/.well-known/oauth-protected-resource/v1"
+    );
+    let validator = auth_core::jwt::JwtValidator::builder()
+        .key(fx.hs.verifying_key())
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .realm(REALM)
+        .resource_metadata(&url)
+        .build()
+        .expect("validator");
+    let axum =
+        axum_app(validator.clone()).merge(auth_axum::resource_metadata_routes(metadata.clone()));
+    let actix = actix_web::test::init_service(
+        actix_web::App::new()
+            .configure(actix_config(validator))
+            .configure(auth_actix::resource_metadata_config(metadata)),
+    )
+    .await;
+    let read = auth_core::test_util::TokenBuilder::valid(&fx.hs, ISSUER, AUDIENCE, "u")
+        .claim("scope", "read")
+        .sign(&fx.hs);
+    let tail = format!(r#"resource_metadata="{url}""#);
+    let request = |uri: &str, auth: Option<String>| auth_tests::TestRequest {
+        uri: uri.to_owned(),
+        headers: auth
+            .map(|a| ("authorization".to_owned(), a))
+            .into_iter()
+            .collect(),
+    };
+    for (req, status, challenge) in [
+        (
+            request("/me", None),
+            401,
+            format!(r#"Bearer realm="{REALM}", {tail}"#),
+        ),
+        (
+            request("/me", Some("Bearer".into())),
+            400,
+            format!(
+                r#"Bearer realm="{REALM}", error="invalid_request", error_description="the request's credential is malformed", {tail}"#
+            ),
+        ),
+        (
+            request("/me", Some(format!("Bearer {read}x"))),
+            401,
+            format!(
+                r#"Bearer realm="{REALM}", error="invalid_token", error_description="the token is not valid", {tail}"#
+            ),
+        ),
+        (
+            request("/admin", Some(format!("Bearer {read}"))),
+            403,
+            format!(r#"Bearer realm="{REALM}", error="insufficient_scope", scope="admin", {tail}"#),
+        ),
+    ] {
+        let a = call_axum(&axum, &req).await;
+        let b = call_actix(&actix, &req).await;
+        assert_eq!(a, b, "{}: adapters differ", req.uri);
+        assert_eq!(
+            (a.status, a.www_authenticate.as_deref()),
+            (status, Some(challenge.as_str()))
+        );
+    }
+    let doc_req = request("/.well-known/oauth-protected-resource/v1", None);
+    let a = call_axum(&axum, &doc_req).await;
+    let b = call_actix(&actix, &doc_req).await;
+    assert_eq!(a, b, "the document differs between adapters");
+    assert_eq!(
+        (a.status, a.content_type.as_deref()),
+        (200, Some("application/json"))
+    );
+    let doc: serde_json::Value = serde_json::from_str(&a.body).expect("JSON");
+    assert_eq!(
+        doc,
+        serde_json::json!({
+            "resource": "https://api.test/v1",
+            "authorization_servers": [ISSUER],
+            "scopes_supported": ["read", "admin"],
+            "bearer_methods_supported": ["header"],
+        })
+    );
+}

@@ -181,9 +181,27 @@ impl AuthError {
     /// [`challenge`](Self::challenge), with the reason ([`detail`](Self::detail)) as
     /// `error_description` when `detailed`.
     pub fn challenge_with(&self, realm: Option<&str>, detailed: bool) -> Option<String> {
+        self.challenge_for(realm, detailed, None)
+    }
+
+    /// [`challenge_with`](Self::challenge_with), naming the API's protected-resource
+    /// metadata (RFC 9728 §5.1: `resource_metadata="{url}"`) in a `Bearer` challenge.
+    pub fn challenge_in(&self, realm: Option<&str>, detailed: bool, url: &str) -> Option<String> {
+        self.challenge_for(realm, detailed, Some(url))
+    }
+
+    fn challenge_for(
+        &self,
+        realm: Option<&str>,
+        detailed: bool,
+        resource_metadata: Option<&str>,
+    ) -> Option<String> {
         if let AuthError::MissingEither = self {
-            let bearer =
-                AuthError::MissingCredential(Scheme::Bearer).challenge_with(realm, false)?;
+            let bearer = AuthError::MissingCredential(Scheme::Bearer).challenge_for(
+                realm,
+                false,
+                resource_metadata,
+            )?;
             let key = AuthError::MissingCredential(Scheme::ApiKey).challenge_with(realm, false)?;
             return Some(format!("{bearer}, {key}"));
         }
@@ -214,6 +232,9 @@ impl AuthError {
                 params.push(("error", "invalid_token".to_owned()));
             }
             _ => {}
+        }
+        if let (Scheme::Bearer, Some(url)) = (scheme, resource_metadata) {
+            params.push(("resource_metadata", url.to_owned()));
         }
         let mut out = String::from(scheme.as_str());
         for (i, (k, v)) in params.iter().enumerate() {

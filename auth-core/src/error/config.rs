@@ -73,6 +73,9 @@ pub enum ConfigError {
     /// A role claim path that names nothing (no segment, or an empty one).
     #[error("a role claim path is empty or has an empty segment")]
     RolePath,
+    /// Protected-resource metadata that cannot be published.
+    #[error("protected-resource metadata: {0}")]
+    Metadata(&'static str),
     /// An API-key pepper shorter than 32 bytes.
     #[error("the API-key pepper is {0} bytes; at least 32 are required")]
     PepperTooShort(usize),

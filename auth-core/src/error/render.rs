@@ -105,6 +105,8 @@ pub struct Renderer {
     custom: Option<Arc<dyn RenderRejection>>,
     /// Put the reason in responses (development only).
     detailed: bool,
+    /// The protected-resource metadata URL named in `Bearer` challenges.
+    resource_metadata: Option<Arc<str>>,
 }
 
 impl fmt::Debug for Renderer {
@@ -113,6 +115,7 @@ impl fmt::Debug for Renderer {
             .field("realm", &self.realm)
             .field("custom", &self.custom.is_some())
             .field("detailed", &self.detailed)
+            .field("resource_metadata", &self.resource_metadata)
             .finish()
     }
 }
@@ -124,6 +127,7 @@ impl Renderer {
             realm: realm.map(Arc::from),
             custom: None,
             detailed: false,
+            resource_metadata: None,
         }
     }
 
@@ -146,6 +150,12 @@ impl Renderer {
         self
     }
 
+    /// Add `resource_metadata="{url}"` (RFC 9728 §5.1) to every `Bearer` challenge.
+    pub fn with_resource_metadata(mut self, url: &str) -> Self {
+        self.resource_metadata = Some(Arc::from(url));
+        self
+    }
+
     /// Replace the body renderer.
     pub fn with_custom(mut self, custom: impl RenderRejection) -> Self {
         self.custom = Some(Arc::new(custom));
@@ -165,9 +175,22 @@ impl Renderer {
                 let mut rejection = custom.render(error, self.realm());
                 // A custom body keeps the protocol's header.
                 rejection.retry_after = rejection.retry_after.or(error.retry_after());
+                if let Some(url) = &self.resource_metadata {
+                    // Only the toolkit's own challenge is extended; a hook's own is its own.
+                    if rejection.www_authenticate == error.challenge(self.realm()) {
+                        rejection.www_authenticate = error.challenge_in(self.realm(), false, url);
+                    }
+                }
                 rejection
             }
-            None => problem_json_with(error, self.realm(), self.detailed),
+            None => {
+                let mut rejection = problem_json_with(error, self.realm(), self.detailed);
+                if let Some(url) = &self.resource_metadata {
+                    rejection.www_authenticate =
+                        error.challenge_in(self.realm(), self.detailed, url);
+                }
+                rejection
+            }
         }
     }
 }

@@ -302,6 +302,15 @@ impl JwtValidatorBuilder {
         self
     }
 
+    /// Name the API's protected-resource metadata (RFC 9728) in every `Bearer` challenge:
+    /// `resource_metadata="{url}"`, what a client (an MCP client, for one) follows to find
+    /// where to get a token. `url` is the document's absolute URL
+    /// ([`ResourceMetadata::url`](crate::metadata::ResourceMetadata::url)).
+    pub fn resource_metadata(mut self, url: impl AsRef<str>) -> Self {
+        self.renderer = self.renderer.with_resource_metadata(url.as_ref());
+        self
+    }
+
     /// Tell clients why a token was refused (see [`Renderer::with_detail`]); by default
     /// every refused token gets the same description. For development only.
     pub fn detailed_errors(mut self) -> Self {

@@ -386,6 +386,41 @@ impl JwtValidator {
     }
 }
 
+/// What a validator tells protected-resource metadata about itself.
+pub(crate) struct Described {
+    pub(crate) issuers: Vec<String>,
+    pub(crate) bearer_methods: Vec<&'static str>,
+    pub(crate) dpop_algs: Vec<&'static str>,
+    pub(crate) dpop_required: bool,
+}
+
+impl JwtValidator {
+    /// The issuers it accepts (its routes' too) and how it reads tokens.
+    pub(crate) fn describe(&self) -> Described {
+        let i = &self.inner;
+        let mut issuers = i.issuers.clone();
+        issuers.extend(i.routes.iter().map(|(issuer, _)| issuer.clone()));
+        let mut bearer_methods = Vec::new();
+        for source in &i.sources {
+            let method = match source {
+                TokenSource::AuthorizationBearer => "header",
+                TokenSource::Query(_) => "query",
+                // A custom header or a cookie is not an RFC 6750 method.
+                TokenSource::Header(_) | TokenSource::Cookie(_) => continue,
+            };
+            if !bearer_methods.contains(&method) {
+                bearer_methods.push(method);
+            }
+        }
+        Described {
+            issuers,
+            bearer_methods,
+            dpop_algs: Vec::new(),
+            dpop_required: false,
+        }
+    }
+}
+
 /// Check `jwt` against an optional requirement, scopes or roles (403 `insufficient_scope`).
 pub(crate) fn check_scopes(
     jwt: &VerifiedJwt,

@@ -70,26 +70,43 @@ async fn main() -> ExitCode {
         return code;
     }
     examples::init_logs();
-    let demo = match Demo::from_env().await {
+    let config = match examples::Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("actix-demo: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Bound first: the base URL (callbacks, metadata) may need the port chosen.
+    let listener = match std::net::TcpListener::bind(config.addr) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "actix-demo: DEMO_ADDR: cannot listen on {}: {e}",
+                config.addr
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let bound = listener.local_addr().unwrap_or(config.addr);
+    let demo = match Demo::build(config, bound).await {
         Ok(demo) => demo,
         Err(e) => {
             eprintln!("actix-demo: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let listener = match std::net::TcpListener::bind(demo.addr) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("actix-demo: DEMO_ADDR: cannot listen on {}: {e}", demo.addr);
-            return ExitCode::FAILURE;
-        }
-    };
-    let bound = listener.local_addr().unwrap_or(demo.addr);
     let validator = demo.validator.clone();
     let keys = demo.keys.clone();
     let login = demo.login.clone();
+    let metadata = demo.metadata.clone();
     let server = HttpServer::new(move || {
-        App::new().configure(configure(validator.clone(), keys.clone(), login.clone()))
+        let mut app =
+            App::new().configure(configure(validator.clone(), keys.clone(), login.clone()));
+        if let Some(metadata) = metadata.clone() {
+            app = app.configure(auth_actix::resource_metadata_config(metadata));
+        }
+        app
     })
     .workers(2)
     .listen(listener);

@@ -52,7 +52,11 @@ struct AppState {
 /// The app: public health check, `/api/me` for any valid token, `/api/admin` for a token
 /// that meets [`Admin`] (checked by its extractor), `/internal/stats` behind an API-key layer, and
 /// the sign-in routes when a provider is configured.
-fn app(state: AppState, login: Option<auth_core::login::Login>) -> Router {
+fn app(
+    state: AppState,
+    login: Option<auth_core::login::Login>,
+    metadata: Option<auth_core::metadata::ResourceMetadata>,
+) -> Router {
     let internal = Router::new()
         .route("/internal/stats", get(stats))
         .route_layer(AuthLayer::api_key(state.keys.clone()).scopes(stats_scope()));
@@ -63,6 +67,11 @@ fn app(state: AppState, login: Option<auth_core::login::Login>) -> Router {
         .route("/api/admin", get(admin))
         .merge(internal)
         .merge(login.map(auth_axum::login_routes).unwrap_or_default())
+        .merge(
+            metadata
+                .map(auth_axum::resource_metadata_routes)
+                .unwrap_or_default(),
+        )
         .with_state(state)
 }
 
@@ -72,21 +81,32 @@ async fn main() -> ExitCode {
         return code;
     }
     examples::init_logs();
-    let demo = match Demo::from_env().await {
+    let config = match examples::Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("axum-demo: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Bound first: the base URL (callbacks, metadata) may need the port chosen.
+    let listener = match tokio::net::TcpListener::bind(config.addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "axum-demo: DEMO_ADDR: cannot listen on {}: {e}",
+                config.addr
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let bound = listener.local_addr().unwrap_or(config.addr);
+    let demo = match Demo::build(config, bound).await {
         Ok(demo) => demo,
         Err(e) => {
             eprintln!("axum-demo: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let listener = match tokio::net::TcpListener::bind(demo.addr).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("axum-demo: DEMO_ADDR: cannot listen on {}: {e}", demo.addr);
-            return ExitCode::FAILURE;
-        }
-    };
-    let bound = listener.local_addr().unwrap_or(demo.addr);
     // Not println!: a closed stdout must not stop the server.
     let _ = writeln!(std::io::stdout(), "{}", demo.banner("axum-demo", bound));
     let shutdown = async {
@@ -97,7 +117,7 @@ async fn main() -> ExitCode {
         keys: demo.keys.clone(),
     };
     // With connect info: the sign-in routes limit requests per client address.
-    let service = app(state, demo.login.clone())
+    let service = app(state, demo.login.clone(), demo.metadata.clone())
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     match axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
