@@ -20,6 +20,7 @@
 //!   lock-free snapshot, refreshed in the background, under a strict fetch policy.
 //! - [`request`]: the request view adapters implement.
 //! - [`credential`]: where credentials are read from; strict `Authorization` parsing.
+//! - `introspect` (feature `reqwest`): opaque access tokens through RFC 7662 introspection.
 //! - [`guard`]: the decision shared by the route-group guards (layers, middleware).
 //! - [`extract`]: the decision shared by the extractors (a credential in a handler).
 //! - [`error`]: [`error::AuthError`] and its rendering (status, challenge, problem+json).
@@ -34,6 +35,9 @@ pub mod credential;
 pub mod error;
 pub mod extract;
 pub mod guard;
+#[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
+pub mod introspect;
 pub mod jwt;
 pub mod limit;
 #[cfg(feature = "login")]

@@ -220,18 +220,32 @@ impl Demo {
         let oidc = config.oidc_issuer.clone().zip(config.oidc_audience.clone());
         let validator = match &oidc {
             None => app,
-            Some((issuer, audience)) => JwtValidator::builder()
-                .route_issuer(app)
-                .route_issuer(provider_validator(issuer, audience, fetch.clone()).await?)
-                .realm(REALM)
-                .token_sources(sources)
-                .resource_metadata(metadata_url.as_deref().unwrap_or_default())
-                .build()
-                .map_err(|e| {
+            Some((issuer, audience)) => {
+                let mut routes = JwtValidator::builder()
+                    .route_issuer(app)
+                    .route_issuer(provider_validator(issuer, audience, fetch.clone()).await?)
+                    .realm(REALM)
+                    .token_sources(sources);
+                if let Some(url) = &metadata_url {
+                    routes = routes.resource_metadata(url);
+                }
+                // With the demo's client credentials, the provider's opaque tokens are
+                // accepted too, through introspection.
+                if let Some(Client {
+                    id,
+                    secret: Some(secret),
+                }) = &config.oidc_client
+                {
+                    routes = routes.introspection(
+                        introspector(issuer, audience, (id, secret), fetch.clone()).await?,
+                    );
+                }
+                routes.build().map_err(|e| {
                     StartError(format!(
                         "DEMO_OIDC_ISSUER: {e} (is it equal to DEMO_JWT_ISSUER?)"
                     ))
-                })?,
+                })?
+            }
         };
         let issuer = JwtIssuer::new(signing, config.jwt_issuer, config.jwt_audience);
         let (keys, key_source) =
@@ -302,6 +316,12 @@ impl Demo {
                 "\nAlso accepted on /api/*: access tokens from {issuer} with aud {audience:?} \
                  (keys from its JWKS through discovery, refreshed in the background)\n"
             ));
+            if self.validator.introspects() {
+                out.push_str(&format!(
+                    "  and its opaque access tokens, through introspection (answers kept at most {} s)\n",
+                    INTROSPECTION_CACHE.as_secs()
+                ));
+            }
         }
         if let Some(metadata) = &self.metadata {
             out.push_str(&format!(
@@ -382,6 +402,30 @@ async fn provider_validator(
         .cache_verified(10_000)
         .build()
         .map_err(|e| StartError(format!("DEMO_OIDC_AUDIENCE: {e}")))
+}
+
+/// How long the demo keeps an introspection answer: a token the provider revokes is
+/// refused within this.
+pub const INTROSPECTION_CACHE: Duration = Duration::from_secs(30);
+
+/// The introspection client for the provider's opaque tokens: authenticated with the
+/// demo's client credentials, the answer's `aud` must be `audience` and its `iss` the
+/// issuer, answers kept at most [`INTROSPECTION_CACHE`], roles read as for JWTs.
+async fn introspector(
+    issuer: &str,
+    audience: &str,
+    (id, secret): (&str, &secrecy::SecretString),
+    fetch: Arc<ReqwestFetch>,
+) -> Result<auth_core::introspect::Introspector, StartError> {
+    let named = |e: &dyn std::fmt::Display| StartError(format!("DEMO_OIDC_ISSUER: {e}"));
+    auth_core::introspect::Introspector::discover(issuer, id, secret.expose_secret(), fetch)
+        .await
+        .map_err(|e| named(&e))?
+        .audience(audience)
+        .roles_from(ROLE_CLAIMS)
+        .max_cache(INTROSPECTION_CACHE)
+        .build()
+        .map_err(|e| named(&e))
 }
 
 /// Sign-in with the configured providers, `None` without any. Sessions are the app's own

@@ -604,7 +604,16 @@ async fn provider_access_tokens_are_accepted_on_api_by_both_demos() {
     let env = [
         ("DEMO_OIDC_ISSUER", provider.issuer.as_str()),
         ("DEMO_OIDC_AUDIENCE", "urn:api:rs256"),
+        // The client credentials turn on introspection for opaque tokens.
+        ("DEMO_OIDC_CLIENT_ID", auth_tests::oidc::SIGNIN_CLIENT_ID),
+        (
+            "DEMO_OIDC_CLIENT_SECRET",
+            auth_tests::oidc::SIGNIN_CLIENT_SECRET,
+        ),
     ];
+    let opaque = provider.opaque_token("urn:api:rs256", "read").await;
+    let opaque_admin = provider.opaque_token("urn:api:rs256", "read admin").await;
+    let opaque_other = provider.opaque_token("urn:api:es256", "read").await;
     let good = provider
         .client_credentials_token("urn:api:rs256", "read")
         .await;
@@ -616,6 +625,7 @@ async fn provider_access_tokens_are_accepted_on_api_by_both_demos() {
     let client = reqwest::Client::new();
     let mut answers = Vec::new();
     let mut metadata_answers = Vec::new();
+    let mut opaque_answers = Vec::new();
     for bin in [
         env!("CARGO_BIN_EXE_axum-demo"),
         env!("CARGO_BIN_EXE_actix-demo"),
@@ -661,10 +671,48 @@ async fn provider_access_tokens_are_accepted_on_api_by_both_demos() {
             "{bin}: {:?}",
             by_role.body
         );
+        // Opaque tokens: introspected with the demo's client credentials; the audience and
+        // the route's scope are checked on every use.
+        let by_opaque = get(&client, &me, &[("authorization", &bearer(&opaque))]).await;
+        assert_eq!(
+            (
+                by_opaque.status,
+                &by_opaque.body["iss"],
+                &by_opaque.body["scopes"]
+            ),
+            (
+                200,
+                &serde_json::json!(provider.issuer),
+                &serde_json::json!(["read"])
+            ),
+            "{bin}"
+        );
+        let opaque_no_admin = get(&client, &admin, &[("authorization", &bearer(&opaque))]).await;
+        assert_eq!(opaque_no_admin.status, 403);
+        let opaque_is_admin = get(
+            &client,
+            &admin,
+            &[("authorization", &bearer(&opaque_admin))],
+        )
+        .await;
+        assert_eq!(opaque_is_admin.status, 200);
+        let opaque_elsewhere =
+            get(&client, &me, &[("authorization", &bearer(&opaque_other))]).await;
+        assert_eq!(opaque_elsewhere.status, 401);
         answers.push((ok, wrong, own, no_scope, by_role));
+        opaque_answers.push((
+            by_opaque,
+            opaque_no_admin,
+            opaque_is_admin,
+            opaque_elsewhere,
+        ));
         metadata_answers.push(follow_the_metadata(&client, &server.base, &provider).await);
     }
     assert_eq!(answers[0], answers[1], "axum-demo and actix-demo differ");
+    assert_eq!(
+        opaque_answers[0], opaque_answers[1],
+        "axum-demo and actix-demo differ"
+    );
     assert_eq!(
         metadata_answers[0], metadata_answers[1],
         "axum-demo and actix-demo differ"

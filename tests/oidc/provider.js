@@ -43,6 +43,15 @@ const configuration = {
       token_endpoint_auth_method: 'client_secret_basic',
     },
     {
+      // A service client whose access tokens are opaque (checked by introspection).
+      client_id: 'svc-opaque',
+      client_secret: 'svc-opaque-secret-for-tests-only',
+      grant_types: ['client_credentials'],
+      redirect_uris: [],
+      response_types: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    {
       // A second service client whose tokens carry a role (see extraTokenClaims).
       client_id: 'svc-admin',
       client_secret: 'svc-admin-secret-for-tests-only',
@@ -81,18 +90,21 @@ const configuration = {
   scopes: ['openid', 'read', 'write'],
   features: {
     devInteractions: { enabled: true },
+    // RFC 7662 and RFC 7009: the resource server asks about opaque tokens; tests revoke.
+    introspection: { enabled: true },
+    revocation: { enabled: true },
     clientCredentials: { enabled: true },
     resourceIndicators: {
       enabled: true,
       // Only the service client gets JWT access tokens by default; the sign-in client's
       // access tokens stay opaque, for the userinfo endpoint.
-      defaultResource: (ctx) => (ctx.oidc.client?.clientId === 'svc' ? 'urn:api:rs256' : undefined),
-      useGrantedResource: (ctx) => ctx.oidc.client?.clientId === 'svc',
-      getResourceServerInfo: (ctx, resource) => ({
-        scope: 'read write',
+      defaultResource: (ctx) => (ctx.oidc.client?.clientId?.startsWith('svc') ? 'urn:api:rs256' : undefined),
+      useGrantedResource: (ctx) => ctx.oidc.client?.clientId?.startsWith('svc'),
+      getResourceServerInfo: (ctx, resource, client) => ({
+        scope: 'read write admin',
         audience: resource,
         accessTokenTTL: 600,
-        accessTokenFormat: 'jwt',
+        accessTokenFormat: client?.clientId === 'svc-opaque' ? 'opaque' : 'jwt',
         jwt: { sign: { alg: resource.endsWith('es256') ? 'ES256' : 'RS256' } },
       }),
     },

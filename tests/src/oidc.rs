@@ -18,6 +18,9 @@ pub struct OidcProvider {
     pub issuer: String,
 }
 
+/// The client whose access tokens the provider issues opaque: id, secret.
+pub const OPAQUE_CLIENT: (&str, &str) = ("svc-opaque", "svc-opaque-secret-for-tests-only");
+
 /// The client the provider knows: `client_credentials`, `client_secret_basic`.
 pub const CLIENT_ID: &str = "svc";
 /// Its secret (a test value).
@@ -124,6 +127,29 @@ impl OidcProvider {
             "access_token",
         )
         .await
+    }
+
+    /// An opaque access token for `resource` (client `svc-opaque`: the provider issues it
+    /// opaque, for introspection).
+    pub async fn opaque_token(&self, resource: &str, scope: &str) -> String {
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("resource", resource),
+            ("scope", scope),
+        ];
+        self.token(OPAQUE_CLIENT, &form, "access_token").await
+    }
+
+    /// Revoke `token` at the provider (RFC 7009, as `svc-opaque`, which it was issued to).
+    pub async fn revoke(&self, token: &str) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/token/revocation", self.issuer))
+            .basic_auth(OPAQUE_CLIENT.0, Some(OPAQUE_CLIENT.1))
+            .form(&[("token", token), ("token_type_hint", "access_token")])
+            .send()
+            .await
+            .expect("revocation request");
+        assert_eq!(response.status(), 200, "revocation");
     }
 
     /// POST `form` to the token endpoint as `client` (id, secret); member `field` of the

@@ -47,7 +47,9 @@ pub enum AuthError {
 impl From<TokenError> for AuthError {
     fn from(e: TokenError) -> Self {
         match e {
-            TokenError::KeysUnavailable => AuthError::Unavailable,
+            TokenError::KeysUnavailable | TokenError::IntrospectionUnavailable => {
+                AuthError::Unavailable
+            }
             e => AuthError::InvalidToken(e),
         }
     }

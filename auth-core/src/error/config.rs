@@ -76,6 +76,9 @@ pub enum ConfigError {
     /// Protected-resource metadata that cannot be published.
     #[error("protected-resource metadata: {0}")]
     Metadata(&'static str),
+    /// An introspection client that cannot work.
+    #[error("introspection: {0}")]
+    Introspection(&'static str),
     /// An API-key pepper shorter than 32 bytes.
     #[error("the API-key pepper is {0} bytes; at least 32 are required")]
     PepperTooShort(usize),

@@ -115,6 +115,18 @@ pub enum TokenError {
     /// subject's sign-out epoch: [`SignOuts`](crate::jwt::SignOuts)).
     #[error("the token was revoked")]
     Revoked,
+    /// The authorization server's introspection answer says the token is not active
+    /// (`active` false or missing: RFC 7662 §2.2), or the answer is not one to trust.
+    #[error("the authorization server says the token is not active")]
+    Inactive,
+    /// The token is not a JWT and must be introspected: the validator answers it later,
+    /// through its introspection client (never returned when it has none).
+    #[error("the token is opaque and must be introspected")]
+    Opaque,
+    /// The introspection endpoint could not be reached or answered with an error:
+    /// answered 503, not 401, since the token may well be good.
+    #[error("the token cannot be introspected right now")]
+    IntrospectionUnavailable,
 }
 
 /// Why an API key was refused (401 `invalid_key`). Callers get one answer for all of

@@ -37,6 +37,7 @@ pub struct JwtValidatorBuilder {
     site: crate::credential::SiteCheck,
     sign_outs: Option<Arc<super::SignOuts>>,
     roles: Vec<super::ClaimPath>,
+    introspection: Option<Arc<dyn super::Introspect>>,
 }
 
 impl fmt::Debug for JwtValidatorBuilder {
@@ -70,6 +71,7 @@ impl Default for JwtValidatorBuilder {
             site: crate::credential::SiteCheck::default(),
             sign_outs: None,
             roles: Vec::new(),
+            introspection: None,
         }
     }
 }
@@ -280,6 +282,17 @@ impl JwtValidatorBuilder {
         self
     }
 
+    /// Accept opaque tokens too: a token that is not shaped like a JWT (two dots) is sent
+    /// to `client` (RFC 7662 introspection: `auth_core::introspect::Introspector`, feature
+    /// `reqwest`), and its claims are read from the answer; JWTs are verified as before.
+    /// The token's shape chooses, so one route takes both. Scopes and roles are checked on
+    /// every request, cached answers included. Set it on the validator the routes use (on
+    /// a validator with issuer routes, beside the routes: an opaque token names no issuer).
+    pub fn introspection(mut self, client: impl super::Introspect + 'static) -> Self {
+        self.introspection = Some(Arc::new(client));
+        self
+    }
+
     /// Refuse tokens issued before their subject's sign-out epoch (401 `invalid_token`):
     /// "sign out everywhere" then ends the access tokens already issued, checked in memory
     /// on every request. The sign-in routes keep the epochs
@@ -328,7 +341,7 @@ impl JwtValidatorBuilder {
     pub fn build(self) -> Result<JwtValidator, ConfigError> {
         if !self.routes.is_empty() {
             self.check_routes()?;
-        } else if self.keys.is_empty() && self.remote.is_none() {
+        } else if self.keys.is_empty() && self.remote.is_none() && self.introspection.is_none() {
             return Err(ConfigError::NoKeys);
         }
         if !self.roles.iter().all(super::ClaimPath::is_valid) {
@@ -386,6 +399,7 @@ impl JwtValidatorBuilder {
                 site: self.site,
                 sign_outs: self.sign_outs,
                 roles: self.roles,
+                introspection: self.introspection,
                 origin: crate::guard::Origin::new(),
             }),
         })

@@ -258,11 +258,16 @@ impl JwtValidator {
 
     /// Whether `e` may go away after a refetch of a remote key set: an unknown key id, or
     /// keys not usable yet.
+    /// Whether a request refused now may be admitted after awaiting: a refetch of remote
+    /// keys, or the introspection of an opaque token.
     pub(crate) fn may_refetch(&self, e: &AuthError) -> bool {
-        matches!(
-            e,
-            AuthError::InvalidToken(TokenError::UnknownKey) | AuthError::Unavailable
-        ) && self.has_remote_keys()
+        match e {
+            AuthError::InvalidToken(TokenError::Opaque) => self.introspects(),
+            AuthError::InvalidToken(TokenError::UnknownKey) | AuthError::Unavailable => {
+                self.has_remote_keys()
+            }
+            _ => false,
+        }
     }
 
     pub(super) fn refetchable(&self, e: &TokenError) -> bool {

@@ -141,6 +141,8 @@ pub(super) struct Inner {
     pub(super) sign_outs: Option<Arc<super::SignOuts>>,
     /// Where roles are read from (none: no roles, no cost).
     pub(super) roles: Vec<super::ClaimPath>,
+    /// Where opaque tokens go, if they are accepted.
+    pub(super) introspection: Option<Arc<dyn super::Introspect>>,
     /// This validator's identity, recorded in every [`VerifiedJwt`] it produces.
     pub(super) origin: Origin,
 }
@@ -181,6 +183,10 @@ impl JwtValidator {
     /// Why the token is refused ([`TokenError`]).
     pub async fn verify(&self, token: &str) -> Result<VerifiedJwt, TokenError> {
         match self.verify_now(token) {
+            Err(TokenError::Opaque) => {
+                let (answer, NoClaims) = self.introspect::<NoClaims>(token).await?;
+                Ok(answer)
+            }
             Err(e) if self.refetchable(&e) => {
                 self.refetch_for(token).await?;
                 self.verify_now(token)
@@ -200,6 +206,15 @@ impl JwtValidator {
         token: &str,
     ) -> Result<Claims<C>, TokenError> {
         match self.verify_claims_now(token) {
+            Err(TokenError::Opaque) => {
+                let (jwt, custom) = self.introspect::<C>(token).await?;
+                Ok(Claims {
+                    registered: jwt.registered,
+                    scopes: jwt.scopes,
+                    roles: jwt.roles,
+                    custom,
+                })
+            }
             Err(e) if self.refetchable(&e) => {
                 self.refetch_for(token).await?;
                 self.verify_claims_now(token)
@@ -225,6 +240,7 @@ impl JwtValidator {
     ///
     /// Why the token is refused ([`TokenError`]).
     pub fn verify_at(&self, token: &str, now: i64) -> Result<VerifiedJwt, TokenError> {
+        self.check_shape(token)?;
         if !self.inner.routes.is_empty() {
             // The routing validator vouches for the result, not the route it chose.
             let mut jwt = self.route(token)?.verify_at(token, now)?;
@@ -269,6 +285,7 @@ impl JwtValidator {
         token: &str,
         now: i64,
     ) -> Result<Claims<C>, TokenError> {
+        self.check_shape(token)?;
         if !self.inner.routes.is_empty() {
             return self.route(token)?.verify_claims_at(token, now);
         }

@@ -51,6 +51,10 @@ pub struct ProviderMetadata {
     pub token_endpoint: Option<String>,
     /// The userinfo endpoint.
     pub userinfo_endpoint: Option<String>,
+    /// The token introspection endpoint (RFC 7662).
+    pub introspection_endpoint: Option<String>,
+    /// The RP-initiated logout endpoint (OpenID Connect RP-Initiated Logout 1.0).
+    pub end_session_endpoint: Option<String>,
     /// The algorithms the provider signs ID tokens with.
     #[serde(default)]
     pub id_token_signing_alg_values_supported: Vec<String>,
@@ -94,6 +98,8 @@ pub async fn discover(fetch: &dyn Fetch, issuer: &str) -> Result<ProviderMetadat
         metadata.authorization_endpoint.as_ref(),
         metadata.token_endpoint.as_ref(),
         metadata.userinfo_endpoint.as_ref(),
+        metadata.introspection_endpoint.as_ref(),
+        metadata.end_session_endpoint.as_ref(),
     ];
     for endpoint in endpoints.into_iter().flatten() {
         let scheme_ok = match url::Url::parse(endpoint) {

@@ -108,8 +108,6 @@ impl ReqwestFetch {
     ///
     /// [`FetchError`] when the URL is refused by the policy, the connection fails or times
     /// out, or the body is over the cap.
-    #[cfg(feature = "login")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "login")))]
     pub async fn send(
         &self,
         request: http::Request<Vec<u8>>,
