@@ -12,7 +12,9 @@ use crate::ActixView;
 
 /// `GET /auth/{provider}/login`, `GET /auth/{provider}/callback` (and `POST`, for
 /// `form_post` providers), `POST /auth/refresh`,
-/// `POST /auth/logout`, and the sessions routes `GET /auth/sessions`,
+/// `POST /auth/logout` (with `end_session=true`: RP-initiated logout at the provider),
+/// `POST /auth/{provider}/backchannel-logout` (the provider's back-channel logout), and
+/// the sessions routes `GET /auth/sessions`,
 /// `DELETE /auth/sessions/{id}` and `POST /auth/logout-all`, answered by `login`:
 ///
 /// ```no_run
@@ -30,7 +32,11 @@ pub fn login_config(login: Login) -> impl FnOnce(&mut ServiceConfig) {
             .route("/auth/logout", web::post().to(logout))
             .route("/auth/sessions", web::get().to(sessions))
             .route("/auth/sessions/{id}", web::delete().to(revoke_session))
-            .route("/auth/logout-all", web::post().to(logout_all));
+            .route("/auth/logout-all", web::post().to(logout_all))
+            .route(
+                "/auth/{provider}/backchannel-logout",
+                web::post().to(backchannel_logout),
+            );
     }
 }
 
@@ -72,9 +78,23 @@ async fn refresh(login: web::Data<Login>, req: HttpRequest) -> HttpResponse {
     respond(login.refresh(&input).await)
 }
 
-async fn logout(login: web::Data<Login>, req: HttpRequest) -> HttpResponse {
-    let input = input(&login, &req);
+async fn logout(login: web::Data<Login>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    // `end_session` and `return_to` may come in a form body (a browser's sign-out form).
+    let mut input = input(&login, &req);
+    if !body.is_empty() {
+        input = input.with_form(&body);
+    }
     respond(login.logout(&input).await)
+}
+
+async fn backchannel_logout(
+    login: web::Data<Login>,
+    provider: web::Path<String>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let input = input(&login, &req).with_form(&body);
+    respond(login.backchannel_logout(&provider, &input).await)
 }
 
 async fn sessions(login: web::Data<Login>, req: HttpRequest) -> HttpResponse {

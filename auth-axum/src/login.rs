@@ -17,7 +17,9 @@ use crate::HttpView;
 
 /// `GET /auth/{provider}/login`, `GET /auth/{provider}/callback` (and `POST`, for
 /// `form_post` providers), `POST /auth/refresh`,
-/// `POST /auth/logout`, and the sessions routes `GET /auth/sessions`,
+/// `POST /auth/logout` (with `end_session=true`: RP-initiated logout at the provider),
+/// `POST /auth/{provider}/backchannel-logout` (the provider's back-channel logout), and
+/// the sessions routes `GET /auth/sessions`,
 /// `DELETE /auth/sessions/{id}` and `POST /auth/logout-all`, answered by `login`. Merge it into the app's router:
 ///
 /// ```no_run
@@ -37,6 +39,10 @@ pub fn login_routes<S: Clone + Send + Sync + 'static>(login: Login) -> Router<S>
         .route("/auth/sessions", get(sessions))
         .route("/auth/sessions/{id}", delete(revoke_session))
         .route("/auth/logout-all", post(logout_all))
+        .route(
+            "/auth/{provider}/backchannel-logout",
+            post(backchannel_logout),
+        )
         .with_state(login)
 }
 
@@ -78,9 +84,23 @@ async fn refresh(State(login): State<Login>, parts: Parts) -> Response {
     respond(login.refresh(&input).await)
 }
 
-async fn logout(State(login): State<Login>, parts: Parts) -> Response {
-    let input = input(&login, &parts);
+async fn logout(State(login): State<Login>, parts: Parts, body: Bytes) -> Response {
+    // `end_session` and `return_to` may come in a form body (a browser's sign-out form).
+    let mut input = input(&login, &parts);
+    if !body.is_empty() {
+        input = input.with_form(&body);
+    }
     respond(login.logout(&input).await)
+}
+
+async fn backchannel_logout(
+    State(login): State<Login>,
+    Path(provider): Path<String>,
+    parts: Parts,
+    body: Bytes,
+) -> Response {
+    let input = input(&login, &parts).with_form(&body);
+    respond(login.backchannel_logout(&provider, &input).await)
 }
 
 async fn sessions(State(login): State<Login>, parts: Parts) -> Response {

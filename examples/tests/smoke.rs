@@ -699,6 +699,15 @@ async fn provider_access_tokens_are_accepted_on_api_by_both_demos() {
         let opaque_elsewhere =
             get(&client, &me, &[("authorization", &bearer(&opaque_other))]).await;
         assert_eq!(opaque_elsewhere.status, 401);
+        // The provider's back-channel logout route is there; a token that is not one is
+        // refused with 400 and changes nothing.
+        let logout = client
+            .post(format!("{}/auth/oidc/backchannel-logout", server.base))
+            .form(&[("logout_token", t.user.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(logout.status(), 400, "{bin}");
         answers.push((ok, wrong, own, no_scope, by_role));
         opaque_answers.push((
             by_opaque,

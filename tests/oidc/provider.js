@@ -22,6 +22,12 @@ const port = Number(process.env.PORT || 0);
 const redirectUris = (process.env.REDIRECT_URIS || 'http://127.0.0.1:1/auth/oidc/callback')
   .split(',')
   .filter(Boolean);
+// Back-channel logout (OpenID Connect Back-Channel Logout 1.0) of the sign-in client, and
+// where RP-initiated logout may send the browser back to.
+const backchannelLogoutUri = process.env.BACKCHANNEL_LOGOUT_URI || undefined;
+const postLogoutRedirectUris = (process.env.POST_LOGOUT_REDIRECT_URIS || '')
+  .split(',')
+  .filter(Boolean);
 
 async function key(alg, kid) {
   const { privateKey } = await generateKeyPair(alg, { extractable: true });
@@ -68,6 +74,10 @@ const configuration = {
       response_types: ['code'],
       redirect_uris: redirectUris,
       token_endpoint_auth_method: 'client_secret_basic',
+      post_logout_redirect_uris: postLogoutRedirectUris,
+      ...(backchannelLogoutUri
+        ? { backchannel_logout_uri: backchannelLogoutUri, backchannel_logout_session_required: true }
+        : {}),
     },
   ],
   // Any login is accepted by the development interactions; every account has these claims.
@@ -93,6 +103,7 @@ const configuration = {
     // RFC 7662 and RFC 7009: the resource server asks about opaque tokens; tests revoke.
     introspection: { enabled: true },
     revocation: { enabled: true },
+    backchannelLogout: { enabled: true },
     clientCredentials: { enabled: true },
     resourceIndicators: {
       enabled: true,

@@ -200,6 +200,20 @@ impl Browser {
         panic!("no way back to the app: {}", page.body);
     }
 
+    /// End the browser's session at the provider: open `end_session_url` (its
+    /// `end_session_endpoint`, with or without an app's parameters), confirm on the
+    /// provider's page ("Yes, sign me out"), and follow redirects while they stay off
+    /// `stop_at`. The provider sends its back-channel logouts before it answers.
+    pub async fn end_provider_session(&self, end_session_url: &str, stop_at: &str) -> Page {
+        let page = self.follow(self.get(end_session_url).await, stop_at).await;
+        assert_eq!(page.status, StatusCode::OK, "end session: {}", page.body);
+        let (action, mut fields) = form(&page.body).expect("the provider's logout form");
+        fields.push(("logout".into(), "yes".into()));
+        let target = page.url.join(&action).expect("form action");
+        let posted = self.post(target.as_str(), &fields, &[]).await;
+        self.follow(posted, stop_at).await
+    }
+
     /// Go back into the app as the provider said: follow the redirect, or submit the
     /// `form_post` form. Returns the app's answer (a redirect to `return_to` with the
     /// session cookies, or an error).

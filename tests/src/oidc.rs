@@ -65,12 +65,32 @@ impl OidcProvider {
 
     /// [`start`](Self::start), registering `redirect_uris` for the sign-in client.
     pub fn start_with_redirects(redirect_uris: &[String]) -> OidcProvider {
+        Self::start_with_logout(redirect_uris, None, &[])
+    }
+
+    /// [`start_with_redirects`](Self::start_with_redirects), with the sign-in client's
+    /// back-channel logout URI (the provider posts a `logout_token` there when a user's
+    /// session at the provider ends; `sid` required) and its allowed
+    /// `post_logout_redirect_uris` (RP-initiated logout).
+    pub fn start_with_logout(
+        redirect_uris: &[String],
+        backchannel_logout_uri: Option<&str>,
+        post_logout_redirect_uris: &[String],
+    ) -> OidcProvider {
         install();
         let mut child = Command::new("node")
             .arg("provider.js")
             .current_dir(dir())
             .env("PORT", "0")
             .env("REDIRECT_URIS", redirect_uris.join(","))
+            .env(
+                "BACKCHANNEL_LOGOUT_URI",
+                backchannel_logout_uri.unwrap_or(""),
+            )
+            .env(
+                "POST_LOGOUT_REDIRECT_URIS",
+                post_logout_redirect_uris.join(","),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -49,6 +49,9 @@ pub enum LoginError {
     SessionKey(String),
 }
 
+/// Maps a provider's subject to the app's session subject: `(provider, sub)`.
+pub(super) type ProviderSubjects = dyn Fn(&str, &str) -> Option<String> + Send + Sync;
+
 /// Configures a [`Login`].
 pub struct LoginBuilder {
     public_url: String,
@@ -57,6 +60,7 @@ pub struct LoginBuilder {
     store: Arc<dyn RefreshStore>,
     sign_outs: Option<Arc<dyn SignOutStore>>,
     hook: Arc<SessionHook>,
+    provider_subjects: Arc<ProviderSubjects>,
     cookie_secret: Option<SecretSlice<u8>>,
     previous_cookie_secrets: Vec<SecretSlice<u8>>,
     insecure_http: bool,
@@ -90,6 +94,7 @@ impl LoginBuilder {
             hook: Arc::new(|id: &Identity| {
                 Ok(SessionGrant::new(id.subject.clone()).claim("idp", id.provider.clone()))
             }),
+            provider_subjects: Arc::new(|_: &str, sub: &str| Some(sub.to_owned())),
             cookie_secret: None,
             previous_cookie_secrets: Vec::new(),
             insecure_http: false,
@@ -142,6 +147,18 @@ impl LoginBuilder {
         hook: impl Fn(&Identity) -> Result<SessionGrant, String> + Send + Sync + 'static,
     ) -> Self {
         self.hook = Arc::new(hook);
+        self
+    }
+
+    /// How a provider's subject maps to the app's session subject, for a back-channel
+    /// logout (which names the provider's `sub`): `(provider, sub)` → the subject the
+    /// [`on_sign_in`](Self::on_sign_in) hook gave its sessions, `None` for no such user.
+    /// By default the provider's `sub` itself, as the default hook grants.
+    pub fn provider_subjects(
+        mut self,
+        map: impl Fn(&str, &str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.provider_subjects = Arc::new(map);
         self
     }
 
@@ -337,6 +354,8 @@ impl LoginBuilder {
                 validator,
                 hook: self.hook,
                 used: UsedStates::default(),
+                used_logouts: UsedStates::default(),
+                provider_subjects: self.provider_subjects,
                 refresh_ttl: self.refresh_ttl,
                 refresh_grace: self.refresh_grace,
                 session_lifetime: self.session_lifetime,

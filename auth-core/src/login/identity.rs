@@ -19,6 +19,19 @@ pub struct Identity {
     pub name: Option<String>,
     /// Every claim the provider gave (ID token and userinfo).
     pub claims: Map<String, Value>,
+    /// The raw ID token (OpenID providers): kept with the session for an RP-initiated
+    /// logout's `id_token_hint`.
+    pub(super) id_token: Option<RawIdToken>,
+}
+
+/// An ID token as received; `Debug` does not show it.
+#[derive(Clone, PartialEq)]
+pub(super) struct RawIdToken(pub(super) String);
+
+impl std::fmt::Debug for RawIdToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[id token]")
+    }
 }
 
 impl Identity {
@@ -38,6 +51,7 @@ impl Identity {
             name: text("name").or_else(|| text("preferred_username")),
             subject,
             claims,
+            id_token: None,
         }
     }
 }

@@ -30,6 +30,7 @@ mod cookies;
 mod flow;
 mod github;
 mod identity;
+mod logout;
 mod memory_store;
 mod oidc;
 mod provider;

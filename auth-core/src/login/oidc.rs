@@ -35,6 +35,10 @@ pub struct OidcProvider {
     pub(super) userinfo_endpoint: Option<String>,
     pub(super) iss_parameter: bool,
     pub(super) id_tokens: JwtValidator,
+    /// Checks back-channel logout tokens: the same keys, issuer and audience, no `nonce`.
+    pub(super) logout_tokens: JwtValidator,
+    /// Where an RP-initiated logout sends the browser, if the provider has it.
+    pub(super) end_session_endpoint: Option<String>,
     pub(super) form_post: bool,
 }
 
@@ -107,13 +111,23 @@ impl OidcProvider {
             algorithms = DEFAULT_ID_TOKEN_ALGS.to_vec();
         }
         let id_tokens = JwtValidator::builder()
-            .remote_keys(keys)
-            .algorithms(algorithms)
+            .remote_keys(keys.clone())
+            .algorithms(algorithms.clone())
             .issuer(issuer.clone())
             .audience(client_id.clone())
             .require_claim(ClaimName::Sub)
             .require_claim(ClaimName::Iat)
             .allow_nonce()
+            .build()?;
+        // Back-Channel Logout 1.0 §2.6: signed as ID tokens are, `iat` and `jti` required,
+        // `nonce` refused (an ID token is not a logout token), `exp` required.
+        let logout_tokens = JwtValidator::builder()
+            .remote_keys(keys)
+            .algorithms(algorithms)
+            .issuer(issuer.clone())
+            .audience(client_id.clone())
+            .require_claim(ClaimName::Iat)
+            .require_claim(ClaimName::Jti)
             .build()?;
         Ok(OidcProvider {
             name: name.into(),
@@ -126,6 +140,8 @@ impl OidcProvider {
             userinfo_endpoint: metadata.userinfo_endpoint,
             iss_parameter: metadata.authorization_response_iss_parameter_supported,
             id_tokens,
+            logout_tokens,
+            end_session_endpoint: metadata.end_session_endpoint,
             form_post: false,
         })
     }
@@ -231,7 +247,9 @@ impl OidcProvider {
                 claims.entry(k).or_insert(v);
             }
         }
-        Ok(Identity::from_claims(&self.name, subject, claims))
+        let mut identity = Identity::from_claims(&self.name, subject, claims);
+        identity.id_token = Some(super::identity::RawIdToken(id_token.to_owned()));
+        Ok(identity)
     }
 
     async fn check_id_token(
@@ -301,13 +319,13 @@ pub(super) mod tests {
 
     use super::*;
     use crate::{
-        jwt::{SigningKey, VerifyingKey, sign_compact},
+        jwt::{SigningKey, sign_compact},
         login::provider::{Provider, ProviderConfig},
     };
 
     const ISSUER: &str = "https://op.test";
 
-    fn provider(key: VerifyingKey) -> Result<Provider, Box<dyn std::error::Error>> {
+    fn provider(key: &SigningKey) -> Result<Provider, Box<dyn std::error::Error>> {
         let config = ProviderConfig::Oidc(config(key)?);
         let client = config.client("https://app.test/auth/op/callback")?;
         Ok(Provider { config, client })
@@ -315,16 +333,24 @@ pub(super) mod tests {
 
     /// A provider configuration with static keys, for tests.
     pub(in crate::login) fn config(
-        key: VerifyingKey,
+        key: &SigningKey,
     ) -> Result<OidcProvider, Box<dyn std::error::Error>> {
         let id_tokens = JwtValidator::builder()
-            .key(key)
+            .key(key.verifying_key()?)
             .algorithms([Algorithm::RS256])
             .issuer(ISSUER)
             .audience("app")
             .require_claim(ClaimName::Sub)
             .require_claim(ClaimName::Iat)
             .allow_nonce()
+            .build()?;
+        let logout_tokens = JwtValidator::builder()
+            .key(key.verifying_key()?)
+            .algorithms([Algorithm::RS256])
+            .issuer(ISSUER)
+            .audience("app")
+            .require_claim(ClaimName::Iat)
+            .require_claim(ClaimName::Jti)
             .build()?;
         let config = OidcProvider {
             name: "op".into(),
@@ -337,15 +363,88 @@ pub(super) mod tests {
             userinfo_endpoint: None,
             iss_parameter: true,
             id_tokens,
+            logout_tokens,
+            end_session_endpoint: None,
             form_post: false,
         };
         Ok(config)
     }
 
     #[tokio::test]
+    async fn logout_token_rules() -> Result<(), Box<dyn std::error::Error>> {
+        let key = SigningKey::generate(Algorithm::RS256)?;
+        let p = provider(&key)?;
+        let ProviderConfig::Oidc(oidc) = &p.config else {
+            unreachable!()
+        };
+        let now = crate::clock::now();
+        let event = json!({"http://schemas.openid.net/event/backchannel-logout": {}});
+        let base = json!({
+            "iss": ISSUER, "aud": "app", "sub": "u1", "sid": "s1", "iat": now,
+            "exp": now + 120, "jti": "j1", "events": event,
+        });
+        let sign = |changes: Value, remove: &[&str]| {
+            let mut claims = base.clone();
+            if let (Some(c), Value::Object(extra)) = (claims.as_object_mut(), changes) {
+                c.extend(extra);
+                for r in remove {
+                    c.remove(*r);
+                }
+            }
+            sign_compact(
+                br#"{"alg":"RS256","typ":"logout+jwt"}"#,
+                claims.to_string().as_bytes(),
+                &key,
+            )
+            .unwrap_or_default()
+        };
+        let ok = oidc.check_logout_token(&sign(json!({}), &[])).await;
+        assert!(ok.is_ok_and(|t| t.sid.as_deref() == Some("s1") && t.jti == "j1"));
+        assert!(
+            oidc.check_logout_token(&sign(json!({}), &["sid"]))
+                .await
+                .is_ok()
+        );
+        assert!(
+            oidc.check_logout_token(&sign(json!({}), &["sub"]))
+                .await
+                .is_ok()
+        );
+        for (what, token) in [
+            ("an ID token (nonce)", sign(json!({"nonce": "n"}), &[])),
+            ("no events", sign(json!({}), &["events"])),
+            (
+                "another event",
+                sign(json!({"events": {"urn:other": {}}}), &[]),
+            ),
+            (
+                "the event not an object",
+                sign(
+                    json!({"events": {"http://schemas.openid.net/event/backchannel-logout": 1}}),
+                    &[],
+                ),
+            ),
+            ("neither sub nor sid", sign(json!({}), &["sub", "sid"])),
+            ("sid not a string", sign(json!({"sid": 5}), &[])),
+            ("no jti", sign(json!({}), &["jti"])),
+            ("no iat", sign(json!({}), &["iat"])),
+            ("no exp", sign(json!({}), &["exp"])),
+            ("expired", sign(json!({"exp": now - 600}), &[])),
+            ("another audience", sign(json!({"aud": "other"}), &[])),
+            (
+                "another issuer",
+                sign(json!({"iss": "https://evil.test"}), &[]),
+            ),
+        ] {
+            assert!(oidc.check_logout_token(&token).await.is_err(), "{what}");
+        }
+        Ok(())
+    }
+
+    #[tokio::test]
     async fn id_token_rules() -> Result<(), Box<dyn std::error::Error>> {
         let key = SigningKey::generate(Algorithm::RS256)?;
-        let p = provider(key.verifying_key()?)?;
+        let p = provider(&key)?;
         let now = crate::clock::now();
         let base = json!({
             "iss": ISSUER, "aud": "app", "sub": "u1", "iat": now, "exp": now + 300,

@@ -37,6 +37,10 @@ pub(super) struct Inner {
     pub(super) validator: crate::jwt::JwtValidator,
     pub(super) hook: Arc<SessionHook>,
     pub(super) used: UsedStates,
+    /// Back-channel logout tokens already used (`jti`), until their `exp`.
+    pub(super) used_logouts: UsedStates,
+    /// The provider's `sub` → the app's session subject (back-channel logout).
+    pub(super) provider_subjects: Arc<super::builder::ProviderSubjects>,
     pub(super) refresh_ttl: Duration,
     pub(super) refresh_grace: Duration,
     pub(super) session_lifetime: Duration,
@@ -213,12 +217,18 @@ impl Login {
         let Some(family) = flow::random_token(16) else {
             return self.reject(SignInError::Unavailable("no randomness available"));
         };
-        let meta = super::SessionMeta {
-            provider: provider.to_owned(),
-            created_at: crate::clock::now(),
-            user_agent: input.user_agent.clone(),
-            address: input.client.map(|a| a.to_string()),
-        };
+        let mut meta = super::SessionMeta::new(provider, crate::clock::now()).client(
+            input.user_agent.clone(),
+            input.client.map(|a| a.to_string()),
+        );
+        // What a logout that starts at the provider names, or one that ends there needs.
+        meta.provider_subject = Some(identity.subject.clone());
+        meta.provider_sid = identity
+            .claims
+            .get("sid")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
+        meta.id_token = identity.id_token.as_ref().map(|t| t.0.clone());
         match self.start_session(grant, family, meta).await {
             Ok(cookies) => cookies
                 .into_iter()
@@ -424,11 +434,20 @@ impl Login {
         }
     }
 
-    /// `POST /auth/logout`.
+    /// `POST /auth/logout`: revokes the session's refresh family and clears the cookies:
+    /// 204. With `end_session=true` (query or form) and a session from an OpenID provider
+    /// that has an `end_session_endpoint`, 303 there instead (RP-initiated logout, with
+    /// the sign-in's `id_token_hint` and `post_logout_redirect_uri` = the app's URL +
+    /// `return_to`, a path on this site checked as at login), so the provider's session
+    /// ends too.
     pub async fn logout(&self, input: &LoginInput) -> Answer {
         if let Err(answer) = self.same_site(input) {
             return answer;
         }
+        let end_session = match self.end_session_url(input).await {
+            Ok(url) => url,
+            Err(answer) => return answer,
+        };
         if let Some(token) = &input.refresh
             && let Err(e) = self
                 .inner
@@ -441,11 +460,16 @@ impl Login {
                 "sessions are unavailable; retry later",
             ));
         }
-        self.clear_session(Answer {
-            status: 204,
-            headers: vec![("cache-control", "no-store".into())],
-            body: None,
-        })
+        match end_session {
+            Some(url) => {
+                self.clear_session(Answer::see_other(url).with("cache-control", "no-store".into()))
+            }
+            None => self.clear_session(Answer {
+                status: 204,
+                headers: vec![("cache-control", "no-store".into())],
+                body: None,
+            }),
+        }
     }
 }
 
@@ -469,7 +493,7 @@ mod tests {
         let key = SigningKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?;
         let op = SigningKey::generate(Algorithm::RS256)?;
         Ok(Login::builder(url, JwtIssuer::new(key, "app", "app"))
-            .provider(oidc::tests::config(op.verifying_key()?)?))
+            .provider(oidc::tests::config(&op)?))
     }
 
     #[tokio::test]
@@ -515,7 +539,7 @@ mod tests {
     async fn form_post_flows_survive_a_cross_site_post() -> Result<(), Box<dyn std::error::Error>> {
         let key = SigningKey::hmac(Algorithm::HS256, b"0123456789abcdefghijklmnopqrstuv")?;
         let op = SigningKey::generate(Algorithm::RS256)?;
-        let provider = oidc::tests::config(op.verifying_key()?)?.form_post();
+        let provider = oidc::tests::config(&op)?.form_post();
         let login = Login::builder("https://app.test", JwtIssuer::new(key, "app", "app"))
             .provider(provider)
             .build()?;
@@ -657,7 +681,7 @@ mod tests {
         ));
         let key = SigningKey::generate(Algorithm::RS256)?;
         let twice =
-            builder("https://app.test")?.provider(oidc::tests::config(key.verifying_key()?)?);
+            builder("https://app.test")?.provider(oidc::tests::config(&key)?);
         assert!(matches!(twice.build(), Err(LoginError::ProviderName)));
         Ok(())
     }

@@ -61,8 +61,10 @@ pub struct RefreshRecord {
     pub meta: SessionMeta,
 }
 
-/// What is recorded about a session at sign-in, for the user's list of sessions.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What is recorded about a session at sign-in: for the user's list of sessions, and for
+/// logout that starts at the provider (back-channel) or ends there (RP-initiated).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SessionMeta {
     /// The provider signed in with.
     pub provider: String,
@@ -72,6 +74,48 @@ pub struct SessionMeta {
     pub user_agent: Option<String>,
     /// The client's address.
     pub address: Option<String>,
+    /// The user's subject at the provider (a back-channel logout names it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_subject: Option<String>,
+    /// The provider's session id (the ID token's `sid`; a back-channel logout names it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_sid: Option<String>,
+    /// The sign-in's ID token: the `id_token_hint` of an RP-initiated logout. Never shown
+    /// by `Debug` or the sessions route.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+impl SessionMeta {
+    /// What is shown of a session signed in with `provider` at `created_at`.
+    pub fn new(provider: impl Into<String>, created_at: i64) -> SessionMeta {
+        SessionMeta {
+            provider: provider.into(),
+            created_at,
+            ..SessionMeta::default()
+        }
+    }
+
+    /// With the browser's `User-Agent` and the client's address.
+    pub fn client(mut self, user_agent: Option<String>, address: Option<String>) -> SessionMeta {
+        self.user_agent = user_agent;
+        self.address = address;
+        self
+    }
+}
+
+impl fmt::Debug for SessionMeta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionMeta")
+            .field("provider", &self.provider)
+            .field("created_at", &self.created_at)
+            .field("user_agent", &self.user_agent)
+            .field("address", &self.address)
+            .field("provider_subject", &self.provider_subject)
+            .field("provider_sid", &self.provider_sid)
+            .field("id_token", &crate::redact::presence(&self.id_token))
+            .finish()
+    }
 }
 
 /// One active session (refresh family) of a user, as [`RefreshStore::sessions`] lists it:

@@ -257,11 +257,14 @@ impl Cases {
             now + expires_in,
             now + 120,
         )
-        .with_meta(SessionMeta {
-            provider: "op".into(),
-            created_at: now - ago,
-            user_agent: Some(format!("browser {family}")),
-            address: Some("127.0.0.1".into()),
+        .with_meta({
+            let mut meta = SessionMeta::new("op", now - ago)
+                .client(Some(format!("browser {family}")), Some("127.0.0.1".into()));
+            // What a back-channel logout finds the session by, and an RP logout's hint.
+            meta.provider_subject = Some(format!("op-{who}"));
+            meta.provider_sid = Some(format!("sid-{family}"));
+            meta.id_token = Some(format!("id-token-{family}"));
+            meta
         })
     }
 
@@ -320,6 +323,12 @@ impl Cases {
             (a.meta.created_at - (crate::clock::now() - 30)).abs() <= 2
                 && a.meta.address.as_deref() == Some("127.0.0.1"),
             "what was recorded at sign-in is listed",
+        )?;
+        check(
+            a.meta.provider_subject.as_deref() == Some("op-alice")
+                && a.meta.provider_sid.as_deref() == Some("sid-sa")
+                && a.meta.id_token.as_deref() == Some("id-token-sa"),
+            "the provider's subject, session id and ID token are kept (provider logout)",
         )?;
         check(
             a.meta.user_agent.as_deref() == Some("browser sa")
