@@ -34,6 +34,10 @@ impl RequestView for ActixView<'_> {
         Some(self.0.query_string()).filter(|q| !q.is_empty())
     }
 
+    fn path(&self) -> Option<&str> {
+        Some(self.0.path())
+    }
+
     fn authority(&self) -> Option<&str> {
         // HTTP/2 puts `:authority` in the URI and sends no `Host`; HTTP/1.1 the reverse.
         self.0

@@ -54,6 +54,10 @@ impl RequestView for HttpView<'_> {
         self.uri.query()
     }
 
+    fn path(&self) -> Option<&str> {
+        Some(self.uri.path())
+    }
+
     fn authority(&self) -> Option<&str> {
         // HTTP/2 puts `:authority` in the URI and sends no `Host`; HTTP/1.1 the reverse.
         self.uri

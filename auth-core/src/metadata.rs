@@ -163,6 +163,12 @@ impl ResourceMetadataBuilder {
         self
     }
 
+    /// Advertise DPoP with `dpop`'s algorithms (`dpop_signing_alg_values_supported`).
+    pub fn dpop(mut self, dpop: &crate::jwt::Dpop) -> Self {
+        self.dpop_algs = dpop.algorithm_names();
+        self
+    }
+
     /// A name for people (`resource_name`).
     pub fn name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());

@@ -15,6 +15,13 @@ pub trait RequestView {
     /// cross-site check.
     fn method(&self) -> &str;
 
+    /// The request's path (without the query), as the client sent it: a DPoP proof's `htu`
+    /// names it. `None` (the default) when the adapter cannot tell, and DPoP proofs are
+    /// then refused.
+    fn path(&self) -> Option<&str> {
+        None
+    }
+
     /// The authority the request was sent to (`host[:port]`): HTTP/2's `:authority` (in the
     /// request URI), else HTTP/1.1's `Host`. The cross-site check compares `Origin` with it.
     /// The default reads `Host`; adapters read the URI's authority first.
@@ -40,6 +47,7 @@ pub struct StaticRequest {
     query: Option<String>,
     method: Option<String>,
     authority: Option<String>,
+    path: Option<String>,
 }
 
 impl std::fmt::Debug for StaticRequest {
@@ -82,6 +90,12 @@ impl StaticRequest {
         self
     }
 
+    /// Set the path (default `/`).
+    pub fn path(mut self, path: &str) -> Self {
+        self.path = Some(path.to_owned());
+        self
+    }
+
     /// Set the URI's authority, as an HTTP/2 request carries it (`:authority`, no `Host`).
     pub fn authority(mut self, authority: &str) -> Self {
         self.authority = Some(authority.to_owned());
@@ -103,6 +117,10 @@ impl RequestView for StaticRequest {
 
     fn query(&self) -> Option<&str> {
         self.query.as_deref()
+    }
+
+    fn path(&self) -> Option<&str> {
+        Some(self.path.as_deref().unwrap_or("/"))
     }
 
     fn authority(&self) -> Option<&str> {

@@ -183,14 +183,28 @@ impl Demo {
         }
         // With a provider, clients learn from the API's metadata where to get a token; the
         // challenges on /api/* name it.
+        // With a provider's tokens accepted, DPoP-bound ones are too: a proof's `htu` is the
+        // base URL + the request's path.
+        let dpop = match &config.oidc_audience {
+            Some(_) if config.oidc_issuer.is_some() => Some(
+                auth_core::jwt::Dpop::new(&base)
+                    .map_err(|e| StartError(format!("DEMO_PUBLIC_URL: {e}")))?,
+            ),
+            _ => None,
+        };
         let metadata = match &config.oidc_issuer {
             None => None,
             Some(issuer) => Some(
                 auth_core::metadata::ResourceMetadata::builder(&base)
                     .map(|m| {
-                        m.authorization_servers([issuer.as_str()])
+                        let m = m
+                            .authorization_servers([issuer.as_str()])
                             .scopes_supported(["read", "admin"])
-                            .name("auth-demo")
+                            .name("auth-demo");
+                        match &dpop {
+                            Some(dpop) => m.dpop(dpop),
+                            None => m,
+                        }
                     })
                     .and_then(|m| m.build())
                     .map_err(|e| StartError(format!("DEMO_PUBLIC_URL: {e}")))?,
@@ -228,6 +242,9 @@ impl Demo {
                     .token_sources(sources);
                 if let Some(url) = &metadata_url {
                     routes = routes.resource_metadata(url);
+                }
+                if let Some(dpop) = dpop {
+                    routes = routes.dpop(dpop);
                 }
                 // With the demo's client credentials, the provider's opaque tokens are
                 // accepted too, through introspection.

@@ -614,6 +614,11 @@ async fn provider_access_tokens_are_accepted_on_api_by_both_demos() {
     let opaque = provider.opaque_token("urn:api:rs256", "read").await;
     let opaque_admin = provider.opaque_token("urn:api:rs256", "read admin").await;
     let opaque_other = provider.opaque_token("urn:api:es256", "read").await;
+    // A DPoP-bound token from the provider (its `cnf.jkt` is this key's thumbprint).
+    let dpop_key = auth_tests::dpop::DpopKey::new(auth_core::jwt::Algorithm::ES256);
+    let bound = provider
+        .dpop_token(&dpop_key, "urn:api:rs256", "read")
+        .await;
     let good = provider
         .client_credentials_token("urn:api:rs256", "read")
         .await;
@@ -626,6 +631,7 @@ async fn provider_access_tokens_are_accepted_on_api_by_both_demos() {
     let mut answers = Vec::new();
     let mut metadata_answers = Vec::new();
     let mut opaque_answers = Vec::new();
+    let mut dpop_answers = Vec::new();
     for bin in [
         env!("CARGO_BIN_EXE_axum-demo"),
         env!("CARGO_BIN_EXE_actix-demo"),
@@ -708,6 +714,45 @@ async fn provider_access_tokens_are_accepted_on_api_by_both_demos() {
             .await
             .unwrap();
         assert_eq!(logout.status(), 400, "{bin}");
+        // DPoP: the bound token with a proof for this request works; as Bearer, or with
+        // the proof again, or a proof for another URL, it does not.
+        let me_url = format!("{}/api/me", server.base);
+        let proof = dpop_key.proof("GET", &me_url, Some(&bound));
+        let dpop = |proof: String| {
+            let (client, me, bound) = (client.clone(), me.clone(), bound.clone());
+            async move {
+                get(
+                    &client,
+                    &me,
+                    &[
+                        ("authorization", &format!("DPoP {bound}")),
+                        ("dpop", &proof),
+                    ],
+                )
+                .await
+            }
+        };
+        let by_dpop = dpop(proof.clone()).await;
+        assert_eq!(by_dpop.status, 200, "{bin}: {:?}", by_dpop.body);
+        assert_eq!(by_dpop.body["sub"], "svc");
+        let replayed = dpop(proof).await;
+        assert_eq!(replayed.status, 401);
+        let elsewhere =
+            dpop(dpop_key.proof("GET", &format!("{}/api/admin", server.base), Some(&bound))).await;
+        assert_eq!(elsewhere.status, 401);
+        let as_bearer = get(&client, &me, &[("authorization", &bearer(&bound))]).await;
+        assert_eq!(as_bearer.status, 401);
+        for a in [&replayed, &elsewhere] {
+            assert!(
+                a.challenge
+                    .as_deref()
+                    .unwrap_or("")
+                    .starts_with(r#"DPoP realm="auth-demo", error="invalid_dpop_proof""#),
+                "{:?}",
+                a.challenge
+            );
+        }
+        dpop_answers.push((by_dpop, replayed, elsewhere, as_bearer));
         answers.push((ok, wrong, own, no_scope, by_role));
         opaque_answers.push((
             by_opaque,
@@ -720,6 +765,10 @@ async fn provider_access_tokens_are_accepted_on_api_by_both_demos() {
     assert_eq!(answers[0], answers[1], "axum-demo and actix-demo differ");
     assert_eq!(
         opaque_answers[0], opaque_answers[1],
+        "axum-demo and actix-demo differ"
+    );
+    assert_eq!(
+        dpop_answers[0], dpop_answers[1],
         "axum-demo and actix-demo differ"
     );
     assert_eq!(
@@ -773,6 +822,12 @@ async fn follow_the_metadata(
     assert_eq!(
         doc["scopes_supported"],
         serde_json::json!(["read", "admin"])
+    );
+    assert!(
+        doc["dpop_signing_alg_values_supported"]
+            .as_array()
+            .is_some_and(|a| a.contains(&serde_json::json!("ES256"))),
+        "{doc}"
     );
     let issuer = doc["authorization_servers"][0].as_str().unwrap_or_default();
     let discovery: serde_json::Value = client

@@ -104,6 +104,8 @@ const configuration = {
     introspection: { enabled: true },
     revocation: { enabled: true },
     backchannelLogout: { enabled: true },
+    // RFC 9449: a token request with a DPoP proof gets a token bound to its key.
+    dPoP: { enabled: true },
     clientCredentials: { enabled: true },
     resourceIndicators: {
       enabled: true,

@@ -160,6 +160,40 @@ impl OidcProvider {
         self.token(OPAQUE_CLIENT, &form, "access_token").await
     }
 
+    /// A DPoP-bound access token for `resource` (client `svc`): the token request carries
+    /// a proof made with `key`, so the token's `cnf.jkt` is its thumbprint.
+    pub async fn dpop_token(
+        &self,
+        key: &crate::dpop::DpopKey,
+        resource: &str,
+        scope: &str,
+    ) -> String {
+        let endpoint = format!("{}/token", self.issuer);
+        let response = reqwest::Client::new()
+            .post(&endpoint)
+            .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+            .header("dpop", key.proof("POST", &endpoint, None))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("resource", resource),
+                ("scope", scope),
+            ])
+            .send()
+            .await
+            .expect("token request");
+        assert!(
+            response.status().is_success(),
+            "token endpoint: {}",
+            response.status()
+        );
+        let body: serde_json::Value = response.json().await.expect("token response");
+        assert_eq!(body["token_type"], "DPoP", "{body}");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
     /// Revoke `token` at the provider (RFC 7009, as `svc-opaque`, which it was issued to).
     pub async fn revoke(&self, token: &str) {
         let response = reqwest::Client::new()

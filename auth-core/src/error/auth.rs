@@ -1,6 +1,6 @@
 //! [`AuthError`]: every way a request can fail, and its RFC 6750 mapping.
 
-use super::{InvalidRequest, KeyError, Scheme, SignInError, TokenError};
+use super::{DpopError, InvalidRequest, KeyError, Scheme, SignInError, TokenError};
 use crate::scope::ScopeRequirement;
 
 /// Every way a request can fail authentication or authorization.
@@ -42,6 +42,10 @@ pub enum AuthError {
     /// A sign-in route (`/auth/*`) refused the request.
     #[error("{0}")]
     SignIn(SignInError),
+    /// A DPoP request (`Authorization: DPoP`) was refused: its proof (401
+    /// `invalid_dpop_proof`) or its token (401 `invalid_token`), challenged as `DPoP`.
+    #[error("{0}")]
+    Dpop(DpopError),
 }
 
 impl From<TokenError> for AuthError {
@@ -62,6 +66,7 @@ impl AuthError {
             AuthError::MissingCredential(_)
             | AuthError::MissingEither
             | AuthError::InvalidToken(_)
+            | AuthError::Dpop(_)
             | AuthError::InvalidKey(_) => 401,
             AuthError::InvalidRequest(..) => 400,
             AuthError::InsufficientScope(..) | AuthError::CrossSite => 403,
@@ -93,9 +98,10 @@ impl AuthError {
             | AuthError::CrossSite
             | AuthError::RateLimited(_) => None,
             AuthError::InvalidRequest(..) => Some("invalid_request"),
-            AuthError::InvalidToken(_) | AuthError::SignIn(SignInError::Session(_)) => {
-                Some("invalid_token")
-            }
+            AuthError::Dpop(DpopError::Proof(_)) => Some("invalid_dpop_proof"),
+            AuthError::InvalidToken(_)
+            | AuthError::Dpop(DpopError::Token(_))
+            | AuthError::SignIn(SignInError::Session(_)) => Some("invalid_token"),
             AuthError::SignIn(_) => None,
             AuthError::InvalidKey(_) => Some("invalid_key"),
             AuthError::InsufficientScope(..) => Some("insufficient_scope"),
@@ -112,6 +118,7 @@ impl AuthError {
             }
             AuthError::SignIn(_) => None,
             AuthError::InvalidKey(_) => Some(Scheme::ApiKey),
+            AuthError::Dpop(_) => Some(Scheme::Dpop),
             AuthError::MissingEither => Some(Scheme::Bearer),
             AuthError::Misconfigured(_)
             | AuthError::Unavailable
@@ -126,7 +133,10 @@ impl AuthError {
     pub fn description(&self) -> String {
         match self {
             AuthError::InvalidRequest(..) => "the request's credential is malformed".into(),
-            AuthError::InvalidToken(_) => "the token is not valid".into(),
+            AuthError::InvalidToken(_) | AuthError::Dpop(DpopError::Token(_)) => {
+                "the token is not valid".into()
+            }
+            AuthError::Dpop(DpopError::Proof(_)) => "the DPoP proof is not valid".into(),
             _ => self.detail(),
         }
     }
@@ -136,13 +146,16 @@ impl AuthError {
     /// ([`Renderer::with_detail`](super::Renderer::with_detail)). It never contains client input.
     pub fn detail(&self) -> String {
         match self {
-            AuthError::MissingCredential(Scheme::Bearer) => "no bearer token was presented".into(),
+            AuthError::MissingCredential(Scheme::Bearer | Scheme::Dpop) => {
+                "no bearer token was presented".into()
+            }
             AuthError::MissingCredential(Scheme::ApiKey) => {
                 "this route takes an API key, and none was presented".into()
             }
             AuthError::MissingEither => "no bearer token or API key was presented".into(),
             AuthError::InvalidRequest(_, r) => r.to_string(),
             AuthError::InvalidToken(t) => t.to_string(),
+            AuthError::Dpop(e) => e.to_string(),
             AuthError::InsufficientScope(_, req) => {
                 match (req.scopes().is_empty(), req.roles().is_empty()) {
                     (_, true) if req.scopes().len() == 1 => {
@@ -213,7 +226,7 @@ impl AuthError {
             params.push(("realm", realm.to_owned()));
         }
         match self {
-            AuthError::InvalidRequest(..) | AuthError::InvalidToken(_) => {
+            AuthError::InvalidRequest(..) | AuthError::InvalidToken(_) | AuthError::Dpop(_) => {
                 params.push(("error", self.code().unwrap_or_default().to_owned()));
                 let text = if detailed {
                     self.detail()
@@ -271,6 +284,7 @@ impl AuthError {
             AuthError::MissingCredential(_) | AuthError::MissingEither => {
                 "https://www.rfc-editor.org/rfc/rfc6750#section-3"
             }
+            AuthError::Dpop(_) => "https://www.rfc-editor.org/rfc/rfc9449#section-7.1",
             AuthError::Misconfigured(_)
             | AuthError::Unavailable
             | AuthError::CrossSite
@@ -284,7 +298,8 @@ impl AuthError {
         match self {
             AuthError::MissingCredential(_) | AuthError::MissingEither => "Authentication required",
             AuthError::InvalidRequest(..) => "Invalid request",
-            AuthError::InvalidToken(_) => "Invalid token",
+            AuthError::InvalidToken(_) | AuthError::Dpop(DpopError::Token(_)) => "Invalid token",
+            AuthError::Dpop(DpopError::Proof(_)) => "Invalid DPoP proof",
             AuthError::InsufficientScope(..) => "Insufficient scope",
             AuthError::InvalidKey(_) => "Invalid API key",
             AuthError::Unavailable => "Service Unavailable",

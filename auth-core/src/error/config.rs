@@ -76,6 +76,9 @@ pub enum ConfigError {
     /// Protected-resource metadata that cannot be published.
     #[error("protected-resource metadata: {0}")]
     Metadata(&'static str),
+    /// DPoP settings that cannot work.
+    #[error("DPoP: {0} is not usable")]
+    Dpop(&'static str),
     /// An introspection client that cannot work.
     #[error("introspection: {0}")]
     Introspection(&'static str),

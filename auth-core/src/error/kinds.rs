@@ -9,6 +9,8 @@ pub enum Scheme {
     Bearer,
     /// API keys, challenged as `ApiKey`.
     ApiKey,
+    /// DPoP-bound tokens (RFC 9449), challenged as `DPoP`.
+    Dpop,
 }
 
 impl Scheme {
@@ -17,8 +19,21 @@ impl Scheme {
         match self {
             Scheme::Bearer => "Bearer",
             Scheme::ApiKey => "ApiKey",
+            Scheme::Dpop => "DPoP",
         }
     }
+}
+
+/// Why a request with `Authorization: DPoP` was refused (401, `WWW-Authenticate: DPoP`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum DpopError {
+    /// The `DPoP` proof is missing, malformed or fails a check (`invalid_dpop_proof`).
+    #[error("the DPoP proof is not valid: {0}")]
+    Proof(&'static str),
+    /// The access token is refused (`invalid_token`), or not bound to the proof's key.
+    #[error("{0}")]
+    Token(TokenError),
 }
 
 /// Why a request's credential was malformed (400 `invalid_request`).
@@ -127,6 +142,10 @@ pub enum TokenError {
     /// answered 503, not 401, since the token may well be good.
     #[error("the token cannot be introspected right now")]
     IntrospectionUnavailable,
+    /// The token is bound to a key (`cnf`: DPoP, mutual TLS) and was presented as a bearer
+    /// token: it is good only with a proof of that key (RFC 9449 §7.2).
+    #[error("the token is bound to a key and was not presented with a proof of it")]
+    Bound,
 }
 
 /// Why an API key was refused (401 `invalid_key`). Callers get one answer for all of

@@ -25,6 +25,6 @@ mod sign_in;
 
 pub use auth::AuthError;
 pub use config::ConfigError;
-pub use kinds::{InvalidRequest, KeyError, Scheme, TokenError};
+pub use kinds::{DpopError, InvalidRequest, KeyError, Scheme, TokenError};
 pub use render::{Rejection, RenderRejection, Renderer, problem_json, problem_json_with};
 pub use sign_in::SignInError;

@@ -38,6 +38,7 @@ pub struct JwtValidatorBuilder {
     sign_outs: Option<Arc<super::SignOuts>>,
     roles: Vec<super::ClaimPath>,
     introspection: Option<Arc<dyn super::Introspect>>,
+    dpop: Option<super::Dpop>,
 }
 
 impl fmt::Debug for JwtValidatorBuilder {
@@ -72,6 +73,7 @@ impl Default for JwtValidatorBuilder {
             sign_outs: None,
             roles: Vec::new(),
             introspection: None,
+            dpop: None,
         }
     }
 }
@@ -293,6 +295,16 @@ impl JwtValidatorBuilder {
         self
     }
 
+    /// Accept DPoP-bound tokens (RFC 9449): `Authorization: DPoP <token>` with a `DPoP`
+    /// proof, checked by `dpop` ([`Dpop`](super::Dpop)); a refused proof gets 401
+    /// `WWW-Authenticate: DPoP error="invalid_dpop_proof"`. Bearer tokens are taken as
+    /// before, except a bound one (`cnf`), which is refused with or without this. Set it on
+    /// the validator the routes use (on a validator with issuer routes, beside the routes).
+    pub fn dpop(mut self, dpop: super::Dpop) -> Self {
+        self.dpop = Some(dpop);
+        self
+    }
+
     /// Refuse tokens issued before their subject's sign-out epoch (401 `invalid_token`):
     /// "sign out everywhere" then ends the access tokens already issued, checked in memory
     /// on every request. The sign-in routes keep the epochs
@@ -400,6 +412,7 @@ impl JwtValidatorBuilder {
                 sign_outs: self.sign_outs,
                 roles: self.roles,
                 introspection: self.introspection,
+                dpop: self.dpop,
                 origin: crate::guard::Origin::new(),
             }),
         })

@@ -100,6 +100,8 @@ pub(crate) struct Recorded {
     pub(crate) empty_aud: bool,
     /// A `nonce` member was present: the mark of an OpenID ID token.
     pub(crate) nonce: bool,
+    /// A `cnf` member was present: the token is bound to a key.
+    pub(crate) cnf: bool,
     /// The payload was an object (as opposed to another JSON value).
     object: bool,
     /// A member name was repeated.
@@ -267,6 +269,8 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for InterposeMap<'_, '_, 'de, A> {
         self.replay = None;
         if name == "nonce" {
             self.recorded.nonce = true;
+        } else if name == "cnf" {
+            self.recorded.cnf = true;
         }
         if is_registered(&name) {
             let value = self.inner.next_value::<Value<'de>>()?;

@@ -143,6 +143,8 @@ pub(super) struct Inner {
     pub(super) roles: Vec<super::ClaimPath>,
     /// Where opaque tokens go, if they are accepted.
     pub(super) introspection: Option<Arc<dyn super::Introspect>>,
+    /// DPoP-bound tokens, if they are accepted.
+    pub(super) dpop: Option<super::Dpop>,
     /// This validator's identity, recorded in every [`VerifiedJwt`] it produces.
     pub(super) origin: Origin,
 }
@@ -240,16 +242,32 @@ impl JwtValidator {
     ///
     /// Why the token is refused ([`TokenError`]).
     pub fn verify_at(&self, token: &str, now: i64) -> Result<VerifiedJwt, TokenError> {
+        self.verify_at_bound(token, now, false)
+    }
+
+    /// [`verify_at`](Self::verify_at); a token bound to a key (`cnf`) passes only when
+    /// `allow_bound` (a DPoP request, whose proof is checked next).
+    pub(super) fn verify_at_bound(
+        &self,
+        token: &str,
+        now: i64,
+        allow_bound: bool,
+    ) -> Result<VerifiedJwt, TokenError> {
         self.check_shape(token)?;
         if !self.inner.routes.is_empty() {
             // The routing validator vouches for the result, not the route it chose.
-            let mut jwt = self.route(token)?.verify_at(token, now)?;
+            let mut jwt = self
+                .route(token)?
+                .verify_at_bound(token, now, allow_bound)?;
             jwt.origin = self.inner.origin;
             return Ok(jwt);
         }
         self.with_payload(token, |payload| {
             let (recorded, NoClaims) = claims::parse::<NoClaims>(payload)?;
             self.check_claims(&recorded, now)?;
+            if recorded.cnf && !allow_bound {
+                return Err(TokenError::Bound);
+            }
             Ok(VerifiedJwt {
                 registered: recorded.registered,
                 scopes: recorded.scopes,
@@ -292,6 +310,9 @@ impl JwtValidator {
         self.with_payload(token, |payload| {
             let (recorded, custom) = claims::parse::<C>(payload)?;
             self.check_claims(&recorded, now)?;
+            if recorded.cnf {
+                return Err(TokenError::Bound);
+            }
             Ok(Claims {
                 registered: recorded.registered,
                 scopes: recorded.scopes,
@@ -346,11 +367,21 @@ impl JwtValidator {
         self.inner.cache.as_ref().map_or(0, VerifiedCache::len)
     }
 
-    pub(super) fn authenticate_with<R: RequestView, T>(
+    pub(super) fn authenticate_with<R: RequestView, T: FromVerified>(
         &self,
         req: &R,
         verify: impl FnOnce(&str) -> Result<T, TokenError>,
     ) -> Result<Option<T>, AuthError> {
+        if let Some(dpop) = &self.inner.dpop
+            && let Some(token) = dpop_token(req)?
+        {
+            // Decided here, never after a refetch: a DPoP error is not one to retry.
+            let now = crate::clock::now();
+            let fail = |e| AuthError::Dpop(crate::error::DpopError::Token(e));
+            let jwt = self.verify_at_bound(token, now, true).map_err(fail)?;
+            dpop.check(req, token, &jwt, now).map_err(AuthError::Dpop)?;
+            return T::from_verified(jwt).map(Some).map_err(fail);
+        }
         let Some(bearer) = find_bearer(req, &self.inner.sources)? else {
             return Ok(None);
         };
@@ -403,6 +434,33 @@ impl JwtValidator {
     }
 }
 
+/// The token of `Authorization: DPoP <token>`, if the request has one.
+fn dpop_token<R: RequestView>(req: &R) -> Result<Option<&str>, AuthError> {
+    let bad = |e| AuthError::InvalidRequest(Scheme::Dpop, e);
+    // A repeated header is reported by the bearer path, as before.
+    match crate::credential::single_header(req, "authorization") {
+        Ok(Some(value)) => crate::credential::parse_authorization(value, "DPoP").map_err(bad),
+        _ => Ok(None),
+    }
+}
+
+/// What a verified DPoP request becomes: the token itself, or typed claims.
+pub(super) trait FromVerified: Sized {
+    fn from_verified(jwt: VerifiedJwt) -> Result<Self, TokenError>;
+}
+
+impl FromVerified for VerifiedJwt {
+    fn from_verified(jwt: VerifiedJwt) -> Result<Self, TokenError> {
+        Ok(jwt)
+    }
+}
+
+impl<C: DeserializeOwned> FromVerified for Claims<C> {
+    fn from_verified(jwt: VerifiedJwt) -> Result<Self, TokenError> {
+        jwt.into_claims()
+    }
+}
+
 /// What a validator tells protected-resource metadata about itself.
 pub(crate) struct Described {
     pub(crate) issuers: Vec<String>,
@@ -432,7 +490,11 @@ impl JwtValidator {
         Described {
             issuers,
             bearer_methods,
-            dpop_algs: Vec::new(),
+            dpop_algs: i
+                .dpop
+                .as_ref()
+                .map(super::Dpop::algorithm_names)
+                .unwrap_or_default(),
             dpop_required: false,
         }
     }

@@ -680,8 +680,7 @@ mod tests {
             Err(LoginError::CookieSecret)
         ));
         let key = SigningKey::generate(Algorithm::RS256)?;
-        let twice =
-            builder("https://app.test")?.provider(oidc::tests::config(&key)?);
+        let twice = builder("https://app.test")?.provider(oidc::tests::config(&key)?);
         assert!(matches!(twice.build(), Err(LoginError::ProviderName)));
         Ok(())
     }
