@@ -50,6 +50,9 @@ impl ResponseError for AuthRejection {
         if let Some(secs) = self.0.retry_after {
             response.insert_header((actix_web::http::header::RETRY_AFTER, secs.to_string()));
         }
+        if let Some(nonce) = &self.0.dpop_nonce {
+            response.insert_header(("dpop-nonce", nonce.as_str()));
+        }
         response.body(self.0.body.clone())
     }
 }

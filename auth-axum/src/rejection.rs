@@ -27,6 +27,7 @@ impl IntoResponse for AuthRejection {
             content_type,
             body,
             retry_after,
+            dpop_nonce,
         } = self.0;
         let mut response = Response::new(Body::from(body));
         *response.status_mut() =
@@ -40,6 +41,9 @@ impl IntoResponse for AuthRejection {
         }
         if let Some(secs) = retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if let Some(Ok(v)) = dpop_nonce.as_deref().map(HeaderValue::from_str) {
+            headers.insert(http::HeaderName::from_static("dpop-nonce"), v);
         }
         response
     }

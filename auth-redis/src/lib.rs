@@ -2,12 +2,14 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(clippy::missing_errors_doc)]
 
+mod dpop;
 mod limit;
 mod refresh;
 mod sign_out;
 
 use std::time::Duration;
 
+pub use dpop::RedisDpopReplay;
 pub use limit::RedisRateLimit;
 pub use refresh::RedisRefreshStore;
 pub use sign_out::RedisSignOutStore;

@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     pub(crate) refresh: Arc<dyn RefreshStore>,
     pub(crate) sign_outs: Option<Arc<dyn SignOutStore>>,
     pub(crate) limits: Option<Arc<dyn SharedRateLimit>>,
+    /// DPoP proofs seen by any instance.
+    pub(crate) dpop_replay: Option<Arc<dyn auth_core::jwt::DpopReplayStore>>,
 }
 
 /// Where sign-in sessions and sign-outs live: Redis when `DEMO_REDIS_URL` is set (shared
@@ -46,6 +48,7 @@ pub(crate) async fn shared(config: &Config) -> Result<Shared, StartError> {
             refresh: Arc::new(MemoryRefreshStore::new()),
             sign_outs: None,
             limits: None,
+            dpop_replay: None,
         });
     };
     fn unreachable(e: impl std::fmt::Display) -> StartError {
@@ -63,10 +66,14 @@ pub(crate) async fn shared(config: &Config) -> Result<Shared, StartError> {
     let limits = auth_redis::RedisRateLimit::connect(url, "auth-demo:")
         .await
         .map_err(unreachable)?;
+    let dpop_replay = auth_redis::RedisDpopReplay::connect(url, "auth-demo:")
+        .await
+        .map_err(unreachable)?;
     Ok(Shared {
         refresh: Arc::new(refresh),
         sign_outs: Some(Arc::new(sign_outs)),
         limits: Some(Arc::new(limits)),
+        dpop_replay: Some(Arc::new(dpop_replay)),
     })
 }
 

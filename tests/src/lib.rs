@@ -137,6 +137,8 @@ pub struct TestResponse {
     pub content_type: Option<String>,
     /// `Retry-After`, if any.
     pub retry_after: Option<String>,
+    /// `DPoP-Nonce`, if any.
+    pub dpop_nonce: Option<String>,
     /// The body.
     pub body: String,
 }
@@ -189,7 +191,7 @@ pub async fn call_axum(app: &axum::Router, req: &TestRequest) -> TestResponse {
     }
     let request = builder.body(axum::body::Body::empty()).expect("request");
     let response = app.clone().oneshot(request).await.expect("infallible");
-    let (status, www_authenticate, content_type, retry_after) = {
+    let (status, www_authenticate, content_type, retry_after, dpop_nonce) = {
         let header = |name| {
             response
                 .headers()
@@ -201,6 +203,7 @@ pub async fn call_axum(app: &axum::Router, req: &TestRequest) -> TestResponse {
             header(http::header::WWW_AUTHENTICATE),
             header(http::header::CONTENT_TYPE),
             header(http::header::RETRY_AFTER),
+            header(http::HeaderName::from_static("dpop-nonce")),
         )
     };
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -211,6 +214,7 @@ pub async fn call_axum(app: &axum::Router, req: &TestRequest) -> TestResponse {
         www_authenticate,
         content_type,
         retry_after,
+        dpop_nonce,
         body: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
@@ -280,12 +284,16 @@ where
     let www_authenticate = header(actix_web::http::header::WWW_AUTHENTICATE);
     let content_type = header(actix_web::http::header::CONTENT_TYPE);
     let retry_after = header(actix_web::http::header::RETRY_AFTER);
+    let dpop_nonce = header(actix_web::http::header::HeaderName::from_static(
+        "dpop-nonce",
+    ));
     let bytes = actix_web::test::read_body(response).await;
     TestResponse {
         status,
         www_authenticate,
         content_type,
         retry_after,
+        dpop_nonce,
         body: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }

@@ -305,3 +305,73 @@ fn rand() -> u64 {
     aws_lc_rs::rand::fill(&mut b).unwrap();
     u64::from_le_bytes(b)
 }
+
+/// Server nonces (RFC 9449 §8): a proof without the server's nonce gets 401
+/// `use_dpop_nonce` and a fresh one in `DPoP-Nonce`; a proof with it passes, on another
+/// instance given the same secret too; a made-up nonce does not.
+#[actix_web::test]
+async fn server_nonces_are_asked_for_and_honoured_through_both_adapters() {
+    let fx = Fixture::new();
+    let secret = b"a nonce secret shared by every instance";
+    let validator = || {
+        JwtValidator::builder()
+            .key(fx.es.verifying_key())
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .realm(REALM)
+            .dpop(Dpop::new(BASE).unwrap().server_nonces(secret).unwrap())
+            .build()
+            .unwrap()
+    };
+    let axum = axum_app(validator());
+    let actix =
+        actix_web::test::init_service(actix_web::App::new().configure(actix_config(validator())))
+            .await;
+    let client = DpopKey::new(Algorithm::ES256);
+    let bound = TokenBuilder::valid(&fx.es, ISSUER, AUDIENCE, "user-1")
+        .claim("cnf", json!({ "jkt": client.thumbprint() }))
+        .sign(&fx.es);
+    let dpop = format!("DPoP {bound}");
+    let url = format!("{BASE}/me");
+    let with_nonce = |nonce: Option<&str>| {
+        let mut claims = json!({
+            "jti": b64url(format!("jti-{}", rand())), "htm": "GET", "htu": url,
+            "iat": now(), "ath": ath(&bound),
+        });
+        if let Some(n) = nonce {
+            claims["nonce"] = json!(n);
+        }
+        client.sign(&client.header(), &claims)
+    };
+    let first_a = call_axum(&axum, &request(&dpop, &[&with_nonce(None)])).await;
+    let first_b = call_actix(&actix, &request(&dpop, &[&with_nonce(None)])).await;
+    for first in [&first_a, &first_b] {
+        assert_eq!(first.status, 401);
+        assert!(
+            first
+                .www_authenticate
+                .as_deref()
+                .unwrap_or("")
+                .starts_with(&format!(r#"DPoP realm="{REALM}", error="use_dpop_nonce""#)),
+            "{first:?}"
+        );
+    }
+    assert_eq!(
+        first_a.dpop_nonce, first_b.dpop_nonce,
+        "one nonce for both instances"
+    );
+    let nonce = first_a.dpop_nonce.clone().expect("a DPoP-Nonce header");
+    let ok_a = call_axum(&axum, &request(&dpop, &[&with_nonce(Some(&nonce))])).await;
+    let ok_b = call_actix(&actix, &request(&dpop, &[&with_nonce(Some(&nonce))])).await;
+    assert_eq!((ok_a.status, ok_b.status), (200, 200));
+    let forged = call_axum(
+        &axum,
+        &request(
+            &dpop,
+            &[&with_nonce(Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"))],
+        ),
+    )
+    .await;
+    assert_eq!(forged.status, 401);
+    assert!(forged.dpop_nonce.is_some());
+}

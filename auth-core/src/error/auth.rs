@@ -87,6 +87,14 @@ impl AuthError {
         }
     }
 
+    /// The nonce a DPoP client must use next (`DPoP-Nonce`), for a `use_dpop_nonce` error.
+    pub fn dpop_nonce(&self) -> Option<&str> {
+        match self {
+            AuthError::Dpop(DpopError::UseNonce(nonce)) => Some(nonce),
+            _ => None,
+        }
+    }
+
     /// The RFC 6750 error code, if any (`invalid_request`, `invalid_token`,
     /// `insufficient_scope`).
     pub fn code(&self) -> Option<&'static str> {
@@ -99,6 +107,7 @@ impl AuthError {
             | AuthError::RateLimited(_) => None,
             AuthError::InvalidRequest(..) => Some("invalid_request"),
             AuthError::Dpop(DpopError::Proof(_)) => Some("invalid_dpop_proof"),
+            AuthError::Dpop(DpopError::UseNonce(_)) => Some("use_dpop_nonce"),
             AuthError::InvalidToken(_)
             | AuthError::Dpop(DpopError::Token(_))
             | AuthError::SignIn(SignInError::Session(_)) => Some("invalid_token"),
@@ -137,6 +146,9 @@ impl AuthError {
                 "the token is not valid".into()
             }
             AuthError::Dpop(DpopError::Proof(_)) => "the DPoP proof is not valid".into(),
+            AuthError::Dpop(DpopError::UseNonce(_)) => {
+                "use the server's nonce (DPoP-Nonce) in the DPoP proof".into()
+            }
             _ => self.detail(),
         }
     }
@@ -300,6 +312,7 @@ impl AuthError {
             AuthError::InvalidRequest(..) => "Invalid request",
             AuthError::InvalidToken(_) | AuthError::Dpop(DpopError::Token(_)) => "Invalid token",
             AuthError::Dpop(DpopError::Proof(_)) => "Invalid DPoP proof",
+            AuthError::Dpop(DpopError::UseNonce(_)) => "DPoP nonce required",
             AuthError::InsufficientScope(..) => "Insufficient scope",
             AuthError::InvalidKey(_) => "Invalid API key",
             AuthError::Unavailable => "Service Unavailable",

@@ -25,12 +25,16 @@ impl Scheme {
 }
 
 /// Why a request with `Authorization: DPoP` was refused (401, `WWW-Authenticate: DPoP`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
 pub enum DpopError {
     /// The `DPoP` proof is missing, malformed or fails a check (`invalid_dpop_proof`).
     #[error("the DPoP proof is not valid: {0}")]
     Proof(&'static str),
+    /// The server requires a nonce it issued, and the proof has none or a stale one
+    /// (`use_dpop_nonce`): the answer carries a fresh one in `DPoP-Nonce`.
+    #[error("the DPoP proof needs the server's current nonce")]
+    UseNonce(String),
     /// The access token is refused (`invalid_token`), or not bound to the proof's key.
     #[error("{0}")]
     Token(TokenError),

@@ -18,6 +18,9 @@ pub struct Rejection {
     pub body: String,
     /// `Retry-After`, in seconds, if any.
     pub retry_after: Option<u64>,
+    /// `DPoP-Nonce`: the nonce a DPoP client must put in its next proof (RFC 9449 §8), with
+    /// a `use_dpop_nonce` error.
+    pub dpop_nonce: Option<String>,
 }
 
 /// The default `application/problem+json` (RFC 9457) rendering of an error.
@@ -63,6 +66,7 @@ pub fn problem_json_with(error: &AuthError, realm: Option<&str>, detailed: bool)
         content_type: "application/problem+json".to_owned(),
         body,
         retry_after: error.retry_after(),
+        dpop_nonce: error.dpop_nonce().map(str::to_owned),
     }
 }
 
@@ -173,8 +177,11 @@ impl Renderer {
         match &self.custom {
             Some(custom) => {
                 let mut rejection = custom.render(error, self.realm());
-                // A custom body keeps the protocol's header.
+                // A custom body keeps the protocol's headers.
                 rejection.retry_after = rejection.retry_after.or(error.retry_after());
+                rejection.dpop_nonce = rejection
+                    .dpop_nonce
+                    .or_else(|| error.dpop_nonce().map(str::to_owned));
                 if let Some(url) = &self.resource_metadata {
                     // Only the toolkit's own challenge is extended; a hook's own is its own.
                     if rejection.www_authenticate == error.challenge(self.realm()) {

@@ -45,6 +45,32 @@ struct Inner {
     window: i64,
     /// SHA-256 of (key thumbprint, `jti`) → when it may be forgotten.
     seen: Mutex<HashMap<[u8; 32], i64>>,
+    /// Proofs seen by every instance, when they share a store.
+    shared: Option<Arc<dyn DpopReplayStore>>,
+    /// Server nonces required: derived from the time window with this key, so every
+    /// instance given the same secret issues and accepts the same ones (no state).
+    nonces: Option<Arc<aws_lc_rs::hmac::Key>>,
+}
+
+/// Where the proofs already seen are kept for every instance of an app (Redis:
+/// `auth_redis::RedisDpopReplay`), so a proof replayed to another instance is refused too.
+///
+/// `#[async_trait]` because [`Dpop`] holds it as `Arc<dyn DpopReplayStore>`.
+#[async_trait::async_trait]
+pub trait DpopReplayStore: Send + Sync + std::fmt::Debug {
+    /// Record the proof `id` until `until` (seconds since the epoch): `Ok(true)` the first
+    /// time, `Ok(false)` when it was recorded before.
+    ///
+    /// # Errors
+    ///
+    /// The store cannot be reached (the request is then answered 503).
+    async fn first_use(&self, id: [u8; 32], until: i64) -> Result<bool, String>;
+}
+
+/// What a checked proof leaves to record: its id and how long to keep it.
+pub(super) struct Seen {
+    id: [u8; 32],
+    until: i64,
 }
 
 impl std::fmt::Debug for Dpop {
@@ -53,6 +79,7 @@ impl std::fmt::Debug for Dpop {
             .field("base", &self.inner.base)
             .field("algorithms", &self.inner.algorithms)
             .field("window", &self.inner.window)
+            .field("shared", &self.inner.shared)
             .finish()
     }
 }
@@ -80,6 +107,8 @@ impl Dpop {
                 algorithms: Algorithm::public_key().collect(),
                 window: 300,
                 seen: Mutex::default(),
+                shared: None,
+                nonces: None,
             }),
         })
     }
@@ -117,6 +146,8 @@ impl Dpop {
             algorithms: self.inner.algorithms.clone(),
             window: self.inner.window,
             seen: Mutex::default(),
+            shared: self.inner.shared.clone(),
+            nonces: self.inner.nonces.clone(),
         };
         change(&mut inner);
         Dpop {
@@ -124,19 +155,79 @@ impl Dpop {
         }
     }
 
+    /// Remember proofs in `store` too, shared by every instance: a proof replayed to
+    /// another instance within the window is refused. Requests with a proof then wait for
+    /// the store; when it cannot be reached they get 503, never a pass.
+    pub fn shared_replay(self, store: Arc<dyn DpopReplayStore>) -> Dpop {
+        self.rebuilt(|i| i.shared = Some(store))
+    }
+
+    /// Require server nonces (RFC 9449 §8): a proof must carry the `nonce` this server
+    /// issued, or it gets 401 `use_dpop_nonce` with a fresh one in `DPoP-Nonce`. A nonce is
+    /// the time window (the proof window's length) and its HMAC under a key derived from
+    /// `secret`: instances given the same secret accept each other's, with no shared
+    /// state; one stays good for one to two windows.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Dpop`] for a secret shorter than 32 bytes.
+    pub fn server_nonces(self, secret: &[u8]) -> Result<Dpop, ConfigError> {
+        if secret.len() < 32 {
+            return Err(ConfigError::Dpop("a nonce secret shorter than 32 bytes"));
+        }
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret);
+        Ok(self.rebuilt(|i| i.nonces = Some(Arc::new(key))))
+    }
+
+    /// The nonce of time window `window` (seconds since the epoch / window length).
+    fn nonce_of(key: &aws_lc_rs::hmac::Key, window: i64) -> String {
+        let stamp = window.to_be_bytes();
+        let tag = aws_lc_rs::hmac::sign(key, &stamp);
+        let mut raw = stamp.to_vec();
+        raw.extend_from_slice(&tag.as_ref()[..16]);
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    /// `Err(UseNonce(fresh))` unless `sent` is this window's nonce or the previous one's.
+    fn check_nonce(&self, sent: Option<&str>, now: i64) -> Result<(), DpopError> {
+        let Some(key) = &self.inner.nonces else {
+            return Ok(());
+        };
+        let window = now.div_euclid(self.inner.window);
+        let current = Self::nonce_of(key, window);
+        let fresh = |n: &str| {
+            use subtle::ConstantTimeEq;
+            bool::from(n.as_bytes().ct_eq(current.as_bytes()))
+                || bool::from(
+                    n.as_bytes()
+                        .ct_eq(Self::nonce_of(key, window - 1).as_bytes()),
+                )
+        };
+        match sent {
+            Some(n) if fresh(n) => Ok(()),
+            _ => Err(DpopError::UseNonce(current)),
+        }
+    }
+
+    /// The store shared by every instance, if any.
+    pub(super) fn shared(&self) -> Option<&Arc<dyn DpopReplayStore>> {
+        self.inner.shared.as_ref()
+    }
+
     /// The accepted algorithms' names (`dpop_signing_alg_values_supported`).
     pub fn algorithm_names(&self) -> Vec<&'static str> {
         self.inner.algorithms.iter().map(|a| a.as_str()).collect()
     }
 
-    /// Check `req`'s proof for `token`, verified as `jwt`, at `now`.
+    /// Check `req`'s proof for `token`, verified as `jwt`, at `now`, and record it in this
+    /// process; what is left to record in a shared store is returned.
     pub(super) fn check<R: RequestView>(
         &self,
         req: &R,
         token: &str,
         jwt: &VerifiedJwt,
         now: i64,
-    ) -> Result<(), DpopError> {
+    ) -> Result<Seen, DpopError> {
         use DpopError::Proof;
         let proof = single_header(req, "dpop")
             .map_err(|_| Proof("more than one DPoP header"))?
@@ -204,11 +295,12 @@ impl Dpop {
         if jkt(jwt).as_deref() != Some(thumbprint.as_str()) {
             return Err(Proof("the token is not bound to the proof's key"));
         }
+        self.check_nonce(text("nonce"), now)?;
         self.first_use(&thumbprint, jti, now)
     }
 
     /// Remember (key, `jti`) for the window; refuse one seen before.
-    fn first_use(&self, thumbprint: &str, jti: &str, now: i64) -> Result<(), DpopError> {
+    fn first_use(&self, thumbprint: &str, jti: &str, now: i64) -> Result<Seen, DpopError> {
         let mut id = Vec::with_capacity(thumbprint.len() + 1 + jti.len());
         id.extend_from_slice(thumbprint.as_bytes());
         id.push(0);
@@ -226,8 +318,26 @@ impl Dpop {
             seen.retain(|_, until| *until > now);
         }
         // Kept past the far edge of the window a proof's `iat` may take.
-        seen.insert(key, now.saturating_add(2 * self.inner.window));
-        Ok(())
+        let until = now.saturating_add(2 * self.inner.window);
+        seen.insert(key, until);
+        Ok(Seen { id: key, until })
+    }
+
+    /// Record `seen` in the shared store, if there is one.
+    pub(super) async fn first_shared_use(&self, seen: Seen) -> Result<(), crate::error::AuthError> {
+        let Some(store) = &self.inner.shared else {
+            return Ok(());
+        };
+        match store.first_use(seen.id, seen.until).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(crate::error::AuthError::Dpop(DpopError::Proof(
+                "the proof was used before",
+            ))),
+            Err(e) => {
+                tracing::warn!(error = %e, "the shared DPoP replay store cannot be reached");
+                Err(crate::error::AuthError::Unavailable)
+            }
+        }
     }
 }
 

@@ -77,6 +77,17 @@ impl Guard for JwtGuard {
         if let Some(jwt) = verified.filter(|jwt| self.validator.produced(jwt)) {
             return Admission::Now(check_scopes(jwt, scopes).map(|()| None).map_err(reject));
         }
+        if let Some(later) = self.validator.dpop_later(req) {
+            let guard = self.clone();
+            return Admission::Later(Box::pin(async move {
+                let checked = later
+                    .await
+                    .and_then(|jwt| check_scopes(&jwt, guard.scopes.as_deref()).map(|()| jwt));
+                checked
+                    .map(|jwt| Some(Arc::new(jwt)))
+                    .map_err(|e| guard.validator.reject(&e))
+            }));
+        }
         match self.validator.require_now(req, scopes) {
             Ok(jwt) => Admission::Now(Ok(Some(Arc::new(jwt)))),
             Err(e) if self.validator.may_refetch(&e) => match self.validator.token(req) {
@@ -113,6 +124,16 @@ impl<C: DeserializeOwned + Send + 'static> Extract for Claims<C> {
         let verified = stash.get::<Arc<VerifiedJwt>>();
         if let Some(jwt) = verified.filter(|jwt| validator.produced(jwt)) {
             return Admission::Now(jwt.claims().map(Some).map_err(|e| reject(e.into())));
+        }
+        if let Some(later) = validator.dpop_later(req) {
+            let validator = validator.clone();
+            return Admission::Later(Box::pin(async move {
+                let claims = later.await.and_then(|jwt| {
+                    jwt.into_claims()
+                        .map_err(|e| AuthError::Dpop(crate::error::DpopError::Token(e)))
+                });
+                claims.map(Some).map_err(|e| validator.reject(&e))
+            }));
         }
         match validator.authenticate_claims_now::<C, R>(req) {
             Err(e) if validator.may_refetch(&e) => match validator.token(req) {

@@ -367,13 +367,13 @@ impl JwtValidator {
         self.inner.cache.as_ref().map_or(0, VerifiedCache::len)
     }
 
-    pub(super) fn authenticate_with<R: RequestView, T: FromVerified>(
+    pub(super) fn authenticate_with<R: RequestView, T: super::describe::FromVerified>(
         &self,
         req: &R,
         verify: impl FnOnce(&str) -> Result<T, TokenError>,
     ) -> Result<Option<T>, AuthError> {
         if let Some(dpop) = &self.inner.dpop
-            && let Some(token) = dpop_token(req)?
+            && let Some(token) = super::describe::dpop_token(req)?
         {
             // Decided here, never after a refetch: a DPoP error is not one to retry.
             let now = crate::clock::now();
@@ -431,72 +431,6 @@ impl JwtValidator {
     /// The renderer (realm and body hook) of this validator.
     pub fn renderer(&self) -> &Renderer {
         &self.inner.renderer
-    }
-}
-
-/// The token of `Authorization: DPoP <token>`, if the request has one.
-fn dpop_token<R: RequestView>(req: &R) -> Result<Option<&str>, AuthError> {
-    let bad = |e| AuthError::InvalidRequest(Scheme::Dpop, e);
-    // A repeated header is reported by the bearer path, as before.
-    match crate::credential::single_header(req, "authorization") {
-        Ok(Some(value)) => crate::credential::parse_authorization(value, "DPoP").map_err(bad),
-        _ => Ok(None),
-    }
-}
-
-/// What a verified DPoP request becomes: the token itself, or typed claims.
-pub(super) trait FromVerified: Sized {
-    fn from_verified(jwt: VerifiedJwt) -> Result<Self, TokenError>;
-}
-
-impl FromVerified for VerifiedJwt {
-    fn from_verified(jwt: VerifiedJwt) -> Result<Self, TokenError> {
-        Ok(jwt)
-    }
-}
-
-impl<C: DeserializeOwned> FromVerified for Claims<C> {
-    fn from_verified(jwt: VerifiedJwt) -> Result<Self, TokenError> {
-        jwt.into_claims()
-    }
-}
-
-/// What a validator tells protected-resource metadata about itself.
-pub(crate) struct Described {
-    pub(crate) issuers: Vec<String>,
-    pub(crate) bearer_methods: Vec<&'static str>,
-    pub(crate) dpop_algs: Vec<&'static str>,
-    pub(crate) dpop_required: bool,
-}
-
-impl JwtValidator {
-    /// The issuers it accepts (its routes' too) and how it reads tokens.
-    pub(crate) fn describe(&self) -> Described {
-        let i = &self.inner;
-        let mut issuers = i.issuers.clone();
-        issuers.extend(i.routes.iter().map(|(issuer, _)| issuer.clone()));
-        let mut bearer_methods = Vec::new();
-        for source in &i.sources {
-            let method = match source {
-                TokenSource::AuthorizationBearer => "header",
-                TokenSource::Query(_) => "query",
-                // A custom header or a cookie is not an RFC 6750 method.
-                TokenSource::Header(_) | TokenSource::Cookie(_) => continue,
-            };
-            if !bearer_methods.contains(&method) {
-                bearer_methods.push(method);
-            }
-        }
-        Described {
-            issuers,
-            bearer_methods,
-            dpop_algs: i
-                .dpop
-                .as_ref()
-                .map(super::Dpop::algorithm_names)
-                .unwrap_or_default(),
-            dpop_required: false,
-        }
     }
 }
 
