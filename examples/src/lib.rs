@@ -108,6 +108,26 @@ impl std::fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
+/// What both binaries do first: read the configuration, bind its address (first: the base
+/// URL of callbacks and metadata may need the port chosen), and build the demo for the
+/// address bound. A failure is printed as one line, `{program}: ...`, naming the variable.
+///
+/// # Errors
+///
+/// The exit code to end with, the reason already printed.
+pub async fn start(program: &str) -> Result<(Demo, std::net::TcpListener), std::process::ExitCode> {
+    let fail = |e: &dyn std::fmt::Display| {
+        eprintln!("{program}: {e}");
+        std::process::ExitCode::FAILURE
+    };
+    let config = Config::from_env().map_err(|e| fail(&e))?;
+    let listener = std::net::TcpListener::bind(config.addr)
+        .map_err(|e| fail(&format!("DEMO_ADDR: cannot listen on {}: {e}", config.addr)))?;
+    let bound = listener.local_addr().unwrap_or(config.addr);
+    let demo = Demo::build(config, bound).await.map_err(|e| fail(&e))?;
+    Ok((demo, listener))
+}
+
 impl Demo {
     /// Build the validators, the issuer, sign-in and the API keys from `config`, for a
     /// server listening on `bound` (the base URL when `DEMO_PUBLIC_URL` is unset is

@@ -123,12 +123,7 @@ impl OidcProvider {
     /// An RFC 9068 access token for `resource` (`urn:api:rs256` or `urn:api:es256`) by
     /// the client-credentials grant.
     pub async fn client_credentials_token(&self, resource: &str, scope: &str) -> String {
-        let form = [
-            ("grant_type", "client_credentials"),
-            ("resource", resource),
-            ("scope", scope),
-        ];
-        self.token((CLIENT_ID, CLIENT_SECRET), &form, "access_token")
+        self.client_credentials_as((CLIENT_ID, CLIENT_SECRET), resource, scope)
             .await
     }
 
@@ -136,28 +131,31 @@ impl OidcProvider {
     /// `svc-admin`, whose tokens carry `realm_access.roles` = `["admin"]` (Keycloak's shape),
     /// added by the provider.
     pub async fn role_admin_token(&self, resource: &str, scope: &str) -> String {
-        let form = [
-            ("grant_type", "client_credentials"),
-            ("resource", resource),
-            ("scope", scope),
-        ];
-        self.token(
-            ("svc-admin", "svc-admin-secret-for-tests-only"),
-            &form,
-            "access_token",
-        )
-        .await
+        let client = ("svc-admin", "svc-admin-secret-for-tests-only");
+        self.client_credentials_as(client, resource, scope).await
     }
 
     /// An opaque access token for `resource` (client `svc-opaque`: the provider issues it
     /// opaque, for introspection).
     pub async fn opaque_token(&self, resource: &str, scope: &str) -> String {
+        self.client_credentials_as(OPAQUE_CLIENT, resource, scope)
+            .await
+    }
+
+    /// An access token for `resource` by the client-credentials grant, as `client` (id,
+    /// secret).
+    async fn client_credentials_as(
+        &self,
+        client: (&str, &str),
+        resource: &str,
+        scope: &str,
+    ) -> String {
         let form = [
             ("grant_type", "client_credentials"),
             ("resource", resource),
             ("scope", scope),
         ];
-        self.token(OPAQUE_CLIENT, &form, "access_token").await
+        self.token(client, &form, "access_token").await
     }
 
     /// A DPoP-bound access token for `resource` (client `svc`): the token request carries

@@ -27,29 +27,37 @@ fn request(auth: &str, proofs: &[&str]) -> TestRequest {
     }
 }
 
+/// The fixture's ES256 key, and `dpop`.
+fn validator(fx: &Fixture, dpop: Dpop) -> JwtValidator {
+    JwtValidator::builder()
+        .key(fx.es.verifying_key())
+        .issuer(ISSUER)
+        .audience(AUDIENCE)
+        .realm(REALM)
+        .dpop(dpop)
+        .build()
+        .unwrap()
+}
+
+/// A token bound to `client`'s key (`cnf.jkt`).
+fn bound_to(fx: &Fixture, client: &DpopKey) -> String {
+    TokenBuilder::valid(&fx.es, ISSUER, AUDIENCE, "user-1")
+        .claim("cnf", json!({ "jkt": client.thumbprint() }))
+        .sign(&fx.es)
+}
+
 #[actix_web::test]
 async fn dpop_proofs_are_checked_alike_through_both_adapters() {
     let fx = Fixture::new();
     // One validator (one replay cache) per adapter: each sees every proof once.
-    let validator = || {
-        JwtValidator::builder()
-            .key(fx.es.verifying_key())
-            .issuer(ISSUER)
-            .audience(AUDIENCE)
-            .realm(REALM)
-            .dpop(Dpop::new(BASE).unwrap())
-            .build()
-            .unwrap()
-    };
+    let validator = || validator(&fx, Dpop::new(BASE).unwrap());
     let axum = axum_app(validator());
     let actix =
         actix_web::test::init_service(actix_web::App::new().configure(actix_config(validator())))
             .await;
     let client = DpopKey::new(Algorithm::ES256);
     let other = DpopKey::new(Algorithm::ES256);
-    let bound = TokenBuilder::valid(&fx.es, ISSUER, AUDIENCE, "user-1")
-        .claim("cnf", json!({ "jkt": client.thumbprint() }))
-        .sign(&fx.es);
+    let bound = bound_to(&fx, &client);
     let unbound = TokenBuilder::valid(&fx.es, ISSUER, AUDIENCE, "user-1").sign(&fx.es);
     let url = format!("{BASE}/me");
     let dpop = format!("DPoP {bound}");
@@ -313,24 +321,13 @@ fn rand() -> u64 {
 async fn server_nonces_are_asked_for_and_honoured_through_both_adapters() {
     let fx = Fixture::new();
     let secret = b"a nonce secret shared by every instance";
-    let validator = || {
-        JwtValidator::builder()
-            .key(fx.es.verifying_key())
-            .issuer(ISSUER)
-            .audience(AUDIENCE)
-            .realm(REALM)
-            .dpop(Dpop::new(BASE).unwrap().server_nonces(secret).unwrap())
-            .build()
-            .unwrap()
-    };
+    let validator = || validator(&fx, Dpop::new(BASE).unwrap().server_nonces(secret).unwrap());
     let axum = axum_app(validator());
     let actix =
         actix_web::test::init_service(actix_web::App::new().configure(actix_config(validator())))
             .await;
     let client = DpopKey::new(Algorithm::ES256);
-    let bound = TokenBuilder::valid(&fx.es, ISSUER, AUDIENCE, "user-1")
-        .claim("cnf", json!({ "jkt": client.thumbprint() }))
-        .sign(&fx.es);
+    let bound = bound_to(&fx, &client);
     let dpop = format!("DPoP {bound}");
     let url = format!("{BASE}/me");
     let with_nonce = |nonce: Option<&str>| {

@@ -370,6 +370,25 @@ pub(super) mod tests {
         Ok(config)
     }
 
+    /// `base` with `changes` merged and `remove` removed, signed RS256 with `typ`.
+    fn signed(
+        key: &SigningKey,
+        typ: &str,
+        base: &Value,
+        changes: Value,
+        remove: &[&str],
+    ) -> String {
+        let mut claims = base.clone();
+        if let (Some(c), Value::Object(extra)) = (claims.as_object_mut(), changes) {
+            c.extend(extra);
+            for r in remove {
+                c.remove(*r);
+            }
+        }
+        let header = json!({"alg": "RS256", "typ": typ}).to_string();
+        sign_compact(header.as_bytes(), claims.to_string().as_bytes(), key).unwrap_or_default()
+    }
+
     #[tokio::test]
     async fn logout_token_rules() -> Result<(), Box<dyn std::error::Error>> {
         let key = SigningKey::generate(Algorithm::RS256)?;
@@ -383,21 +402,8 @@ pub(super) mod tests {
             "iss": ISSUER, "aud": "app", "sub": "u1", "sid": "s1", "iat": now,
             "exp": now + 120, "jti": "j1", "events": event,
         });
-        let sign = |changes: Value, remove: &[&str]| {
-            let mut claims = base.clone();
-            if let (Some(c), Value::Object(extra)) = (claims.as_object_mut(), changes) {
-                c.extend(extra);
-                for r in remove {
-                    c.remove(*r);
-                }
-            }
-            sign_compact(
-                br#"{"alg":"RS256","typ":"logout+jwt"}"#,
-                claims.to_string().as_bytes(),
-                &key,
-            )
-            .unwrap_or_default()
-        };
+        let sign =
+            |changes: Value, remove: &[&str]| signed(&key, "logout+jwt", &base, changes, remove);
         let ok = oidc.check_logout_token(&sign(json!({}), &[])).await;
         assert!(ok.is_ok_and(|t| t.sid.as_deref() == Some("s1") && t.jti == "j1"));
         assert!(
@@ -450,21 +456,7 @@ pub(super) mod tests {
             "iss": ISSUER, "aud": "app", "sub": "u1", "iat": now, "exp": now + 300,
             "nonce": "n-1",
         });
-        let sign = |changes: Value, remove: &[&str]| {
-            let mut claims = base.clone();
-            if let (Some(c), Value::Object(extra)) = (claims.as_object_mut(), changes) {
-                c.extend(extra);
-                for r in remove {
-                    c.remove(*r);
-                }
-            }
-            sign_compact(
-                br#"{"alg":"RS256","typ":"JWT"}"#,
-                claims.to_string().as_bytes(),
-                &key,
-            )
-            .unwrap_or_default()
-        };
+        let sign = |changes: Value, remove: &[&str]| signed(&key, "JWT", &base, changes, remove);
         let at = "access-token-1";
         let check = |token: String| {
             let p = &p;

@@ -5,9 +5,7 @@ use std::{io::Write, process::ExitCode};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use auth_actix::{ApiKey, AuthMiddleware, Authorized, Principal, RequireJwt};
 use auth_core::{apikey::ApiKeyValidator, jwt::JwtValidator};
-use examples::{
-    Admin, Demo, DemoClaims, admin_body, me_body, stats_body, stats_scope, whoami_body,
-};
+use examples::{Admin, DemoClaims, admin_body, me_body, stats_body, stats_scope, whoami_body};
 
 async fn health(req: actix_web::HttpRequest) -> HttpResponse {
     let Some(keys) = req.app_data::<ApiKeyValidator>() else {
@@ -70,32 +68,11 @@ async fn main() -> ExitCode {
         return code;
     }
     examples::init_logs();
-    let config = match examples::Config::from_env() {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("actix-demo: {e}");
-            return ExitCode::FAILURE;
-        }
+    let (demo, listener) = match examples::start("actix-demo").await {
+        Ok(started) => started,
+        Err(code) => return code,
     };
-    // Bound first: the base URL (callbacks, metadata) may need the port chosen.
-    let listener = match std::net::TcpListener::bind(config.addr) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!(
-                "actix-demo: DEMO_ADDR: cannot listen on {}: {e}",
-                config.addr
-            );
-            return ExitCode::FAILURE;
-        }
-    };
-    let bound = listener.local_addr().unwrap_or(config.addr);
-    let demo = match Demo::build(config, bound).await {
-        Ok(demo) => demo,
-        Err(e) => {
-            eprintln!("actix-demo: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let bound = demo.addr;
     let validator = demo.validator.clone();
     let keys = demo.keys.clone();
     let login = demo.login.clone();

@@ -11,9 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use examples::{
-    Admin, Demo, DemoClaims, admin_body, me_body, stats_body, stats_scope, whoami_body,
-};
+use examples::{Admin, DemoClaims, admin_body, me_body, stats_body, stats_scope, whoami_body};
 use serde_json::Value;
 
 async fn health(State(state): State<AppState>) -> Response {
@@ -81,29 +79,18 @@ async fn main() -> ExitCode {
         return code;
     }
     examples::init_logs();
-    let config = match examples::Config::from_env() {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("axum-demo: {e}");
-            return ExitCode::FAILURE;
-        }
+    let (demo, listener) = match examples::start("axum-demo").await {
+        Ok(started) => started,
+        Err(code) => return code,
     };
-    // Bound first: the base URL (callbacks, metadata) may need the port chosen.
-    let listener = match tokio::net::TcpListener::bind(config.addr).await {
+    let bound = demo.addr;
+    let listener = match listener
+        .set_nonblocking(true)
+        .and_then(|()| tokio::net::TcpListener::from_std(listener))
+    {
         Ok(l) => l,
         Err(e) => {
-            eprintln!(
-                "axum-demo: DEMO_ADDR: cannot listen on {}: {e}",
-                config.addr
-            );
-            return ExitCode::FAILURE;
-        }
-    };
-    let bound = listener.local_addr().unwrap_or(config.addr);
-    let demo = match Demo::build(config, bound).await {
-        Ok(demo) => demo,
-        Err(e) => {
-            eprintln!("axum-demo: {e}");
+            eprintln!("axum-demo: DEMO_ADDR: cannot listen on {bound}: {e}");
             return ExitCode::FAILURE;
         }
     };
