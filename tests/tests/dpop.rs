@@ -225,6 +225,18 @@ async fn dpop_proofs_are_checked_alike_through_both_adapters() {
         ),
         ("HMAC", request(&dpop, &[&hmac]), 401, "invalid_dpop_proof"),
         (
+            "a good proof on a route the token lacks the scope for",
+            TestRequest {
+                uri: "/admin".into(),
+                ..request(
+                    &dpop,
+                    &[&client.proof("GET", &format!("{BASE}/admin"), Some(&bound))],
+                )
+            },
+            403,
+            "insufficient_scope",
+        ),
+        (
             "a private key embedded",
             request(&dpop, &[&client.sign(&private, &claims(json!({})))]),
             401,

@@ -260,7 +260,7 @@ impl AuthError {
             }
             _ => {}
         }
-        if let (Scheme::Bearer, Some(url)) = (scheme, resource_metadata) {
+        if let (Scheme::Bearer | Scheme::Dpop, Some(url)) = (scheme, resource_metadata) {
             params.push(("resource_metadata", url.to_owned()));
         }
         let mut out = String::from(scheme.as_str());

@@ -154,7 +154,8 @@ impl Renderer {
         self
     }
 
-    /// Add `resource_metadata="{url}"` (RFC 9728 §5.1) to every `Bearer` challenge.
+    /// Add `resource_metadata="{url}"` (RFC 9728 §5.1) to every `Bearer` and `DPoP`
+    /// challenge.
     pub fn with_resource_metadata(mut self, url: &str) -> Self {
         self.resource_metadata = Some(Arc::from(url));
         self

@@ -44,6 +44,8 @@ pub struct Claims<C = NoClaims> {
     /// Roles read from the claims the validator was told to read
     /// ([`roles_from`](super::JwtValidatorBuilder::roles_from)); empty otherwise.
     pub roles: Roles,
+    /// Presented with a DPoP proof: a 403 is challenged as `DPoP`.
+    pub(crate) dpop: bool,
     /// The application's claims, deserialized from the whole payload (registered claims
     /// included, so `C` may declare `sub` or `exp` too).
     pub custom: C,
@@ -70,10 +72,12 @@ impl<C> Claims<C> {
         if requirement.is_met(&self.scopes, &self.roles) {
             Ok(())
         } else {
-            Err(AuthError::InsufficientScope(
-                Scheme::Bearer,
-                requirement.clone(),
-            ))
+            let scheme = if self.dpop {
+                Scheme::Dpop
+            } else {
+                Scheme::Bearer
+            };
+            Err(AuthError::InsufficientScope(scheme, requirement.clone()))
         }
     }
 }

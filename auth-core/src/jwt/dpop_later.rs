@@ -67,7 +67,7 @@ impl super::JwtValidator {
                 .check(&owned, &token, &jwt, now)
                 .map_err(AuthError::Dpop)?;
             dpop.first_shared_use(seen).await?;
-            Ok(jwt)
+            Ok(VerifiedJwt { dpop: true, ..jwt })
         }))
     }
 }

@@ -80,6 +80,7 @@ impl super::JwtValidator {
             registered: recorded.registered,
             scopes: recorded.scopes,
             roles: answer.roles,
+            dpop: false,
             payload: answer.payload.to_vec(),
             origin: self.inner.origin,
         };

@@ -214,6 +214,7 @@ impl JwtValidator {
                     registered: jwt.registered,
                     scopes: jwt.scopes,
                     roles: jwt.roles,
+                    dpop: false,
                     custom,
                 })
             }
@@ -272,6 +273,7 @@ impl JwtValidator {
                 registered: recorded.registered,
                 scopes: recorded.scopes,
                 roles: super::roles::roles_of(&self.inner.roles, payload),
+                dpop: false,
                 payload: payload.to_vec(),
                 origin: self.inner.origin,
             })
@@ -317,6 +319,7 @@ impl JwtValidator {
                 registered: recorded.registered,
                 scopes: recorded.scopes,
                 roles: super::roles::roles_of(&self.inner.roles, payload),
+                dpop: false,
                 custom,
             })
         })
@@ -378,8 +381,9 @@ impl JwtValidator {
             // Decided here, never after a refetch: a DPoP error is not one to retry.
             let now = crate::clock::now();
             let fail = |e| AuthError::Dpop(crate::error::DpopError::Token(e));
-            let jwt = self.verify_at_bound(token, now, true).map_err(fail)?;
+            let mut jwt = self.verify_at_bound(token, now, true).map_err(fail)?;
             dpop.check(req, token, &jwt, now).map_err(AuthError::Dpop)?;
+            jwt.dpop = true;
             return T::from_verified(jwt).map(Some).map_err(fail);
         }
         let Some(bearer) = find_bearer(req, &self.inner.sources)? else {
@@ -441,7 +445,12 @@ pub(crate) fn check_scopes(
 ) -> Result<(), AuthError> {
     match scopes {
         Some(req) if !req.is_met(&jwt.scopes, &jwt.roles) => {
-            Err(AuthError::InsufficientScope(Scheme::Bearer, req.clone()))
+            let scheme = if jwt.dpop {
+                Scheme::Dpop
+            } else {
+                Scheme::Bearer
+            };
+            Err(AuthError::InsufficientScope(scheme, req.clone()))
         }
         _ => Ok(()),
     }

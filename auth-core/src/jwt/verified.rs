@@ -20,6 +20,8 @@ pub struct VerifiedJwt {
     pub(super) registered: RegisteredClaims,
     pub(super) scopes: Scopes,
     pub(super) roles: Roles,
+    /// Presented with a DPoP proof: its answers (403 included) are challenged as `DPoP`.
+    pub(super) dpop: bool,
     pub(super) payload: Vec<u8>,
     pub(super) origin: Origin,
 }
@@ -57,6 +59,7 @@ impl VerifiedJwt {
             registered: self.registered.clone(),
             scopes: self.scopes.clone(),
             roles: self.roles.clone(),
+            dpop: self.dpop,
             custom,
         })
     }
@@ -73,6 +76,7 @@ impl VerifiedJwt {
             registered: self.registered,
             scopes: self.scopes,
             roles: self.roles,
+            dpop: self.dpop,
         })
     }
 }
