@@ -26,6 +26,7 @@
 //! - [`error`]: [`error::AuthError`] and its rendering (status, challenge, problem+json).
 //! - [`jwt`]: validation, keys, claims, issuing.
 //! - [`scope`]: scopes and scope requirements.
+//! - [`telemetry`]: metrics (through the `metrics` facade) and their closed label set.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(clippy::missing_errors_doc)]
 
@@ -49,6 +50,7 @@ mod redact;
 pub mod remote;
 pub mod request;
 pub mod scope;
+pub mod telemetry;
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod test_util;

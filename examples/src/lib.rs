@@ -47,6 +47,39 @@ pub fn stats_scope() -> ScopeRequirement {
     ScopeRequirement::all(["stats:read"])
 }
 
+/// The scope `GET /metrics` requires of an API key.
+pub fn metrics_scope() -> ScopeRequirement {
+    ScopeRequirement::all(["metrics:read"])
+}
+
+/// The Prometheus exporter of this process: the toolkit's metrics (`auth_core::telemetry`)
+/// and the verification-latency histogram with buckets from 1 µs to 100 ms. `None` when a
+/// recorder was installed already.
+pub fn metrics_exporter() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
+    let buckets = [
+        1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2, 1e-1,
+    ];
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full(
+                auth_core::telemetry::VERIFICATION_SECONDS.to_owned(),
+            ),
+            &buckets,
+        )
+        .ok()?
+        .install_recorder()
+        .ok()
+}
+
+/// The body of `GET /metrics`: the Prometheus text format.
+pub fn metrics_body(handle: &metrics_exporter_prometheus::PrometheusHandle) -> String {
+    handle.run_upkeep();
+    handle.render()
+}
+
+/// The `Content-Type` of `GET /metrics`.
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
 /// Each API key's limit: a burst of 120 requests, refilled over a minute (then 429 with
 /// `Retry-After`).
 pub const KEY_RATE: (u32, Duration) = (120, Duration::from_secs(60));
@@ -83,6 +116,8 @@ pub struct Demo {
     pub keys: ApiKeyValidator,
     /// Where the keys come from: a file, or one key generated for this run (shown once).
     pub key_source: KeySource,
+    /// The Prometheus exporter `GET /metrics` renders.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 /// Where the demo's API keys come from.
@@ -299,6 +334,7 @@ impl Demo {
             validator,
             oidc,
             metadata,
+            metrics: metrics_exporter(),
             login,
             issuer,
             secret_generated,

@@ -1728,3 +1728,210 @@ async fn a_rotated_secret_keeps_its_tokens_valid() {
         assert_eq!(seen, [200, 200, 401, 200], "{bin}");
     }
 }
+
+/// The value of the Prometheus sample `name{labels}` in `text` (0 when absent).
+fn sample(text: &str, name: &str, labels: &str) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| {
+            let (key, value) = l.rsplit_once(' ')?;
+            let (n, rest) = key.split_once('{').unwrap_or((key, "}"));
+            let mut want: Vec<&str> = labels.split(',').filter(|s| !s.is_empty()).collect();
+            let mut have: Vec<&str> = rest
+                .trim_end_matches('}')
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .collect();
+            want.sort_unstable();
+            have.sort_unstable();
+            (n == name && want == have).then(|| value.parse().ok())?
+        })
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn metrics_count_each_outcome_exactly_in_both_demos() {
+    let (_dir, _store, store_s) = key_store();
+    let ops = cli(&[
+        "new",
+        "--store",
+        &store_s,
+        "--prefix",
+        "demo",
+        "--name",
+        "ops",
+        "--scope",
+        "metrics:read",
+        "--scope",
+        "stats:read",
+    ]);
+    let stats_only = cli(&[
+        "new",
+        "--store",
+        &store_s,
+        "--prefix",
+        "demo",
+        "--name",
+        "reader",
+        "--scope",
+        "stats:read",
+    ]);
+    // Well-formed, but from another store: unknown to the demo.
+    let (_other_dir, _, other_store) = key_store();
+    let stranger = cli(&[
+        "new",
+        "--store",
+        &other_store,
+        "--prefix",
+        "demo",
+        "--name",
+        "x",
+        "--scope",
+        "stats:read",
+    ]);
+    let t = tokens();
+    let client = reqwest::Client::new();
+    let mut answers = Vec::new();
+    for bin in [
+        env!("CARGO_BIN_EXE_axum-demo"),
+        env!("CARGO_BIN_EXE_actix-demo"),
+    ] {
+        let server = start_with(bin, &[("DEMO_API_KEYS_FILE", store_s.as_str())]);
+        let url = |p: &str| format!("{}{p}", server.base);
+        let bearer = |t: &str| format!("Bearer {t}");
+        // A known sequence: 3 accepted tokens, 1 missing, 2 expired, 1 of another
+        // algorithm, 1 malformed header, 1 without the admin scope; 2 accepted keys, 1
+        // unknown key, 1 malformed key; the scrape without a key, and with a key lacking
+        // `metrics:read`.
+        for _ in 0..2 {
+            get(
+                &client,
+                &url("/api/me"),
+                &[("authorization", &bearer(&t.user))],
+            )
+            .await;
+        }
+        get(
+            &client,
+            &url("/api/admin"),
+            &[("authorization", &bearer(&t.admin))],
+        )
+        .await;
+        get(&client, &url("/api/me"), &[]).await;
+        for _ in 0..2 {
+            get(
+                &client,
+                &url("/api/me"),
+                &[("authorization", &bearer(&t.expired))],
+            )
+            .await;
+        }
+        get(
+            &client,
+            &url("/api/me"),
+            &[("authorization", &bearer(&t.other_alg))],
+        )
+        .await;
+        get(&client, &url("/api/me"), &[("authorization", "Bearer")]).await;
+        get(
+            &client,
+            &url("/api/admin"),
+            &[("authorization", &bearer(&t.user))],
+        )
+        .await;
+        for _ in 0..2 {
+            get(
+                &client,
+                &url("/internal/stats"),
+                &[("x-api-key", &stats_only)],
+            )
+            .await;
+        }
+        get(
+            &client,
+            &url("/internal/stats"),
+            &[("x-api-key", &stranger)],
+        )
+        .await;
+        get(
+            &client,
+            &url("/internal/stats"),
+            &[("x-api-key", "demo_notakey0000000000000000000000")],
+        )
+        .await;
+        let no_key = get(&client, &url("/metrics"), &[]).await;
+        assert_eq!(no_key.status, 401);
+        let wrong_scope = get(&client, &url("/metrics"), &[("x-api-key", &stats_only)]).await;
+        assert_eq!(wrong_scope.status, 403);
+        let response = client
+            .get(url("/metrics"))
+            .header("x-api-key", &ops)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain"),
+        );
+        let text = response.text().await.unwrap();
+        let count = |credential: &str, outcome: &str| {
+            sample(
+                &text,
+                "auth_requests_total",
+                &format!(r#"credential="{credential}",outcome="{outcome}""#),
+            )
+        };
+        let seen = [
+            ("jwt accepted", count("jwt", "accepted")),
+            ("jwt missing", count("jwt", "missing")),
+            ("jwt expired", count("jwt", "expired")),
+            ("jwt algorithm", count("jwt", "algorithm")),
+            ("jwt malformed", count("jwt", "malformed")),
+            ("jwt insufficient_scope", count("jwt", "insufficient_scope")),
+            ("api_key accepted", count("api_key", "accepted")),
+            ("api_key unknown_key", count("api_key", "unknown_key")),
+            ("api_key malformed", count("api_key", "malformed")),
+            ("api_key missing", count("api_key", "missing")),
+            (
+                "api_key insufficient_scope",
+                count("api_key", "insufficient_scope"),
+            ),
+            (
+                "verifications timed",
+                sample(
+                    &text,
+                    "auth_verification_seconds_count",
+                    r#"credential="jwt""#,
+                ),
+            ),
+        ];
+        // No token, key or user id in any label.
+        for secret in [&t.user, &t.admin, &ops, &stats_only] {
+            assert!(!text.contains(secret.as_str()));
+        }
+        assert!(!text.contains("alice") && !text.contains("root"));
+        answers.push(seen);
+    }
+    let expected = [
+        ("jwt accepted", 3.0),
+        ("jwt missing", 1.0),
+        ("jwt expired", 2.0),
+        ("jwt algorithm", 1.0),
+        ("jwt malformed", 1.0),
+        ("jwt insufficient_scope", 1.0),
+        // 2 for /internal/stats; the scrape's own key is accepted by the metrics guard
+        // before the body is rendered.
+        ("api_key accepted", 3.0),
+        ("api_key unknown_key", 1.0),
+        ("api_key malformed", 1.0),
+        ("api_key missing", 1.0),
+        ("api_key insufficient_scope", 1.0),
+        ("verifications timed", 9.0),
+    ];
+    for seen in &answers {
+        assert_eq!(seen, &expected);
+    }
+}

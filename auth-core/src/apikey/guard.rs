@@ -50,6 +50,13 @@ impl Guard for ApiKeyGuard {
     /// when the lookup must be awaited. Every guard checks its own key (an outer guard's
     /// result is not reused: the scopes may differ, and keys are cheap to check).
     fn admit<R: RequestView>(&self, req: &R, _: Option<&VerifiedKey>) -> Admission<VerifiedKey> {
+        let started = std::time::Instant::now();
+        crate::telemetry::observe(self.decide(req), started, "api_key", |_| "api_key")
+    }
+}
+
+impl ApiKeyGuard {
+    fn decide<R: RequestView>(&self, req: &R) -> Admission<VerifiedKey> {
         let validator = &self.validator;
         let reject = |e: AuthError| validator.reject(&e);
         let key = match validator.credential(req) {
@@ -84,25 +91,31 @@ impl Extract for VerifiedKey {
         if let Some(verified) = validator.reuse(stash.get::<VerifiedKey>()) {
             return Admission::Now(Ok(Some(verified)));
         }
-        let key = match validator.credential(req) {
-            Ok(Some(key)) => key,
-            Ok(None) => return Admission::Now(Ok(None)),
-            Err(e) => return Admission::Now(Err(validator.reject(&e))),
-        };
-        if let Some(decided) = validator.verify_now(&key) {
-            return Admission::Now(decided.map(Some).map_err(|e| validator.reject(&e)));
-        }
-        let validator = validator.clone();
-        Admission::Later(Box::pin(async move {
-            validator
-                .verify_presented(&key)
-                .await
-                .map(Some)
-                .map_err(|e| validator.reject(&e))
-        }))
+        let started = std::time::Instant::now();
+        crate::telemetry::observe(key_of(validator, req), started, "api_key", |_| "api_key")
     }
 
     fn missing(validator: &ApiKeyValidator) -> Rejection {
         validator.reject(&AuthError::MissingCredential(Scheme::ApiKey))
     }
+}
+
+/// The request's own key, looked up.
+fn key_of<R: RequestView>(validator: &ApiKeyValidator, req: &R) -> Admission<VerifiedKey> {
+    let key = match validator.credential(req) {
+        Ok(Some(key)) => key,
+        Ok(None) => return Admission::Now(Ok(None)),
+        Err(e) => return Admission::Now(Err(validator.reject(&e))),
+    };
+    if let Some(decided) = validator.verify_now(&key) {
+        return Admission::Now(decided.map(Some).map_err(|e| validator.reject(&e)));
+    }
+    let validator = validator.clone();
+    Admission::Later(Box::pin(async move {
+        validator
+            .verify_presented(&key)
+            .await
+            .map(Some)
+            .map_err(|e| validator.reject(&e))
+    }))
 }

@@ -174,7 +174,14 @@ impl Renderer {
 
     /// Render an error, logging its reason at debug level (never the credential).
     pub fn render(&self, error: &AuthError) -> Rejection {
-        tracing::debug!(status = error.status(), reason = %error, "request rejected");
+        crate::telemetry::refused(error);
+        tracing::debug!(
+            status = error.status(),
+            credential = crate::telemetry::credential(error),
+            outcome = crate::telemetry::outcome(error),
+            reason = %error,
+            "request rejected"
+        );
         match &self.custom {
             Some(custom) => {
                 let mut rejection = custom.render(error, self.realm());

@@ -77,6 +77,18 @@ impl Guard for JwtGuard {
         if let Some(jwt) = verified.filter(|jwt| self.validator.produced(jwt)) {
             return Admission::Now(check_scopes(jwt, scopes).map(|()| None).map_err(reject));
         }
+        let started = std::time::Instant::now();
+        crate::telemetry::observe(self.decide(req), started, "jwt", |jwt| {
+            if jwt.dpop { "dpop" } else { "jwt" }
+        })
+    }
+}
+
+impl JwtGuard {
+    /// The decision about a request no outer guard vouched for.
+    fn decide<R: RequestView>(&self, req: &R) -> Admission<Arc<VerifiedJwt>> {
+        let scopes = self.scopes.as_deref();
+        let reject = |e: AuthError| self.validator.reject(&e);
         if let Some(later) = self.validator.dpop_later(req) {
             let guard = self.clone();
             return Admission::Later(Box::pin(async move {
@@ -120,41 +132,70 @@ impl<C: DeserializeOwned + Send + 'static> Extract for Claims<C> {
         req: &R,
         stash: &S,
     ) -> Admission<Self> {
-        let reject = |e: AuthError| validator.reject(&e);
-        let verified = stash.get::<Arc<VerifiedJwt>>();
-        if let Some(jwt) = verified.filter(|jwt| validator.produced(jwt)) {
-            return Admission::Now(jwt.claims().map(Some).map_err(|e| reject(e.into())));
+        if let Some(reused) = reuse(validator, stash) {
+            return Admission::Now(reused);
         }
-        if let Some(later) = validator.dpop_later(req) {
-            let validator = validator.clone();
-            return Admission::Later(Box::pin(async move {
-                let claims = later.await.and_then(|jwt| {
-                    jwt.into_claims()
-                        .map_err(|e| AuthError::Dpop(crate::error::DpopError::Token(e)))
-                });
-                claims.map(Some).map_err(|e| validator.reject(&e))
-            }));
-        }
-        match validator.authenticate_claims_now::<C, R>(req) {
-            Err(e) if validator.may_refetch(&e) => match validator.token(req) {
-                Some(token) => {
-                    let validator = validator.clone();
-                    Admission::Later(Box::pin(async move {
-                        validator
-                            .verify_claims(&token)
-                            .await
-                            .map(Some)
-                            .map_err(|e| validator.reject(&e.into()))
-                    }))
-                }
-                None => Admission::Now(Err(reject(e))),
-            },
-            other => Admission::Now(other.map_err(reject)),
-        }
+        let started = std::time::Instant::now();
+        crate::telemetry::observe(claims_of(validator, req), started, "jwt", claims_kind)
     }
 
     fn missing(validator: &JwtValidator) -> Rejection {
         validator.reject(&AuthError::MissingCredential(Scheme::Bearer))
+    }
+}
+
+/// The `credential` label of admitted claims.
+fn claims_kind<C>(claims: &Claims<C>) -> &'static str {
+    if claims.dpop { "dpop" } else { "jwt" }
+}
+
+/// The claims of the token an outer guard with the same validator verified, if any.
+fn reuse<C: DeserializeOwned, S: Stash + ?Sized>(
+    validator: &JwtValidator,
+    stash: &S,
+) -> Option<crate::guard::Decision<Claims<C>>> {
+    let jwt = stash
+        .get::<Arc<VerifiedJwt>>()
+        .filter(|jwt| validator.produced(jwt))?;
+    Some(
+        jwt.claims()
+            .map(Some)
+            .map_err(|e| validator.reject(&e.into())),
+    )
+}
+
+/// The request's own token's claims, read in one pass; a token whose key id a remote key
+/// set does not hold (yet), or an opaque one, is answered later.
+fn claims_of<C: DeserializeOwned + Send + 'static, R: RequestView>(
+    validator: &JwtValidator,
+    req: &R,
+) -> Admission<Claims<C>> {
+    let reject = |e: AuthError| validator.reject(&e);
+    if let Some(later) = validator.dpop_later(req) {
+        let validator = validator.clone();
+        return Admission::Later(Box::pin(async move {
+            let claims = later.await.and_then(|jwt| {
+                jwt.into_claims()
+                    .map_err(|e| AuthError::Dpop(crate::error::DpopError::Token(e)))
+            });
+            claims.map(Some).map_err(|e| validator.reject(&e))
+        }));
+    }
+    match validator.authenticate_claims_now::<C, R>(req) {
+        Err(e) if validator.may_refetch(&e) => match validator.token(req) {
+            Some(token) => {
+                let validator = validator.clone();
+                Admission::Later(Box::pin(async move {
+                    validator
+                        .verify_claims(&token)
+                        .await
+                        .map(Some)
+                        .map_err(|e| validator.reject(&e.into()))
+                }))
+            }
+            None => Admission::Now(Err(reject(e))),
+        },
+        other => Admission::Now(other.map_err(reject)),
     }
 }
 
@@ -222,7 +263,11 @@ impl<P: Policy, C: DeserializeOwned + Send + 'static> Extract for Authorized<P, 
                 Err(e) => Err(validator.reject(&e)),
             },
         };
-        match Claims::<C>::extract(validator, req, stash) {
+        if let Some(reused) = reuse(validator, stash) {
+            return Admission::Now(reused.and_then(|c| check(validator, c)));
+        }
+        let started = std::time::Instant::now();
+        let decision = match claims_of::<C, R>(validator, req) {
             Admission::Now(decision) => Admission::Now(decision.and_then(|c| check(validator, c))),
             Admission::Later(decision) => {
                 let validator = validator.clone();
@@ -230,7 +275,8 @@ impl<P: Policy, C: DeserializeOwned + Send + 'static> Extract for Authorized<P, 
                     decision.await.and_then(|c| check(&validator, c))
                 }))
             }
-        }
+        };
+        crate::telemetry::observe(decision, started, "jwt", |a| claims_kind(&a.claims))
     }
 
     fn missing(validator: &JwtValidator) -> Rejection {

@@ -188,7 +188,10 @@ impl Login {
         }
         let (mut flow, code) = match self.check_flow(p, provider, input) {
             Ok(checked) => checked,
-            Err(answer) => return answer,
+            Err(answer) => {
+                crate::telemetry::sign_in("invalid");
+                return answer;
+            }
         };
         let identity = match p
             .finish(
@@ -201,6 +204,7 @@ impl Login {
         {
             Ok(identity) => identity,
             Err(e) => {
+                crate::telemetry::sign_in("failed");
                 tracing::warn!(provider, error = %e, "sign-in failed");
                 return self.reject(SignInError::BadRequest(
                     "the sign-in could not be completed",
@@ -210,6 +214,7 @@ impl Login {
         let grant = match (self.inner.hook)(&identity) {
             Ok(grant) => grant,
             Err(reason) => {
+                crate::telemetry::sign_in("refused");
                 tracing::info!(provider, "sign-in refused by the application");
                 return self.reject(SignInError::Refused(reason));
             }
@@ -229,7 +234,9 @@ impl Login {
             .and_then(serde_json::Value::as_str)
             .map(str::to_owned);
         meta.id_token = identity.id_token.as_ref().map(|t| t.0.clone());
-        match self.start_session(grant, family, meta).await {
+        let started = self.start_session(grant, family, meta).await;
+        crate::telemetry::sign_in(if started.is_ok() { "ok" } else { "failed" });
+        match started {
             Ok(cookies) => cookies
                 .into_iter()
                 .fold(Answer::see_other(std::mem::take(&mut flow.r)), |a, c| {
@@ -410,6 +417,7 @@ impl Login {
         {
             Ok(record) => match self.mint(&record) {
                 Ok(access) => {
+                    crate::telemetry::refresh("ok");
                     let body = json!({
                         "access_token": access,
                         "token_type": "Bearer",
@@ -422,12 +430,18 @@ impl Login {
                 Err(answer) => answer,
             },
             Err(RotateError::Store(e)) => {
+                crate::telemetry::refresh("unavailable");
                 tracing::error!(error = %e, "refresh store");
                 self.reject(SignInError::Unavailable(
                     "sessions are unavailable; retry later",
                 ))
             }
             Err(e) => {
+                crate::telemetry::refresh(if matches!(e, RotateError::Reused) {
+                    "reuse"
+                } else {
+                    "invalid"
+                });
                 tracing::info!(reason = %e, "refresh refused");
                 self.clear_session(unauthorized("the refresh token is not valid"))
             }

@@ -283,6 +283,12 @@ impl RemoteKeySet {
 
     async fn fetch_and_swap(&self) -> Result<(), RefreshError> {
         let result = self.fetch_and_swap_inner().await;
+        let age = self
+            .snapshot
+            .load()
+            .fetched
+            .map_or(f64::INFINITY, |at| at.elapsed().as_secs_f64());
+        crate::telemetry::keyset_refresh(result.is_ok(), age);
         let mut health = lock(&self.health);
         match result {
             Ok(()) => {

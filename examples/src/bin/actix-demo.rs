@@ -6,6 +6,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use auth_actix::{ApiKey, AuthMiddleware, Authorized, Principal, RequireJwt};
 use auth_core::{apikey::ApiKeyValidator, jwt::JwtValidator};
 use examples::{Admin, DemoClaims, admin_body, me_body, stats_body, stats_scope, whoami_body};
+use metrics_exporter_prometheus::PrometheusHandle;
 
 async fn health(req: actix_web::HttpRequest) -> HttpResponse {
     let Some(keys) = req.app_data::<ApiKeyValidator>() else {
@@ -36,6 +37,16 @@ async fn stats(key: ApiKey) -> HttpResponse {
     HttpResponse::Ok().json(stats_body(&key))
 }
 
+/// Behind API-key middleware requiring `metrics:read`.
+async fn metrics(req: actix_web::HttpRequest) -> HttpResponse {
+    match req.app_data::<PrometheusHandle>() {
+        Some(handle) => HttpResponse::Ok()
+            .content_type(examples::METRICS_CONTENT_TYPE)
+            .body(examples::metrics_body(handle)),
+        None => HttpResponse::NotFound().finish(),
+    }
+}
+
 /// The app: public health check, `/api/me` for any valid token, `/api/admin` for a token
 /// that meets [`Admin`] (checked by its extractor), `/internal/stats` behind API-key middleware,
 /// and the sign-in routes when a provider is configured.
@@ -43,11 +54,20 @@ fn configure(
     validator: JwtValidator,
     keys: ApiKeyValidator,
     login: Option<auth_core::login::Login>,
+    metrics_handle: Option<PrometheusHandle>,
 ) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         if let Some(login) = login {
             auth_actix::login_config(login)(cfg);
         }
+        if let Some(handle) = metrics_handle {
+            cfg.app_data(handle);
+        }
+        cfg.service(
+            web::resource("/metrics")
+                .wrap(AuthMiddleware::api_key(keys.clone()).scopes(examples::metrics_scope()))
+                .route(web::get().to(metrics)),
+        );
         cfg.app_data(validator.clone())
             .app_data(keys.clone())
             .route("/health", web::get().to(health))
@@ -77,9 +97,14 @@ async fn main() -> ExitCode {
     let keys = demo.keys.clone();
     let login = demo.login.clone();
     let metadata = demo.metadata.clone();
+    let metrics_handle = demo.metrics.clone();
     let server = HttpServer::new(move || {
-        let mut app =
-            App::new().configure(configure(validator.clone(), keys.clone(), login.clone()));
+        let mut app = App::new().configure(configure(
+            validator.clone(),
+            keys.clone(),
+            login.clone(),
+            metrics_handle.clone(),
+        ));
         if let Some(metadata) = metadata.clone() {
             app = app.configure(auth_actix::resource_metadata_config(metadata));
         }

@@ -12,6 +12,7 @@ use axum::{
     routing::get,
 };
 use examples::{Admin, DemoClaims, admin_body, me_body, stats_body, stats_scope, whoami_body};
+use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::Value;
 
 async fn health(State(state): State<AppState>) -> Response {
@@ -40,11 +41,27 @@ async fn stats(key: ApiKey) -> Json<Value> {
     Json(stats_body(&key))
 }
 
+/// Behind an API-key layer requiring `metrics:read`.
+async fn metrics(State(handle): State<Option<PrometheusHandle>>) -> Response {
+    match handle {
+        Some(handle) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                examples::METRICS_CONTENT_TYPE,
+            )],
+            examples::metrics_body(&handle),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
 /// The state: the extractors find each validator in it through `FromRef`.
 #[derive(Clone, FromRef)]
 struct AppState {
     jwt: JwtValidator,
     keys: ApiKeyValidator,
+    metrics: Option<PrometheusHandle>,
 }
 
 /// The app: public health check, `/api/me` for any valid token, `/api/admin` for a token
@@ -58,12 +75,16 @@ fn app(
     let internal = Router::new()
         .route("/internal/stats", get(stats))
         .route_layer(AuthLayer::api_key(state.keys.clone()).scopes(stats_scope()));
+    let metrics_route = Router::new()
+        .route("/metrics", get(metrics))
+        .route_layer(AuthLayer::api_key(state.keys.clone()).scopes(examples::metrics_scope()));
     Router::new()
         .route("/health", get(health))
         .route("/api/me", get(me))
         .route("/api/whoami", get(whoami))
         .route("/api/admin", get(admin))
         .merge(internal)
+        .merge(metrics_route)
         .merge(login.map(auth_axum::login_routes).unwrap_or_default())
         .merge(
             metadata
@@ -102,6 +123,7 @@ async fn main() -> ExitCode {
     let state = AppState {
         jwt: demo.validator.clone(),
         keys: demo.keys.clone(),
+        metrics: demo.metrics.clone(),
     };
     // With connect info: the sign-in routes limit requests per client address.
     let service = app(state, demo.login.clone(), demo.metadata.clone())

@@ -1,0 +1,196 @@
+//! Metrics through the [`metrics`] facade (the app installs the exporter it wants, such as
+//! `metrics-exporter-prometheus`; without one, recording costs next to nothing), and the
+//! closed set of label values they use. No label ever holds a token, a key id, a user id or
+//! anything else a client sends.
+//!
+//! | name | kind | labels | what |
+//! |---|---|---|---|
+//! | `auth_requests_total` | counter | `credential`, `outcome` | one per decision of a guard or extractor: `accepted`, or why refused ([`outcome`]) |
+//! | `auth_verification_seconds` | histogram | `credential` | how long each decision took, awaited lookups included |
+//! | `auth_keyset_refreshes_total` | counter | `outcome` (`ok`, `error`) | fetches of a remote key set |
+//! | `auth_keyset_age_seconds` | gauge | none | seconds since the key set was last fetched, set at each refresh attempt |
+//! | `auth_sign_ins_total` | counter | `outcome` (`ok`; `invalid`: the flow's checks failed; `refused` by the app's hook; `failed`: the provider's side or the store) | sign-in callbacks |
+//! | `auth_refreshes_total` | counter | `outcome` (`ok`; `reuse`: a rotated token presented again, its family revoked; `invalid`: unknown, expired or revoked; `unavailable`: the store) | refresh-token rotations |
+//!
+//! `credential` is `jwt` (a bearer token), `dpop` (a DPoP-bound token), `api_key`, or
+//! `either` (a route that takes a token or a key and got neither).
+
+use std::time::Instant;
+
+use crate::{
+    error::{AuthError, DpopError, KeyError, Scheme, TokenError},
+    guard::Admission,
+};
+
+/// Decisions of guards and extractors, by `credential` and `outcome`.
+pub const REQUESTS: &str = "auth_requests_total";
+/// How long decisions took, by `credential`.
+pub const VERIFICATION_SECONDS: &str = "auth_verification_seconds";
+/// Remote key set fetches, by `outcome`.
+pub const KEYSET_REFRESHES: &str = "auth_keyset_refreshes_total";
+/// Seconds since the remote key set was last fetched.
+pub const KEYSET_AGE: &str = "auth_keyset_age_seconds";
+/// Sign-in callbacks, by `outcome`.
+pub const SIGN_INS: &str = "auth_sign_ins_total";
+/// Refresh-token rotations, by `outcome`.
+pub const REFRESHES: &str = "auth_refreshes_total";
+
+/// The `credential` label of a refusal.
+pub fn credential(error: &AuthError) -> &'static str {
+    match error {
+        AuthError::MissingEither => "either",
+        AuthError::InvalidKey(_) | AuthError::RateLimited(_) => "api_key",
+        AuthError::Dpop(_) => "dpop",
+        AuthError::MissingCredential(s)
+        | AuthError::InvalidRequest(s, _)
+        | AuthError::InsufficientScope(s, _) => match s {
+            Scheme::ApiKey => "api_key",
+            Scheme::Dpop => "dpop",
+            _ => "jwt",
+        },
+        _ => "jwt",
+    }
+}
+
+/// The `outcome` label of a refusal: a closed set of fixed words.
+pub fn outcome(error: &AuthError) -> &'static str {
+    match error {
+        AuthError::MissingCredential(_) | AuthError::MissingEither => "missing",
+        AuthError::InvalidRequest(..) => "malformed",
+        AuthError::InvalidToken(e) | AuthError::Dpop(DpopError::Token(e)) => token_outcome(*e),
+        AuthError::Dpop(DpopError::Proof(_)) => "dpop_proof",
+        AuthError::Dpop(DpopError::UseNonce(_)) => "dpop_nonce",
+        AuthError::InsufficientScope(..) => "insufficient_scope",
+        AuthError::InvalidKey(e) => match e {
+            KeyError::Unknown => "unknown_key",
+            KeyError::Revoked => "revoked_key",
+            KeyError::Expired => "expired",
+            _ => "malformed",
+        },
+        AuthError::RateLimited(_) => "rate_limited",
+        AuthError::CrossSite => "cross_site",
+        AuthError::Unavailable => "unavailable",
+        AuthError::Misconfigured(_) => "misconfigured",
+        _ => "other",
+    }
+}
+
+fn token_outcome(e: TokenError) -> &'static str {
+    match e {
+        TokenError::Expired => "expired",
+        TokenError::NotYetValid | TokenError::IssuedInFuture => "not_yet_valid",
+        TokenError::Signature => "bad_signature",
+        TokenError::UnknownKey => "unknown_key",
+        TokenError::Issuer => "issuer",
+        TokenError::Audience => "audience",
+        TokenError::Algorithm => "algorithm",
+        TokenError::Revoked => "revoked",
+        TokenError::Inactive => "inactive",
+        TokenError::Bound => "bound",
+        TokenError::MissingClaim => "missing_claim",
+        TokenError::TooLarge => "too_large",
+        TokenError::KeysUnavailable | TokenError::IntrospectionUnavailable => "unavailable",
+        _ => "malformed",
+    }
+}
+
+/// Count a refusal (the renderers call this for every error they render, sign-in errors
+/// aside: those are counted as sign-ins and refreshes).
+pub(crate) fn refused(error: &AuthError) {
+    if matches!(error, AuthError::SignIn(_)) {
+        return;
+    }
+    metrics::counter!(REQUESTS, "credential" => credential(error), "outcome" => outcome(error))
+        .increment(1);
+}
+
+/// Count the admissions of `admission` (refusals are counted as they are rendered) with
+/// the credential `kind` of what was admitted, and record how long it took since
+/// `started`, as `credential` `label`.
+pub(crate) fn observe<T: Send + 'static>(
+    admission: Admission<T>,
+    started: Instant,
+    label: &'static str,
+    kind: fn(&T) -> &'static str,
+) -> Admission<T> {
+    match admission {
+        Admission::Now(decision) => {
+            record(&decision, started, label, kind);
+            Admission::Now(decision)
+        }
+        Admission::Later(decision) => Admission::Later(Box::pin(async move {
+            let decision = decision.await;
+            record(&decision, started, label, kind);
+            decision
+        })),
+    }
+}
+
+fn record<T>(
+    decision: &crate::guard::Decision<T>,
+    started: Instant,
+    label: &'static str,
+    kind: fn(&T) -> &'static str,
+) {
+    if let Ok(Some(admitted)) = decision {
+        metrics::counter!(REQUESTS, "credential" => kind(admitted), "outcome" => "accepted")
+            .increment(1);
+    }
+    metrics::histogram!(VERIFICATION_SECONDS, "credential" => label)
+        .record(started.elapsed().as_secs_f64());
+}
+
+/// Count a sign-in callback's `outcome`.
+pub(crate) fn sign_in(outcome: &'static str) {
+    metrics::counter!(SIGN_INS, "outcome" => outcome).increment(1);
+}
+
+/// Count a refresh's `outcome`.
+pub(crate) fn refresh(outcome: &'static str) {
+    metrics::counter!(REFRESHES, "outcome" => outcome).increment(1);
+}
+
+/// Count a key set fetch, and set the key set's age.
+pub(crate) fn keyset_refresh(ok: bool, age_seconds: f64) {
+    let outcome = if ok { "ok" } else { "error" };
+    metrics::counter!(KEYSET_REFRESHES, "outcome" => outcome).increment(1);
+    metrics::gauge!(KEYSET_AGE).set(age_seconds);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_fixed_words() {
+        let cases = [
+            (
+                AuthError::MissingCredential(Scheme::Bearer),
+                "jwt",
+                "missing",
+            ),
+            (
+                AuthError::InvalidToken(TokenError::Expired),
+                "jwt",
+                "expired",
+            ),
+            (
+                AuthError::InvalidToken(TokenError::Signature),
+                "jwt",
+                "bad_signature",
+            ),
+            (
+                AuthError::InvalidKey(KeyError::Revoked),
+                "api_key",
+                "revoked_key",
+            ),
+            (AuthError::RateLimited(3), "api_key", "rate_limited"),
+            (AuthError::CrossSite, "jwt", "cross_site"),
+            (AuthError::Dpop(DpopError::Proof("x")), "dpop", "dpop_proof"),
+            (AuthError::MissingEither, "either", "missing"),
+        ];
+        for (error, c, o) in cases {
+            assert_eq!((credential(&error), outcome(&error)), (c, o), "{error:?}");
+        }
+    }
+}
