@@ -175,6 +175,8 @@ impl Demo {
     /// A value the toolkit refuses (a short secret, an unreachable provider); the message
     /// names the variable.
     pub async fn build(config: Config, bound: SocketAddr) -> Result<Demo, StartError> {
+        // First: what happens while building (the provider's keys fetched) is counted too.
+        let metrics = metrics_exporter();
         let base = config
             .public_url
             .clone()
@@ -334,7 +336,7 @@ impl Demo {
             validator,
             oidc,
             metadata,
-            metrics: metrics_exporter(),
+            metrics,
             login,
             issuer,
             secret_generated,

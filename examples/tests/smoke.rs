@@ -1104,7 +1104,21 @@ fn free_port() -> u16 {
 async fn a_person_signs_in_to_both_demos_through_the_provider() {
     use auth_tests::browser::Browser;
     let (ports, bases, provider) = provider_for_two();
+    // A key that may read the metrics: the sign-ins and refreshes are counted.
+    let (_dir, _store, store_s) = key_store();
+    let ops = cli(&[
+        "new",
+        "--store",
+        &store_s,
+        "--prefix",
+        "demo",
+        "--name",
+        "ops",
+        "--scope",
+        "metrics:read",
+    ]);
     let mut seen = Vec::new();
+    let mut counted = Vec::new();
     for ((bin, base), port) in [
         env!("CARGO_BIN_EXE_axum-demo"),
         env!("CARGO_BIN_EXE_actix-demo"),
@@ -1113,7 +1127,7 @@ async fn a_person_signs_in_to_both_demos_through_the_provider() {
     .zip(&bases)
     .zip(ports)
     {
-        let server = start_signing_in(bin, port, &provider, &[]);
+        let server = start_signing_in(bin, port, &provider, &[("DEMO_API_KEYS_FILE", &store_s)]);
         let login_url = format!("{base}/auth/oidc/login?return_to=/api/me");
         assert!(
             server.banner.iter().any(|l| l.contains(&login_url)),
@@ -1170,6 +1184,23 @@ async fn a_person_signs_in_to_both_demos_through_the_provider() {
         let again = browser.callback(&back).await;
         let out = browser.post(&format!("{base}/auth/logout"), &[], &[]).await;
         let after = browser.get(&format!("{base}/api/me")).await;
+        let text = reqwest::Client::new()
+            .get(format!("{base}/metrics"))
+            .header("x-api-key", &ops)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        counted.push([
+            sample(&text, "auth_sign_ins_total", r#"outcome="ok""#),
+            sample(&text, "auth_refreshes_total", r#"outcome="ok""#),
+            sample(&text, "auth_refreshes_total", r#"outcome="reuse""#),
+            sample(&text, "auth_refreshes_total", r#"outcome="invalid""#),
+            // The provider's keys for ID tokens: fetched at start, at least.
+            sample(&text, "auth_keyset_refreshes_total", r#"outcome="ok""#).min(1.0),
+        ]);
         seen.push([
             signed_in.status.as_u16(),
             me.status.as_u16(),
@@ -1187,6 +1218,9 @@ async fn a_person_signs_in_to_both_demos_through_the_provider() {
         seen,
         [[303, 200, 200, 200, 200, 401, 401, 303, 204, 401]; 2]
     );
+    // 2 sign-ins; 3 rotations (the second tab's within the grace window); the stolen
+    // token's reuse; then the revoked family's token.
+    assert_eq!(counted, [[2.0, 3.0, 1.0, 1.0, 1.0]; 2]);
 }
 
 #[tokio::test]

@@ -273,22 +273,28 @@ impl RemoteKeySet {
         Ok(self.jwks_uri.get_or_init(|| metadata.jwks_uri).clone())
     }
 
+    /// Fetch and swap the keys in, counting the attempt and the age of the keys in force
+    /// after it (0 after a success).
     async fn fetch_and_swap_inner(&self) -> Result<(), RemoteError> {
-        let url = self.jwks_uri().await?;
-        let (keys, max_age) = fetch_jwks(self.fetch.as_ref(), &url).await?;
-        self.snapshot
-            .store(Arc::new(self.snapshot_of(keys, max_age)));
-        Ok(())
-    }
-
-    async fn fetch_and_swap(&self) -> Result<(), RefreshError> {
-        let result = self.fetch_and_swap_inner().await;
+        let result = async {
+            let url = self.jwks_uri().await?;
+            let (keys, max_age) = fetch_jwks(self.fetch.as_ref(), &url).await?;
+            self.snapshot
+                .store(Arc::new(self.snapshot_of(keys, max_age)));
+            Ok(())
+        }
+        .await;
         let age = self
             .snapshot
             .load()
             .fetched
             .map_or(f64::INFINITY, |at| at.elapsed().as_secs_f64());
         crate::telemetry::keyset_refresh(result.is_ok(), age);
+        result
+    }
+
+    async fn fetch_and_swap(&self) -> Result<(), RefreshError> {
+        let result = self.fetch_and_swap_inner().await;
         let mut health = lock(&self.health);
         match result {
             Ok(()) => {
