@@ -1837,60 +1837,34 @@ async fn metrics_count_each_outcome_exactly_in_both_demos() {
         // algorithm, 1 malformed header, 1 without the admin scope; 2 accepted keys, 1
         // unknown key, 1 malformed key; the scrape without a key, and with a key lacking
         // `metrics:read`.
-        for _ in 0..2 {
-            get(
-                &client,
-                &url("/api/me"),
-                &[("authorization", &bearer(&t.user))],
-            )
-            .await;
-        }
-        get(
-            &client,
-            &url("/api/admin"),
-            &[("authorization", &bearer(&t.admin))],
-        )
-        .await;
-        get(&client, &url("/api/me"), &[]).await;
-        for _ in 0..2 {
-            get(
-                &client,
-                &url("/api/me"),
-                &[("authorization", &bearer(&t.expired))],
-            )
-            .await;
-        }
-        get(
-            &client,
-            &url("/api/me"),
-            &[("authorization", &bearer(&t.other_alg))],
-        )
-        .await;
-        get(&client, &url("/api/me"), &[("authorization", "Bearer")]).await;
-        get(
-            &client,
-            &url("/api/admin"),
-            &[("authorization", &bearer(&t.user))],
-        )
-        .await;
-        for _ in 0..2 {
-            get(
-                &client,
-                &url("/internal/stats"),
-                &[("x-api-key", &stats_only)],
-            )
-            .await;
+        let (user, admin, expired, other) = (
+            bearer(&t.user),
+            bearer(&t.admin),
+            bearer(&t.expired),
+            bearer(&t.other_alg),
+        );
+        let (auth, key) = ("authorization", "x-api-key");
+        let sequence: [(&str, Option<(&str, &str)>); 12] = [
+            ("/api/me", Some((auth, &user))),
+            ("/api/me", Some((auth, &user))),
+            ("/api/admin", Some((auth, &admin))),
+            ("/api/me", None),
+            ("/api/me", Some((auth, &expired))),
+            ("/api/me", Some((auth, &expired))),
+            ("/api/me", Some((auth, &other))),
+            ("/api/me", Some((auth, "Bearer"))),
+            ("/api/admin", Some((auth, &user))),
+            ("/internal/stats", Some((key, &stats_only))),
+            ("/internal/stats", Some((key, &stats_only))),
+            ("/internal/stats", Some((key, &stranger))),
+        ];
+        for (path, header) in sequence {
+            get(&client, &url(path), header.as_slice()).await;
         }
         get(
             &client,
             &url("/internal/stats"),
-            &[("x-api-key", &stranger)],
-        )
-        .await;
-        get(
-            &client,
-            &url("/internal/stats"),
-            &[("x-api-key", "demo_notakey0000000000000000000000")],
+            &[(key, "demo_notakey0000000000000000000000")],
         )
         .await;
         let no_key = get(&client, &url("/metrics"), &[]).await;

@@ -166,25 +166,15 @@ impl OidcProvider {
         resource: &str,
         scope: &str,
     ) -> String {
-        let endpoint = format!("{}/token", self.issuer);
-        let response = reqwest::Client::new()
-            .post(&endpoint)
-            .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
-            .header("dpop", key.proof("POST", &endpoint, None))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("resource", resource),
-                ("scope", scope),
-            ])
-            .send()
-            .await
-            .expect("token request");
-        assert!(
-            response.status().is_success(),
-            "token endpoint: {}",
-            response.status()
-        );
-        let body: serde_json::Value = response.json().await.expect("token response");
+        let proof = key.proof("POST", &format!("{}/token", self.issuer), None);
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("resource", resource),
+            ("scope", scope),
+        ];
+        let body = self
+            .token_answer((CLIENT_ID, CLIENT_SECRET), &form, Some(&proof))
+            .await;
         assert_eq!(body["token_type"], "DPoP", "{body}");
         body["access_token"]
             .as_str()
@@ -207,20 +197,32 @@ impl OidcProvider {
     /// POST `form` to the token endpoint as `client` (id, secret); member `field` of the
     /// answer.
     async fn token(&self, client: (&str, &str), form: &[(&str, &str)], field: &str) -> String {
-        let response = reqwest::Client::new()
+        let body = self.token_answer(client, form, None).await;
+        body[field].as_str().expect(field).to_owned()
+    }
+
+    /// The token endpoint's JSON answer to `form`, as `client`, with a `DPoP` proof when
+    /// given.
+    async fn token_answer(
+        &self,
+        client: (&str, &str),
+        form: &[(&str, &str)],
+        dpop: Option<&str>,
+    ) -> serde_json::Value {
+        let mut request = reqwest::Client::new()
             .post(format!("{}/token", self.issuer))
             .basic_auth(client.0, Some(client.1))
-            .form(form)
-            .send()
-            .await
-            .expect("token request");
+            .form(form);
+        if let Some(proof) = dpop {
+            request = request.header("dpop", proof);
+        }
+        let response = request.send().await.expect("token request");
         assert!(
             response.status().is_success(),
             "token endpoint: {}",
             response.status()
         );
-        let body: serde_json::Value = response.json().await.expect("token response");
-        body[field].as_str().expect(field).to_owned()
+        response.json().await.expect("token response")
     }
 }
 
