@@ -377,6 +377,15 @@ fn cli(args: &[&str]) -> String {
     String::from_utf8(out).expect("utf-8").trim().to_owned()
 }
 
+/// A new key named `name` with `scopes` (prefix `demo`) in the key file `store`.
+fn new_key(store: &str, name: &str, scopes: &[&str]) -> String {
+    let mut args = vec!["new", "--store", store, "--prefix", "demo", "--name", name];
+    for scope in scopes {
+        args.extend(["--scope", scope]);
+    }
+    cli(&args)
+}
+
 /// A key store file in a fresh folder (kept while the `TempDir` lives).
 fn key_store() -> (tempfile::TempDir, std::path::PathBuf, String) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1106,17 +1115,7 @@ async fn a_person_signs_in_to_both_demos_through_the_provider() {
     let (ports, bases, provider) = provider_for_two();
     // A key that may read the metrics: the sign-ins and refreshes are counted.
     let (_dir, _store, store_s) = key_store();
-    let ops = cli(&[
-        "new",
-        "--store",
-        &store_s,
-        "--prefix",
-        "demo",
-        "--name",
-        "ops",
-        "--scope",
-        "metrics:read",
-    ]);
+    let ops = new_key(&store_s, "ops", &["metrics:read"]);
     let mut seen = Vec::new();
     let mut counted = Vec::new();
     for ((bin, base), port) in [
@@ -1786,43 +1785,11 @@ fn sample(text: &str, name: &str, labels: &str) -> f64 {
 #[tokio::test]
 async fn metrics_count_each_outcome_exactly_in_both_demos() {
     let (_dir, _store, store_s) = key_store();
-    let ops = cli(&[
-        "new",
-        "--store",
-        &store_s,
-        "--prefix",
-        "demo",
-        "--name",
-        "ops",
-        "--scope",
-        "metrics:read",
-        "--scope",
-        "stats:read",
-    ]);
-    let stats_only = cli(&[
-        "new",
-        "--store",
-        &store_s,
-        "--prefix",
-        "demo",
-        "--name",
-        "reader",
-        "--scope",
-        "stats:read",
-    ]);
+    let ops = new_key(&store_s, "ops", &["metrics:read", "stats:read"]);
+    let stats_only = new_key(&store_s, "reader", &["stats:read"]);
     // Well-formed, but from another store: unknown to the demo.
     let (_other_dir, _, other_store) = key_store();
-    let stranger = cli(&[
-        "new",
-        "--store",
-        &other_store,
-        "--prefix",
-        "demo",
-        "--name",
-        "x",
-        "--scope",
-        "stats:read",
-    ]);
+    let stranger = new_key(&other_store, "x", &["stats:read"]);
     let t = tokens();
     let client = reqwest::Client::new();
     let mut answers = Vec::new();
