@@ -45,6 +45,9 @@ pub mod limit;
 #[cfg_attr(docsrs, doc(cfg(feature = "login")))]
 pub mod login;
 pub mod metadata;
+#[cfg(feature = "openapi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "openapi")))]
+pub mod openapi;
 pub mod principal;
 mod redact;
 pub mod remote;

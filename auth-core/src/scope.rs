@@ -293,6 +293,11 @@ impl ScopeRequirement {
         &self.scopes
     }
 
+    /// Whether any one of [`scopes`](Self::scopes) is enough (rather than all of them).
+    pub fn is_any(&self) -> bool {
+        self.any
+    }
+
     /// The roles that grant access as well (empty when only scopes do).
     pub fn roles(&self) -> &[String] {
         self.roles.as_ref().map_or(&[], |r| &r.roles)

@@ -95,34 +95,51 @@ fn token_outcome(e: TokenError) -> &'static str {
 }
 
 /// Count a refusal (the renderers call this for every error they render, sign-in errors
-/// aside: those are counted as sign-ins and refreshes).
+/// aside: those are counted as sign-ins and refreshes), and name it on the decision's span.
 pub(crate) fn refused(error: &AuthError) {
     if matches!(error, AuthError::SignIn(_)) {
         return;
     }
-    metrics::counter!(REQUESTS, "credential" => credential(error), "outcome" => outcome(error))
-        .increment(1);
+    let (credential, outcome) = (credential(error), outcome(error));
+    metrics::counter!(REQUESTS, "credential" => credential, "outcome" => outcome).increment(1);
+    // The span of the decision being rendered (a span without these fields ignores them).
+    let span = tracing::Span::current();
+    span.record("credential", credential);
+    span.record("outcome", outcome);
 }
 
-/// Count the admissions of `admission` (refusals are counted as they are rendered) with
-/// the credential `kind` of what was admitted, and record how long it took since
-/// `started`, as `credential` `label`.
+/// Decide inside a span — `auth` at debug level, with the fields `credential` and
+/// `outcome` recorded once decided (the same words as the metrics' labels), so the refusal's log event and
+/// anything logged while deciding (a key-set refetch) sit under it — then count an
+/// admission (refusals are counted as they are rendered) with the credential `kind` of
+/// what was admitted, and record how long the decision took, as `credential` `label`.
 pub(crate) fn observe<T: Send + 'static>(
-    admission: Admission<T>,
-    started: Instant,
     label: &'static str,
     kind: fn(&T) -> &'static str,
+    decide: impl FnOnce() -> Admission<T>,
 ) -> Admission<T> {
-    match admission {
+    let started = Instant::now();
+    let span = tracing::debug_span!(
+        "auth",
+        credential = tracing::field::Empty,
+        outcome = tracing::field::Empty
+    );
+    match span.in_scope(decide) {
         Admission::Now(decision) => {
-            record(&decision, started, label, kind);
+            record(&decision, started, label, kind, &span);
             Admission::Now(decision)
         }
-        Admission::Later(decision) => Admission::Later(Box::pin(async move {
-            let decision = decision.await;
-            record(&decision, started, label, kind);
-            decision
-        })),
+        Admission::Later(decision) => {
+            let inner = span.clone();
+            Admission::Later(Box::pin(tracing::Instrument::instrument(
+                async move {
+                    let decision = decision.await;
+                    record(&decision, started, label, kind, &inner);
+                    decision
+                },
+                span,
+            )))
+        }
     }
 }
 
@@ -131,10 +148,23 @@ fn record<T>(
     started: Instant,
     label: &'static str,
     kind: fn(&T) -> &'static str,
+    span: &tracing::Span,
 ) {
-    if let Ok(Some(admitted)) = decision {
-        metrics::counter!(REQUESTS, "credential" => kind(admitted), "outcome" => "accepted")
-            .increment(1);
+    match decision {
+        Ok(Some(admitted)) => {
+            let credential = kind(admitted);
+            metrics::counter!(REQUESTS, "credential" => credential, "outcome" => "accepted")
+                .increment(1);
+            span.record("credential", credential);
+            span.record("outcome", "accepted");
+        }
+        // No credential: a route that requires one refuses it as `missing` (rendered by
+        // the adapter, after the span); an optional route goes on without a caller.
+        Ok(None) => {
+            span.record("credential", label);
+            span.record("outcome", "missing");
+        }
+        Err(_) => {}
     }
     metrics::histogram!(VERIFICATION_SECONDS, "credential" => label)
         .record(started.elapsed().as_secs_f64());

@@ -4,10 +4,13 @@
 //! wire these into their framework (the contract is `docs/demo.md`).
 
 mod config;
+mod openapi;
+mod page;
 mod provider;
 mod stores;
 
 pub use config::{Client, Config, VARIABLES, command_line, help};
+pub use page::Page;
 pub use provider::{INTROSPECTION_CACHE, provider_key_policy};
 use provider::{introspector, provider_validator, sign_in};
 
@@ -118,6 +121,8 @@ pub struct Demo {
     pub key_source: KeySource,
     /// The Prometheus exporter `GET /metrics` renders.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The OpenAPI 3.1 document `GET /openapi.json` serves.
+    pub openapi: Arc<str>,
 }
 
 /// Where the demo's API keys come from.
@@ -330,7 +335,16 @@ impl Demo {
         let issuer = JwtIssuer::new(signing, config.jwt_issuer, config.jwt_audience);
         let (keys, key_source) =
             stores::api_keys(config.api_keys_file, config.database_url.as_ref(), limits).await?;
+        let openapi = openapi::document(&openapi::Described {
+            validator: &validator,
+            keys: &keys,
+            login: login.as_ref(),
+            provider_tokens: oidc.is_some(),
+            metadata: metadata.is_some(),
+        })
+        .into();
         Ok(Demo {
+            openapi,
             addr: bound,
             public_url: config.public_url,
             validator,
@@ -343,6 +357,11 @@ impl Demo {
             keys,
             key_source,
         })
+    }
+
+    /// The sign-in page of the demo on `framework`.
+    pub fn page(&self, framework: &str) -> Page {
+        Page::new(framework, self.login.iter().flat_map(Login::providers))
     }
 
     /// The start-up banner, for the address actually bound.

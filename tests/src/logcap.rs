@@ -34,6 +34,18 @@ impl LogCapture {
             .finish()
     }
 
+    /// [`subscriber`](Self::subscriber), also writing a line when a span closes, with the
+    /// span's fields (what a tracing backend would receive).
+    pub fn span_subscriber(&self) -> impl tracing::Subscriber + Send + Sync + use<> {
+        let writer = self.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_writer(move || writer.clone())
+            .finish()
+    }
+
     /// Capture on this thread (all tasks of a current-thread runtime) until the guard drops.
     pub fn install(&self) -> tracing::subscriber::DefaultGuard {
         tracing::subscriber::set_default(self.subscriber())

@@ -38,10 +38,16 @@ fn dir() -> PathBuf {
 fn install() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
-        if dir()
-            .join("node_modules/oidc-provider/package.json")
-            .exists()
-        {
+        let installed = ["oidc-provider", "@seriousme/openapi-schema-validator"]
+            .iter()
+            .all(|p| {
+                dir()
+                    .join("node_modules")
+                    .join(p)
+                    .join("package.json")
+                    .exists()
+            });
+        if installed {
             return;
         }
         let out = Command::new("npm")
@@ -311,5 +317,34 @@ impl Drop for OidcProvider {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Validate an OpenAPI document against the specification's JSON Schema (3.1 documents
+/// against the 3.1 schema; `@seriousme/openapi-schema-validator`, pinned in the same
+/// lockfile as the provider): `Ok("valid 3.1")`, or the schema's errors.
+pub fn validate_openapi(document: &str) -> Result<String, String> {
+    use std::io::Write;
+    install();
+    let mut child = Command::new("node")
+        .arg("validate-openapi.js")
+        .current_dir(dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node: is Node.js installed?");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(document.as_bytes())
+        .expect("write the document");
+    let out = child.wait_with_output().expect("the validator");
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(format!("{text}{}", String::from_utf8_lossy(&out.stderr)))
     }
 }

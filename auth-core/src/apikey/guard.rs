@@ -50,8 +50,7 @@ impl Guard for ApiKeyGuard {
     /// when the lookup must be awaited. Every guard checks its own key (an outer guard's
     /// result is not reused: the scopes may differ, and keys are cheap to check).
     fn admit<R: RequestView>(&self, req: &R, _: Option<&VerifiedKey>) -> Admission<VerifiedKey> {
-        let started = std::time::Instant::now();
-        crate::telemetry::observe(self.decide(req), started, "api_key", |_| "api_key")
+        crate::telemetry::observe("api_key", |_| "api_key", || self.decide(req))
     }
 }
 
@@ -91,8 +90,7 @@ impl Extract for VerifiedKey {
         if let Some(verified) = validator.reuse(stash.get::<VerifiedKey>()) {
             return Admission::Now(Ok(Some(verified)));
         }
-        let started = std::time::Instant::now();
-        crate::telemetry::observe(key_of(validator, req), started, "api_key", |_| "api_key")
+        crate::telemetry::observe("api_key", |_| "api_key", || key_of(validator, req))
     }
 
     fn missing(validator: &ApiKeyValidator) -> Rejection {

@@ -134,6 +134,22 @@ const MAX_KEY_LEN: usize =
     super::key::MAX_PREFIX_LEN + 1 + super::key::BODY_LEN + super::key::CHECKSUM_LEN;
 
 impl ApiKeyValidator {
+    /// The header that carries keys, as documented (`X-API-Key` by default; matched
+    /// case-insensitively).
+    #[cfg(feature = "openapi")]
+    pub(crate) fn header_name(&self) -> &str {
+        match self.inner.header.as_str() {
+            "x-api-key" => "X-API-Key",
+            other => other,
+        }
+    }
+
+    /// Whether `Authorization: ApiKey <key>` is accepted too.
+    #[cfg(feature = "openapi")]
+    pub(crate) fn takes_authorization(&self) -> bool {
+        self.inner.authorization
+    }
+
     /// Start configuring a validator over `store`.
     pub fn builder(store: Arc<dyn ApiKeyStore>) -> ApiKeyValidatorBuilder {
         ApiKeyValidatorBuilder::new(store)

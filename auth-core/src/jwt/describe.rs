@@ -43,6 +43,8 @@ pub(crate) struct Described {
     pub(crate) bearer_methods: Vec<&'static str>,
     pub(crate) dpop_algs: Vec<&'static str>,
     pub(crate) dpop_required: bool,
+    /// The cookies it reads tokens from.
+    pub(crate) cookies: Vec<String>,
 }
 
 impl JwtValidator {
@@ -52,7 +54,11 @@ impl JwtValidator {
         let mut issuers = i.issuers.clone();
         issuers.extend(i.routes.iter().map(|(issuer, _)| issuer.clone()));
         let mut bearer_methods = Vec::new();
+        let mut cookies = Vec::new();
         for source in &i.sources {
+            if let TokenSource::Cookie(name) = source {
+                cookies.push(name.clone());
+            }
             let method = match source {
                 TokenSource::AuthorizationBearer => "header",
                 TokenSource::Query(_) => "query",
@@ -72,6 +78,7 @@ impl JwtValidator {
                 .map(super::Dpop::algorithm_names)
                 .unwrap_or_default(),
             dpop_required: false,
+            cookies,
         }
     }
 }

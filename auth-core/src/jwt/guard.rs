@@ -77,10 +77,11 @@ impl Guard for JwtGuard {
         if let Some(jwt) = verified.filter(|jwt| self.validator.produced(jwt)) {
             return Admission::Now(check_scopes(jwt, scopes).map(|()| None).map_err(reject));
         }
-        let started = std::time::Instant::now();
-        crate::telemetry::observe(self.decide(req), started, "jwt", |jwt| {
-            if jwt.dpop { "dpop" } else { "jwt" }
-        })
+        crate::telemetry::observe(
+            "jwt",
+            |jwt| if jwt.dpop { "dpop" } else { "jwt" },
+            || self.decide(req),
+        )
     }
 }
 
@@ -135,8 +136,7 @@ impl<C: DeserializeOwned + Send + 'static> Extract for Claims<C> {
         if let Some(reused) = reuse(validator, stash) {
             return Admission::Now(reused);
         }
-        let started = std::time::Instant::now();
-        crate::telemetry::observe(claims_of(validator, req), started, "jwt", claims_kind)
+        crate::telemetry::observe("jwt", claims_kind, || claims_of(validator, req))
     }
 
     fn missing(validator: &JwtValidator) -> Rejection {
@@ -266,8 +266,7 @@ impl<P: Policy, C: DeserializeOwned + Send + 'static> Extract for Authorized<P, 
         if let Some(reused) = reuse(validator, stash) {
             return Admission::Now(reused.and_then(|c| check(validator, c)));
         }
-        let started = std::time::Instant::now();
-        let decision = match claims_of::<C, R>(validator, req) {
+        let decide = || match claims_of::<C, R>(validator, req) {
             Admission::Now(decision) => Admission::Now(decision.and_then(|c| check(validator, c))),
             Admission::Later(decision) => {
                 let validator = validator.clone();
@@ -276,7 +275,7 @@ impl<P: Policy, C: DeserializeOwned + Send + 'static> Extract for Authorized<P, 
                 }))
             }
         };
-        crate::telemetry::observe(decision, started, "jwt", |a| claims_kind(&a.claims))
+        crate::telemetry::observe("jwt", |a| claims_kind(&a.claims), decide)
     }
 
     fn missing(validator: &JwtValidator) -> Rejection {

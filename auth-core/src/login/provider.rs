@@ -91,6 +91,14 @@ impl ProviderConfig {
         }
     }
 
+    /// The authorization endpoint, the token endpoint and the scopes asked for.
+    pub(crate) fn endpoints(&self) -> (&str, &str, &[String]) {
+        match self {
+            ProviderConfig::Oidc(p) => (&p.authorization_endpoint, &p.token_endpoint, &p.scopes),
+            ProviderConfig::GitHub(p) => (&p.authorize_url, &p.token_url, &p.scopes),
+        }
+    }
+
     pub(super) fn client(&self, redirect: &str) -> Result<OAuthClient, ProviderError> {
         match self {
             ProviderConfig::Oidc(p) => client(

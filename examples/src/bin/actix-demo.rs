@@ -1,11 +1,13 @@
 //! The demo app on actix-web (its contract: `docs/demo.md`), `cargo run -p examples --bin actix-demo`.
 
-use std::{io::Write, process::ExitCode};
+use std::{io::Write, process::ExitCode, sync::Arc};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use auth_actix::{ApiKey, AuthMiddleware, Authorized, Principal, RequireJwt};
 use auth_core::{apikey::ApiKeyValidator, jwt::JwtValidator};
-use examples::{Admin, DemoClaims, admin_body, me_body, stats_body, stats_scope, whoami_body};
+use examples::{
+    Admin, DemoClaims, Page, admin_body, me_body, stats_body, stats_scope, whoami_body,
+};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 async fn health(req: actix_web::HttpRequest) -> HttpResponse {
@@ -47,6 +49,25 @@ async fn metrics(req: actix_web::HttpRequest) -> HttpResponse {
     }
 }
 
+/// The sign-in page.
+async fn page(page: web::Data<Page>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Content-Security-Policy", &*page.csp))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .body(page.html.to_string())
+}
+
+/// The OpenAPI document.
+async fn openapi(doc: web::Data<OpenApiJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.0.to_string())
+}
+
+/// The document `GET /openapi.json` serves.
+struct OpenApiJson(Arc<str>);
+
 /// The app: public health check, `/api/me` for any valid token, `/api/admin` for a token
 /// that meets [`Admin`] (checked by its extractor), `/internal/stats` behind API-key middleware,
 /// and the sign-in routes when a provider is configured.
@@ -55,8 +76,13 @@ fn configure(
     keys: ApiKeyValidator,
     login: Option<auth_core::login::Login>,
     metrics_handle: Option<PrometheusHandle>,
+    (page_data, openapi_json): (Page, Arc<str>),
 ) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
+        cfg.app_data(web::Data::new(page_data))
+            .app_data(web::Data::new(OpenApiJson(openapi_json)))
+            .route("/", web::get().to(page))
+            .route("/openapi.json", web::get().to(openapi));
         if let Some(login) = login {
             auth_actix::login_config(login)(cfg);
         }
@@ -98,12 +124,15 @@ async fn main() -> ExitCode {
     let login = demo.login.clone();
     let metadata = demo.metadata.clone();
     let metrics_handle = demo.metrics.clone();
+    let page_data = demo.page("actix-web");
+    let openapi_json = demo.openapi.clone();
     let server = HttpServer::new(move || {
         let mut app = App::new().configure(configure(
             validator.clone(),
             keys.clone(),
             login.clone(),
             metrics_handle.clone(),
+            (page_data.clone(), openapi_json.clone()),
         ));
         if let Some(metadata) = metadata.clone() {
             app = app.configure(auth_actix::resource_metadata_config(metadata));

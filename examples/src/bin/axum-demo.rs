@@ -1,6 +1,6 @@
 //! The demo app on axum (its contract: `docs/demo.md`), `cargo run -p examples --bin axum-demo`.
 
-use std::{io::Write, process::ExitCode};
+use std::{io::Write, process::ExitCode, sync::Arc};
 
 use auth_axum::{ApiKey, AuthLayer, Authorized, Principal, RequireJwt};
 use auth_core::{apikey::ApiKeyValidator, jwt::JwtValidator};
@@ -11,7 +11,9 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use examples::{Admin, DemoClaims, admin_body, me_body, stats_body, stats_scope, whoami_body};
+use examples::{
+    Admin, DemoClaims, Page, admin_body, me_body, stats_body, stats_scope, whoami_body,
+};
 use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::Value;
 
@@ -56,12 +58,37 @@ async fn metrics(State(handle): State<Option<PrometheusHandle>>) -> Response {
     }
 }
 
+/// The sign-in page.
+async fn page(State(page): State<Page>) -> Response {
+    use axum::http::header;
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, &*page.csp),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        page.html.to_string(),
+    )
+        .into_response()
+}
+
+/// The OpenAPI document.
+async fn openapi(State(doc): State<Arc<str>>) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        doc.to_string(),
+    )
+        .into_response()
+}
+
 /// The state: the extractors find each validator in it through `FromRef`.
 #[derive(Clone, FromRef)]
 struct AppState {
     jwt: JwtValidator,
     keys: ApiKeyValidator,
     metrics: Option<PrometheusHandle>,
+    page: Page,
+    openapi: Arc<str>,
 }
 
 /// The app: public health check, `/api/me` for any valid token, `/api/admin` for a token
@@ -79,6 +106,8 @@ fn app(
         .route("/metrics", get(metrics))
         .route_layer(AuthLayer::api_key(state.keys.clone()).scopes(examples::metrics_scope()));
     Router::new()
+        .route("/", get(page))
+        .route("/openapi.json", get(openapi))
         .route("/health", get(health))
         .route("/api/me", get(me))
         .route("/api/whoami", get(whoami))
@@ -124,6 +153,8 @@ async fn main() -> ExitCode {
         jwt: demo.validator.clone(),
         keys: demo.keys.clone(),
         metrics: demo.metrics.clone(),
+        page: demo.page("axum"),
+        openapi: demo.openapi.clone(),
     };
     // With connect info: the sign-in routes limit requests per client address.
     let service = app(state, demo.login.clone(), demo.metadata.clone())
