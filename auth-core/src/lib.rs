@@ -8,6 +8,7 @@
 //! | `reqwest` | no | `remote::ReqwestFetch`: an outbound client (rustls) for JWKS and discovery |
 //! | `tokio` | no | `remote::RemoteKeySet::spawn_refresher`: the background refresher on Tokio |
 //! | `login` | no | `login`: sign-in with OpenID providers and app-issued sessions (implies `reqwest`, `tokio`) |
+//! | `openapi` | no | `openapi`: OpenAPI security schemes and requirements from the validators, for `utoipa` |
 //!
 //! # Modules
 //!
@@ -15,6 +16,8 @@
 //! - `login` (feature `login`): sign-in routes' logic, sessions, refresh-token rotation.
 //! - [`limit`]: per-key rate limits (API keys, sign-in clients).
 //! - [`metadata`]: RFC 9728 protected-resource metadata, built from a validator.
+//! - `openapi` (feature `openapi`): OpenAPI security schemes read off the validators, and
+//!   each route's `security` from the requirement its guard checks.
 //! - [`principal`]: routes that take a bearer token or an API key.
 //! - [`remote`]: a provider's keys through OpenID discovery or a JWKS URL, behind a
 //!   lock-free snapshot, refreshed in the background, under a strict fetch policy.
@@ -26,7 +29,8 @@
 //! - [`error`]: [`error::AuthError`] and its rendering (status, challenge, problem+json).
 //! - [`jwt`]: validation, keys, claims, issuing.
 //! - [`scope`]: scopes and scope requirements.
-//! - [`telemetry`]: metrics (through the `metrics` facade) and their closed label set.
+//! - [`telemetry`]: metrics (through the `metrics` facade) and their closed label set; the
+//!   `auth` tracing span of each decision.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(clippy::missing_errors_doc)]
 

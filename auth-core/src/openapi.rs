@@ -47,8 +47,7 @@
 use utoipa::openapi::{
     OpenApi,
     security::{
-        ApiKey, ApiKeyValue, AuthorizationCode, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes,
-        SecurityRequirement, SecurityScheme,
+        ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
     },
 };
 
@@ -146,6 +145,7 @@ impl SecuritySchemes {
     #[cfg(feature = "login")]
     #[must_use]
     pub fn sign_in(mut self, login: &crate::login::Login, accepted: bool) -> Self {
+        use utoipa::openapi::security::{AuthorizationCode, Flow, OAuth2, Scopes};
         for (name, (authorize, token, scopes)) in login.provider_endpoints() {
             let scopes = Scopes::from_iter(scopes.iter().map(|s| (s.as_str(), s.as_str())));
             let flow = Flow::AuthorizationCode(AuthorizationCode::new(authorize, token, scopes));

@@ -14,6 +14,11 @@
 //!
 //! `credential` is `jwt` (a bearer token), `dpop` (a DPoP-bound token), `api_key`, or
 //! `either` (a route that takes a token or a key and got neither).
+//!
+//! Each decision also runs in a `debug` span named `auth` whose fields `credential` and
+//! `outcome` are recorded with the same words once decided (`missing` when the request
+//! carried no credential), so a tracing backend sees one span per decision with the
+//! refusal's event, and any awaited lookup, inside it.
 
 use std::time::Instant;
 
@@ -171,11 +176,13 @@ fn record<T>(
 }
 
 /// Count a sign-in callback's `outcome`.
+#[cfg(feature = "login")]
 pub(crate) fn sign_in(outcome: &'static str) {
     metrics::counter!(SIGN_INS, "outcome" => outcome).increment(1);
 }
 
 /// Count a refresh's `outcome`.
+#[cfg(feature = "login")]
 pub(crate) fn refresh(outcome: &'static str) {
     metrics::counter!(REFRESHES, "outcome" => outcome).increment(1);
 }

@@ -57,6 +57,11 @@ pub const VARIABLES: &[(&str, &str, &str)] = &[
         "client secret (omit for a public client)",
     ),
     (
+        "DEMO_OIDC_RESPONSE_MODE",
+        "query",
+        "how the provider answers sign-in: query (a redirect) or form_post (a POST)",
+    ),
+    (
         "DEMO_OIDC_AUDIENCE",
         "unset",
         "also accept the provider's at+jwt access tokens with this aud on /api/*",
@@ -155,6 +160,8 @@ pub struct Config {
     pub oidc_issuer: Option<String>,
     /// `DEMO_OIDC_CLIENT_ID` and `DEMO_OIDC_CLIENT_SECRET`.
     pub oidc_client: Option<Client>,
+    /// `DEMO_OIDC_RESPONSE_MODE=form_post`: the provider answers sign-in by `POST`.
+    pub oidc_form_post: bool,
     /// `DEMO_OIDC_AUDIENCE`.
     pub oidc_audience: Option<String>,
     /// `DEMO_GITHUB_CLIENT_ID` and `DEMO_GITHUB_CLIENT_SECRET`.
@@ -185,6 +192,7 @@ impl std::fmt::Debug for Config {
             .field("api_keys_file", &self.api_keys_file)
             .field("oidc_issuer", &self.oidc_issuer)
             .field("oidc_client", &self.oidc_client)
+            .field("oidc_form_post", &self.oidc_form_post)
             .field("oidc_audience", &self.oidc_audience)
             .field("github", &self.github)
             .field("google", &self.google)
@@ -279,6 +287,15 @@ impl Config {
             }
             _ => {}
         }
+        let oidc_form_post = match var("DEMO_OIDC_RESPONSE_MODE")?.as_deref() {
+            None | Some("query") => false,
+            Some("form_post") => true,
+            Some(other) => {
+                return Err(StartError(format!(
+                    "DEMO_OIDC_RESPONSE_MODE: {other:?} is neither query nor form_post"
+                )));
+            }
+        };
         let api_keys_file = var("DEMO_API_KEYS_FILE")?.map(PathBuf::from);
         let database_url = var("DEMO_DATABASE_URL")?.map(SecretString::from);
         if api_keys_file.is_some() && database_url.is_some() {
@@ -297,6 +314,7 @@ impl Config {
             api_keys_file,
             oidc_issuer,
             oidc_client,
+            oidc_form_post,
             oidc_audience,
             github: pair("DEMO_GITHUB_CLIENT_ID", "DEMO_GITHUB_CLIENT_SECRET")?,
             google: pair("DEMO_GOOGLE_CLIENT_ID", "DEMO_GOOGLE_CLIENT_SECRET")?,

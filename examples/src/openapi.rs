@@ -102,12 +102,10 @@ pub(crate) fn document(d: &Described<'_>) -> String {
         .path(
             "/api/admin",
             get(
-                operation("Admins only", schemes.jwt(Admin::requirement()), &ok).description(
-                    Some(
-                        "Scope `admin`, or the role `admin` in the token's `roles` or \
+                operation("Admins only", schemes.jwt(Admin::requirement()), &ok).description(Some(
+                    "Scope `admin`, or the role `admin` in the token's `roles` or \
                  `realm_access.roles` claim.",
-                    ),
-                ),
+                )),
             ),
         )
         .path(

@@ -90,6 +90,11 @@ pub(crate) async fn sign_in(
         let provider = OidcProvider::discover("oidc", issuer, id, secret, fetch.clone())
             .await
             .map_err(|e| StartError(format!("DEMO_OIDC_ISSUER: {e}")))?;
+        let provider = if config.oidc_form_post {
+            provider.form_post()
+        } else {
+            provider
+        };
         providers.push(provider.into());
     }
     if let Some(Client {

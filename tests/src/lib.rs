@@ -16,6 +16,7 @@
 
 pub mod browser;
 pub mod cases;
+pub mod chrome;
 pub mod dpop;
 pub mod fuzz;
 pub mod jwks_server;

@@ -44,6 +44,7 @@ pub(crate) struct Described {
     pub(crate) dpop_algs: Vec<&'static str>,
     pub(crate) dpop_required: bool,
     /// The cookies it reads tokens from.
+    #[cfg_attr(not(feature = "openapi"), allow(dead_code))]
     pub(crate) cookies: Vec<String>,
 }
 

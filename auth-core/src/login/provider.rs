@@ -92,6 +92,7 @@ impl ProviderConfig {
     }
 
     /// The authorization endpoint, the token endpoint and the scopes asked for.
+    #[cfg(feature = "openapi")]
     pub(crate) fn endpoints(&self) -> (&str, &str, &[String]) {
         match self {
             ProviderConfig::Oidc(p) => (&p.authorization_endpoint, &p.token_endpoint, &p.scopes),
@@ -295,5 +296,19 @@ fn describe(e: &oauth2::RequestTokenError<SendError, BasicErrorResponse>) -> Str
         oauth2::RequestTokenError::Request(e) => e.to_string(),
         oauth2::RequestTokenError::Parse(..) => "unparsable token response".into(),
         oauth2::RequestTokenError::Other(m) => m.clone(),
+    }
+}
+
+/// Each provider's name, authorization endpoint, token endpoint and scopes (for
+/// [`openapi`](crate::openapi)).
+#[cfg(feature = "openapi")]
+impl super::Login {
+    pub(crate) fn provider_endpoints(
+        &self,
+    ) -> impl Iterator<Item = (&str, (&str, &str, &[String]))> {
+        self.inner
+            .providers
+            .iter()
+            .map(|p| (p.name(), p.config.endpoints()))
     }
 }

@@ -105,18 +105,6 @@ impl Login {
         self.inner.providers.iter().map(Provider::name)
     }
 
-    /// Each provider's name, authorization endpoint, token endpoint and scopes (for
-    /// [`openapi`](crate::openapi)).
-    #[cfg(feature = "openapi")]
-    pub(crate) fn provider_endpoints(
-        &self,
-    ) -> impl Iterator<Item = (&str, (&str, &str, &[String]))> {
-        self.inner
-            .providers
-            .iter()
-            .map(|p| (p.name(), p.config.endpoints()))
-    }
-
     /// The login URL of `provider`.
     pub fn login_url(&self, provider: &str) -> String {
         format!("{}/auth/{provider}/login", self.inner.base)
