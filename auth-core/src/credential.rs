@@ -161,8 +161,9 @@ pub(crate) fn split_authorization<'a>(
     if token.is_empty() {
         return Err(InvalidRequest::EmptyToken);
     }
-    // `<[u8]>::contains` on a byte is a vectorised memchr: this runs on every request.
-    if token.contains(&b' ') || token.contains(&b'\t') {
+    // One SIMD pass for both bytes (`<[u8]>::contains` goes a word at a time, twice): this
+    // runs over the whole token on every request.
+    if memchr::memchr2(b' ', b'\t', token).is_some() {
         return Err(InvalidRequest::ExtraParts);
     }
     std::str::from_utf8(token)

@@ -107,7 +107,7 @@ impl RequestView for StaticRequest {
     fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
         self.headers
             .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .filter(move |(n, _)| n == name || n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_slice())
     }
 

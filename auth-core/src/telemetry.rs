@@ -108,9 +108,7 @@ pub(crate) fn refused(error: &AuthError) {
     let (credential, outcome) = (credential(error), outcome(error));
     metrics::counter!(REQUESTS, "credential" => credential, "outcome" => outcome).increment(1);
     // The span of the decision being rendered (a span without these fields ignores them).
-    let span = tracing::Span::current();
-    span.record("credential", credential);
-    span.record("outcome", outcome);
+    note(&tracing::Span::current(), credential, outcome);
 }
 
 /// Decide inside a span — `auth` at debug level, with the fields `credential` and
@@ -158,21 +156,57 @@ fn record<T>(
     match decision {
         Ok(Some(admitted)) => {
             let credential = kind(admitted);
-            metrics::counter!(REQUESTS, "credential" => credential, "outcome" => "accepted")
-                .increment(1);
-            span.record("credential", credential);
-            span.record("outcome", "accepted");
+            count_accepted(credential);
+            note(span, credential, "accepted");
         }
         // No credential: a route that requires one refuses it as `missing` (rendered by
         // the adapter, after the span); an optional route goes on without a caller.
         Ok(None) => {
-            span.record("credential", label);
-            span.record("outcome", "missing");
+            note(span, label, "missing");
         }
         Err(_) => {}
     }
-    metrics::histogram!(VERIFICATION_SECONDS, "credential" => label)
-        .record(started.elapsed().as_secs_f64());
+    record_latency(label, started.elapsed().as_secs_f64());
+}
+
+/// Record the decision on `span`, when a subscriber takes it: recording on a disabled span
+/// still costs (the `log` fallback looks at every field) on every request.
+fn note(span: &tracing::Span, credential: &'static str, outcome: &'static str) {
+    if !span.is_disabled() {
+        span.record("credential", credential);
+        span.record("outcome", outcome);
+    }
+}
+
+// The `metrics` macros build a key on every call (a label vector allocated, then hashed)
+// unless the name and every label are literals: then the key is a `static` hashed at compile
+// time. The two functions below run on every request, so they spell each closed label set
+// out (the names are those of `REQUESTS` and `VERIFICATION_SECONDS`; the metrics tests
+// scrape them by name); other labels, if any, take the general path.
+
+fn count_accepted(credential: &'static str) {
+    match credential {
+        "jwt" => metrics::counter!(
+            "auth_requests_total", "credential" => "jwt", "outcome" => "accepted"
+        ),
+        "api_key" => metrics::counter!(
+            "auth_requests_total", "credential" => "api_key", "outcome" => "accepted"
+        ),
+        "dpop" => metrics::counter!(
+            "auth_requests_total", "credential" => "dpop", "outcome" => "accepted"
+        ),
+        other => metrics::counter!(REQUESTS, "credential" => other, "outcome" => "accepted"),
+    }
+    .increment(1);
+}
+
+fn record_latency(label: &'static str, seconds: f64) {
+    match label {
+        "jwt" => metrics::histogram!("auth_verification_seconds", "credential" => "jwt"),
+        "api_key" => metrics::histogram!("auth_verification_seconds", "credential" => "api_key"),
+        other => metrics::histogram!(VERIFICATION_SECONDS, "credential" => other),
+    }
+    .record(seconds);
 }
 
 /// Count a sign-in callback's `outcome`.
@@ -197,6 +231,42 @@ pub(crate) fn keyset_refresh(ok: bool, age_seconds: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_hot_path_counts_under_the_documented_names() {
+        let recorder = metrics_util::debugging::DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        metrics::with_local_recorder(&recorder, || {
+            for kind in ["jwt", "api_key", "dpop", "either"] {
+                count_accepted(kind);
+                record_latency(kind, 0.001);
+            }
+        });
+        let mut seen: Vec<String> = snapshotter
+            .snapshot()
+            .into_vec()
+            .into_iter()
+            .map(|(key, ..)| {
+                let key = key.key();
+                let labels: Vec<String> = key.labels().map(|l| l.value().to_owned()).collect();
+                format!("{} {}", key.name(), labels.join(" "))
+            })
+            .collect();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                format!("{REQUESTS} api_key accepted"),
+                format!("{REQUESTS} dpop accepted"),
+                format!("{REQUESTS} either accepted"),
+                format!("{REQUESTS} jwt accepted"),
+                format!("{VERIFICATION_SECONDS} api_key"),
+                format!("{VERIFICATION_SECONDS} dpop"),
+                format!("{VERIFICATION_SECONDS} either"),
+                format!("{VERIFICATION_SECONDS} jwt"),
+            ]
+        );
+    }
 
     #[test]
     fn labels_are_fixed_words() {

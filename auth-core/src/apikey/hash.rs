@@ -138,12 +138,11 @@ impl KeyHasher {
 
     /// Hash a key.
     pub fn hash(&self, key: &ApiKeySecret) -> KeyHash {
-        self.hash_str(key.expose_secret())
+        self.hash_bytes(key.expose_secret().as_bytes())
     }
 
     /// Hash the text of a key already checked for shape.
-    pub(crate) fn hash_str(&self, key: &str) -> KeyHash {
-        let data = key.as_bytes();
+    pub(crate) fn hash_bytes(&self, data: &[u8]) -> KeyHash {
         let mut out = [0u8; 32];
         match &self.pepper {
             Some(p) => out.copy_from_slice(hmac::sign(p, data).as_ref()),

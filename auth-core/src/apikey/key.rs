@@ -53,14 +53,27 @@ pub struct ApiKeySecret {
     prefix_len: usize,
 }
 
-fn is_prefix(prefix: &str) -> bool {
+fn is_prefix(prefix: &[u8]) -> bool {
     (1..=MAX_PREFIX_LEN).contains(&prefix.len())
-        && !prefix.starts_with('_')
-        && !prefix.ends_with('_')
+        && prefix.first() != Some(&b'_')
+        && prefix.last() != Some(&b'_')
         && prefix
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            .iter()
+            .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
+
+/// The value of each base62 character, and `NOT_BASE62` for every other byte (non-ASCII
+/// bytes included): one lookup per character both checks the alphabet and decodes.
+const BASE62_VALUE: [u8; 256] = {
+    let mut table = [NOT_BASE62; 256];
+    let mut i = 0;
+    while i < BASE62.len() {
+        table[BASE62[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+const NOT_BASE62: u8 = 0xFF;
 
 /// Base62 of a CRC32, fixed width.
 fn checksum(prefix_and_body: &str) -> [u8; CHECKSUM_LEN] {
@@ -80,7 +93,7 @@ impl ApiKeySecret {
     ///
     /// [`KeyFormatError`] when `prefix` is not 1 to 32 lowercase letters, digits and `_`.
     pub fn generate(prefix: &str) -> Result<ApiKeySecret, KeyFormatError> {
-        if !is_prefix(prefix) {
+        if !is_prefix(prefix.as_bytes()) {
             return Err(KeyFormatError::Shape);
         }
         let mut body = String::with_capacity(BODY_LEN);
@@ -110,7 +123,7 @@ impl ApiKeySecret {
     ///
     /// [`KeyFormatError`] for a prefix, body, length or checksum that is not a key's.
     pub fn parse(text: &str) -> Result<ApiKeySecret, KeyFormatError> {
-        let prefix_len = check_format(text)?;
+        let prefix_len = check_format(text.as_bytes())?;
         Ok(ApiKeySecret {
             text: text.to_owned(),
             prefix_len,
@@ -146,36 +159,45 @@ impl fmt::Display for ApiKeySecret {
 }
 
 /// Check the shape and checksum of `text` without copying it; the prefix length on success.
-pub(crate) fn check_format(text: &str) -> Result<usize, KeyFormatError> {
-    // Keys are ASCII; checking first also makes every byte offset below a char boundary.
-    if text.len() < BODY_LEN + CHECKSUM_LEN + 2 || !text.is_ascii() {
+/// A key that passes is ASCII (so any byte offset in it is a `str` boundary).
+///
+/// This runs on every API-key request before the hash: one pass over the body with a table
+/// lookup per character (no UTF-8 decoding: the alphabet check refuses every non-ASCII byte).
+pub(crate) fn check_format(text: &[u8]) -> Result<usize, KeyFormatError> {
+    let prefix_len = text
+        .len()
+        .checked_sub(1 + BODY_LEN + CHECKSUM_LEN)
+        .ok_or(KeyFormatError::Shape)?;
+    let (prefix, rest) = text.split_at(prefix_len);
+    let (body, sum) = rest
+        .get(1..)
+        .ok_or(KeyFormatError::Shape)?
+        .split_at(BODY_LEN);
+    // Every valid value is below 64: or-ing them all shows any `NOT_BASE62` at the end,
+    // without a branch per character.
+    let body_ok = body
+        .iter()
+        .fold(0, |acc, &b| acc | BASE62_VALUE[usize::from(b)])
+        < 64;
+    if rest.first() != Some(&b'_') || !is_prefix(prefix) || !body_ok {
         return Err(KeyFormatError::Shape);
     }
-    let (head, rest) = text.split_at(text.len() - BODY_LEN - CHECKSUM_LEN);
-    let prefix = head.strip_suffix('_').ok_or(KeyFormatError::Shape)?;
-    if !is_prefix(prefix) || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(KeyFormatError::Shape);
+    let mut checksum = 0u64;
+    for &c in sum {
+        let digit = BASE62_VALUE[usize::from(c)];
+        if digit == NOT_BASE62 {
+            return Err(KeyFormatError::Shape);
+        }
+        // Six digits: at most 62^6 < 2^36, no overflow.
+        checksum = checksum * 62 + u64::from(digit);
     }
-    let (signed, sum) = text.split_at(text.len() - CHECKSUM_LEN);
     // The checksum is no secret (anyone can compute a CRC): a plain comparison, of the
-    // decoded number (six multiply-adds) rather than the encoded text (six divisions).
-    if decode_base62(sum.as_bytes()) != Some(u64::from(crc32fast::hash(signed.as_bytes()))) {
+    // decoded number rather than the encoded text (six divisions).
+    let signed = &text[..text.len() - CHECKSUM_LEN];
+    if checksum != u64::from(crc32fast::hash(signed)) {
         return Err(KeyFormatError::Checksum);
     }
-    Ok(prefix.len())
-}
-
-/// The value of a base62 numeral (the alphabet of [`BASE62`]).
-fn decode_base62(digits: &[u8]) -> Option<u64> {
-    digits.iter().try_fold(0u64, |acc, &c| {
-        let d = match c {
-            b'0'..=b'9' => c - b'0',
-            b'A'..=b'Z' => c - b'A' + 10,
-            b'a'..=b'z' => c - b'a' + 36,
-            _ => return None,
-        };
-        acc.checked_mul(62)?.checked_add(u64::from(d))
-    })
+    Ok(prefix_len)
 }
 
 /// A random public identifier (`k_` and 16 base62 characters), for key ids.
@@ -268,13 +290,37 @@ mod tests {
     #[test]
     fn base62_checksum_round_trips() {
         for text in ["", "demo_x", "acme_live_0123456789"] {
-            let sum = checksum(text);
-            assert_eq!(
-                decode_base62(&sum),
-                Some(u64::from(crc32fast::hash(text.as_bytes())))
-            );
+            let decoded = checksum(text).iter().fold(0u64, |n, &c| {
+                n * 62 + u64::from(BASE62_VALUE[usize::from(c)])
+            });
+            assert_eq!(decoded, u64::from(crc32fast::hash(text.as_bytes())));
         }
-        assert_eq!(decode_base62(b"-"), None);
+        for b in 0..=255u8 {
+            let value = BASE62_VALUE[usize::from(b)];
+            match BASE62.iter().position(|&c| c == b) {
+                Some(i) => assert_eq!(usize::from(value), i),
+                None => assert_eq!(value, NOT_BASE62, "byte {b}"),
+            }
+        }
+    }
+
+    #[test]
+    fn non_ascii_and_misplaced_separators_are_shape_errors() {
+        let key = ApiKeySecret::generate("demo").map(|k| k.expose_secret().to_owned());
+        let key = key.unwrap_or_default();
+        assert_eq!(check_format(key.as_bytes()), Ok(4));
+        let mut bytes = key.clone().into_bytes();
+        bytes[12] = 0xC3; // a UTF-8 lead byte inside the body
+        assert_eq!(check_format(&bytes), Err(KeyFormatError::Shape));
+        let mut bytes = key.clone().into_bytes();
+        bytes[4] = b'x'; // no separator
+        assert_eq!(check_format(&bytes), Err(KeyFormatError::Shape));
+        let mut bytes = key.into_bytes();
+        let last = bytes.len() - 1;
+        bytes[last] = b'-'; // the checksum's alphabet
+        assert_eq!(check_format(&bytes), Err(KeyFormatError::Shape));
+        assert_eq!(check_format(b"_"), Err(KeyFormatError::Shape));
+        assert_eq!(check_format(b""), Err(KeyFormatError::Shape));
     }
 
     #[test]

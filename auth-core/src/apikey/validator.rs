@@ -215,29 +215,31 @@ impl ApiKeyValidator {
         if raw.len() > MAX_KEY_LEN {
             return Err(invalid(KeyError::TooLarge));
         }
-        let text = std::str::from_utf8(raw).map_err(|_| invalid(KeyError::Malformed))?;
-        let text = text.trim_matches([' ', '\t']);
+        // Not decoded as UTF-8: the format check refuses every non-ASCII byte.
+        let text = trim_blanks(raw);
         let prefix_len = check_format(text).map_err(|e| match e {
             KeyFormatError::Checksum => invalid(KeyError::Checksum),
             _ => invalid(KeyError::Malformed),
         })?;
         let prefix = &text[..prefix_len];
-        if !self.inner.prefixes.is_empty() && !self.inner.prefixes.iter().any(|p| p == prefix) {
+        if !self.inner.prefixes.is_empty()
+            && !self.inner.prefixes.iter().any(|p| p.as_bytes() == prefix)
+        {
             return Err(invalid(KeyError::Prefix));
         }
         Ok(Some(self.present(text)))
     }
 
     /// Hash `text` under the current pepper and each previous one.
-    fn present(&self, text: &str) -> PresentedKey {
+    fn present(&self, text: &[u8]) -> PresentedKey {
+        let previous = &self.inner.previous_hashers;
         PresentedKey {
-            hash: self.inner.hasher.hash_str(text),
-            previous: self
-                .inner
-                .previous_hashers
-                .iter()
-                .map(|h| h.hash_str(text))
-                .collect(),
+            hash: self.inner.hasher.hash_bytes(text),
+            previous: if previous.is_empty() {
+                Vec::new()
+            } else {
+                previous.iter().map(|h| h.hash_bytes(text)).collect()
+            },
         }
     }
 
@@ -303,7 +305,7 @@ impl ApiKeyValidator {
     /// prefix; [`AuthError::RateLimited`] over the key's limit; [`AuthError::Unavailable`]
     /// when the store cannot answer.
     pub async fn verify(&self, key: &ApiKeySecret) -> Result<VerifiedKey, AuthError> {
-        self.verify_presented(&self.present(key.expose_secret()))
+        self.verify_presented(&self.present(key.expose_secret().as_bytes()))
             .await
     }
 
@@ -313,14 +315,14 @@ impl ApiKeyValidator {
         key: &PresentedKey,
     ) -> Result<VerifiedKey, AuthError> {
         let (found, hash) = self.find(key).await;
-        let stored = self.judge(found, &hash)?;
+        let (stored, now) = self.judge(found, &hash)?;
         if let Some(limiter) = &self.inner.limiter {
             limiter
                 .check(&stored.record().id)
                 .await
                 .map_err(|wait| limited(&stored, wait))?;
         }
-        Ok(self.accept(stored))
+        Ok(self.accept(stored, now))
     }
 
     /// [`verify_presented`](Self::verify_presented) without awaiting, when the store
@@ -328,8 +330,8 @@ impl ApiKeyValidator {
     /// must be awaited.
     pub(crate) fn verify_now(&self, key: &PresentedKey) -> Option<Result<VerifiedKey, AuthError>> {
         let (found, hash) = self.find_now(key)?;
-        let stored = match self.judge(found, &hash) {
-            Ok(stored) => stored,
+        let (stored, now) = match self.judge(found, &hash) {
+            Ok(judged) => judged,
             Err(e) => return Some(Err(e)),
         };
         if let Some(limiter) = &self.inner.limiter
@@ -337,16 +339,16 @@ impl ApiKeyValidator {
         {
             return Some(Err(limited(&stored, wait)));
         }
-        Some(Ok(self.accept(stored)))
+        Some(Ok(self.accept(stored, now)))
     }
 
     /// Judge what the store answered for `hash`: a key that exists, matches, and is
-    /// neither revoked nor expired.
+    /// neither revoked nor expired; with the time it was judged at.
     fn judge(
         &self,
         found: Result<Option<Arc<StoredKey>>, super::StoreError>,
         hash: &KeyHash,
-    ) -> Result<Arc<StoredKey>, AuthError> {
+    ) -> Result<(Arc<StoredKey>, i64), AuthError> {
         let stored = found
             .map_err(|e| {
                 tracing::error!(error = %e, "API key store lookup failed");
@@ -357,7 +359,8 @@ impl ApiKeyValidator {
         if !record.hash.ct_eq(hash) {
             return Err(AuthError::InvalidKey(KeyError::Unknown));
         }
-        if let Some(reason) = record.unusable_at(crate::clock::now()) {
+        let now = crate::clock::now();
+        if let Some(reason) = record.unusable_at(now) {
             match reason {
                 KeyError::Revoked => {
                     tracing::info!(key_id = %record.id, "revoked API key presented")
@@ -366,12 +369,12 @@ impl ApiKeyValidator {
             }
             return Err(AuthError::InvalidKey(reason));
         }
-        Ok(stored)
+        Ok((stored, now))
     }
 
-    /// A key admitted: its use recorded.
-    fn accept(&self, stored: Arc<StoredKey>) -> VerifiedKey {
-        stored.touch(crate::clock::now());
+    /// A key admitted: its use (at `now`) recorded.
+    fn accept(&self, stored: Arc<StoredKey>, now: i64) -> VerifiedKey {
+        stored.touch(now);
         VerifiedKey {
             stored,
             origin: self.inner.origin,
@@ -404,7 +407,11 @@ impl ApiKeyValidator {
     ) -> Result<Option<VerifiedKey>, AuthError> {
         match self.credential(req)? {
             None => Ok(None),
-            Some(key) => self.verify_presented(&key).await.map(Some),
+            // A store that answers from memory is not awaited.
+            Some(key) => match self.verify_now(&key) {
+                Some(verified) => verified.map(Some),
+                None => self.verify_presented(&key).await.map(Some),
+            },
         }
     }
 
@@ -456,6 +463,14 @@ fn check_key_scopes(
         }
         _ => Ok(verified),
     }
+}
+
+/// `raw` without the spaces and tabs HTTP allows around a field value.
+fn trim_blanks(raw: &[u8]) -> &[u8] {
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = raw.iter().position(|b| !blank(b)).unwrap_or(raw.len());
+    let end = raw.iter().rposition(|b| !blank(b)).map_or(start, |i| i + 1);
+    &raw[start..end]
 }
 
 fn limited(stored: &StoredKey, wait: u64) -> AuthError {

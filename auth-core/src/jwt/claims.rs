@@ -114,8 +114,11 @@ pub(crate) struct Recorded {
 
 /// Parse `payload` into the registered claims and `C`, in one pass.
 pub(crate) fn parse<C: DeserializeOwned>(payload: &[u8]) -> Result<(Recorded, C), TokenError> {
+    // UTF-8 checked once for the whole payload: reading from bytes, serde_json checks each
+    // string on its own (a call per member name and value, the larger cost for a token).
+    let payload = std::str::from_utf8(payload).map_err(|_| TokenError::Claims)?;
     let mut recorded = Recorded::default();
-    let mut de = serde_json::Deserializer::from_slice(payload);
+    let mut de = serde_json::Deserializer::from_str(payload);
     let custom = C::deserialize(Interpose {
         inner: &mut de,
         recorded: &mut recorded,
@@ -203,7 +206,7 @@ fn is_registered(name: &str) -> bool {
 
 /// The deserializer `C` sees: the payload, always read as an object.
 struct Interpose<'a, 'r, 'de> {
-    inner: &'a mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
+    inner: &'a mut serde_json::Deserializer<serde_json::de::StrRead<'de>>,
     recorded: &'r mut Recorded,
 }
 

@@ -23,7 +23,9 @@ pub(crate) struct Header<'a> {
 impl<'a> Header<'a> {
     /// Parse the decoded header bytes.
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<Header<'a>, TokenError> {
-        serde_json::from_slice(bytes).map_err(|_| TokenError::Header)
+        // One UTF-8 check for the whole header, rather than one per string (see `claims::parse`).
+        let text = std::str::from_utf8(bytes).map_err(|_| TokenError::Header)?;
+        serde_json::from_str(text).map_err(|_| TokenError::Header)
     }
 
     /// Check the members that make a token unacceptable whatever the key.

@@ -36,6 +36,25 @@ pub(super) fn same_typ(a: &str, b: &str) -> bool {
     strip(a).eq_ignore_ascii_case(strip(b))
 }
 
+/// The three segments of a compact JWS (exactly two dots), or `None`.
+///
+/// Searched with `memchr` (SIMD): this runs over the whole token on every request, and the
+/// standard library's search goes a word at a time.
+fn segments(token: &str) -> Option<(&str, &str, &str)> {
+    let bytes = token.as_bytes();
+    let first = memchr::memchr(b'.', bytes)?;
+    let second = first + 1 + memchr::memchr(b'.', &bytes[first + 1..])?;
+    if memchr::memchr(b'.', &bytes[second + 1..]).is_some() {
+        return None;
+    }
+    // Dots are ASCII: every index here is a `str` boundary.
+    Some((
+        &token[..first],
+        &token[first + 1..second],
+        &token[second + 1..],
+    ))
+}
+
 impl JwtValidator {
     /// Verify the JWS layer, then hand the decoded payload to `f`: through the
     /// verified-token cache when it is on.
@@ -50,9 +69,11 @@ impl JwtValidator {
         if token.len() > self.inner.max_len {
             return Err(TokenError::TooLarge);
         }
-        let Some((signing_input, signature_b64)) = token.rsplit_once('.') else {
+        let Some(last_dot) = memchr::memrchr(b'.', token.as_bytes()) else {
             return Err(TokenError::Malformed);
         };
+        // A dot is ASCII: both sides are `str` boundaries.
+        let (signing_input, signature_b64) = (&token[..last_dot], &token[last_dot + 1..]);
         let digest = digest(signing_input);
         if let Some(entry) = cache.get(&digest) {
             let live = entry.exp.is_none_or(|exp| crate::clock::now() < exp);
@@ -108,15 +129,7 @@ impl JwtValidator {
         if token.len() > inner.max_len {
             return Err(TokenError::TooLarge);
         }
-        let mut parts = token.splitn(3, '.');
-        let (Some(header_b64), Some(payload_b64), Some(sig_b64)) =
-            (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(TokenError::Malformed);
-        };
-        if sig_b64.contains('.') {
-            return Err(TokenError::Malformed);
-        }
+        let (header_b64, payload_b64, sig_b64) = segments(token).ok_or(TokenError::Malformed)?;
 
         with_decoded::<HEADER_BUF, T>(header_b64, |header| {
             let header = Header::parse(header)?;
@@ -444,5 +457,16 @@ mod tests {
         let token = hs256(H, &format!(r#"{{"iss":"iss","aud":"aud","exp":{exp}}}"#));
         assert_eq!(v.verify_now(&token).err(), Some(TokenError::Type));
         Ok(())
+    }
+
+    #[test]
+    fn a_compact_token_has_exactly_three_segments() {
+        use super::segments;
+        assert_eq!(segments("a.b.c"), Some(("a", "b", "c")));
+        assert_eq!(segments(".."), Some(("", "", "")));
+        assert_eq!(segments("héader.b.ç"), Some(("héader", "b", "ç")));
+        for bad in ["", "a", "a.b", "a.b.c.d", "a..b.c", "...."] {
+            assert_eq!(segments(bad), None, "{bad}");
+        }
     }
 }
