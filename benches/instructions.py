@@ -56,8 +56,9 @@ def main():
     key_floor = c["apikey::floor_sha256_lookup"]
     rows.append(("API-key core ÷ floor (SHA-256 + map lookup)", c["apikey::core"] / key_floor, 1.3))
     for fw in ("axum", "actix"):
-        added = c[f"apikey::{fw}_guarded"] - c[f"apikey::{fw}_bare"]
-        rows.append((f"API-key guard added ({fw}) ÷ floor", added / key_floor, None))
+        for route, what in (("extractor", "extractor"), ("guarded", "layer + extractor")):
+            added = c[f"apikey::{fw}_{route}"] - c[f"apikey::{fw}_bare"]
+            rows.append((f"API-key {what} added ({fw}) ÷ floor", added / key_floor, None))
     for alg in ("rs256", "es256", "eddsa"):
         ours = c[f"jwt::{alg}_core_verify"] - c[f"jwt::{alg}_signature"]
         theirs = c[f"jwt::{alg}_jsonwebtoken"] - c[f"jwt::{alg}_signature"]

@@ -142,15 +142,7 @@ pub(crate) fn split_authorization<'a>(
     scheme: &str,
 ) -> Result<Option<&'a str>, InvalidRequest> {
     let is_space = |b: &u8| *b == b' ' || *b == b'\t';
-    let start = value
-        .iter()
-        .position(|b| !is_space(b))
-        .unwrap_or(value.len());
-    let end = value
-        .iter()
-        .rposition(|b| !is_space(b))
-        .map_or(start, |i| i + 1);
-    let value = &value[start..end];
+    let value = trim_blanks(value);
     let name_len = value.iter().position(is_space).unwrap_or(value.len());
     if !value[..name_len].eq_ignore_ascii_case(scheme.as_bytes()) {
         return Ok(None);
@@ -169,6 +161,20 @@ pub(crate) fn split_authorization<'a>(
     std::str::from_utf8(token)
         .map(Some)
         .map_err(|_| InvalidRequest::NotAscii)
+}
+
+/// `value` without the spaces and tabs HTTP allows around a field value.
+pub(crate) fn trim_blanks(value: &[u8]) -> &[u8] {
+    let is_space = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = value
+        .iter()
+        .position(|b| !is_space(b))
+        .unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(start, |i| i + 1);
+    &value[start..end]
 }
 
 /// Why `token`, read from an `Authorization` header, is not an RFC 6750 `b64token`.

@@ -127,7 +127,13 @@ pub(crate) fn observe<T: Send + 'static>(
         credential = tracing::field::Empty,
         outcome = tracing::field::Empty
     );
-    match span.in_scope(decide) {
+    // Entering a span no subscriber took still costs a call and the `log` fallback's checks.
+    let admission = if span.is_disabled() {
+        decide()
+    } else {
+        span.in_scope(decide)
+    };
+    match admission {
         Admission::Now(decision) => {
             record(&decision, started, label, kind, &span);
             Admission::Now(decision)

@@ -237,8 +237,10 @@ fn jwt_routes(run: Run) -> bool {
 #[bench::core(key_core())]
 #[bench::floor_sha256_lookup(floor_key_lookup())]
 #[bench::axum_bare(axum_key_route("/bare"))]
+#[bench::axum_extractor(axum_key_route("/extractor"))]
 #[bench::axum_guarded(axum_key_route("/guarded"))]
 #[bench::actix_bare(actix_key_route("/bare"))]
+#[bench::actix_extractor(actix_key_route("/extractor"))]
 #[bench::actix_guarded(actix_key_route("/guarded"))]
 fn apikey(run: Run) -> bool {
     once(run)

@@ -216,7 +216,7 @@ impl ApiKeyValidator {
             return Err(invalid(KeyError::TooLarge));
         }
         // Not decoded as UTF-8: the format check refuses every non-ASCII byte.
-        let text = trim_blanks(raw);
+        let text = crate::credential::trim_blanks(raw);
         let prefix_len = check_format(text).map_err(|e| match e {
             KeyFormatError::Checksum => invalid(KeyError::Checksum),
             _ => invalid(KeyError::Malformed),
@@ -463,14 +463,6 @@ fn check_key_scopes(
         }
         _ => Ok(verified),
     }
-}
-
-/// `raw` without the spaces and tabs HTTP allows around a field value.
-fn trim_blanks(raw: &[u8]) -> &[u8] {
-    let blank = |b: &u8| *b == b' ' || *b == b'\t';
-    let start = raw.iter().position(|b| !blank(b)).unwrap_or(raw.len());
-    let end = raw.iter().rposition(|b| !blank(b)).map_or(start, |i| i + 1);
-    &raw[start..end]
 }
 
 fn limited(stored: &StoredKey, wait: u64) -> AuthError {
