@@ -127,28 +127,33 @@ where
             &HttpView::from_request(&req),
             req.extensions().get::<G::Verified>(),
         );
-        // Call the service that was polled ready, leave a fresh clone in its place.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
         match admission {
+            // Decided now: the service that was polled ready is called now, as tower's
+            // contract asks; no clone (for a boxed axum route, a clone is an allocation).
             Admission::Now(Ok(verified)) => {
                 if let Some(verified) = verified {
                     req.extensions_mut().insert(verified);
                 }
-                ResponseFuture::inner(inner.call(req))
+                ResponseFuture::inner(self.inner.call(req))
             }
             Admission::Now(Err(rejection)) => ResponseFuture::rejected(rejection),
-            Admission::Later(decision) => ResponseFuture::boxed(async move {
-                match decision.await {
-                    Ok(verified) => {
-                        if let Some(verified) = verified {
-                            req.extensions_mut().insert(verified);
+            // Decided later: the future takes the service that was polled ready and leaves
+            // a fresh clone in its place.
+            Admission::Later(decision) => {
+                let clone = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, clone);
+                ResponseFuture::boxed(async move {
+                    match decision.await {
+                        Ok(verified) => {
+                            if let Some(verified) = verified {
+                                req.extensions_mut().insert(verified);
+                            }
+                            inner.call(req).await
                         }
-                        inner.call(req).await
+                        Err(rejection) => Ok(AuthRejection(rejection).into_response()),
                     }
-                    Err(rejection) => Ok(AuthRejection(rejection).into_response()),
-                }
-            }),
+                })
+            }
         }
     }
 }
