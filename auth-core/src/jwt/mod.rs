@@ -20,6 +20,7 @@ mod pipeline;
 mod registered;
 mod roles;
 mod sign_outs;
+mod signing;
 mod validator;
 mod verified;
 
@@ -29,7 +30,7 @@ pub use claims::{Claims, NoClaims};
 pub use dpop::{Dpop, DpopReplayStore, jwk_thumbprint};
 pub use guard::{Authorized, JwtGuard};
 pub use introspection::{Introspect, Introspected};
-pub use issue::{IssueError, JwtIssuer, SigningKey, sign_compact};
+pub use issue::JwtIssuer;
 pub use key::{MAX_JWKS_KEYS, VerifyingKey, keys_from_jwks, keys_from_jwks_file};
 pub use keyset::{KeySet, Refetch};
 pub use registered::RegisteredClaims;
@@ -37,5 +38,6 @@ pub use roles::ClaimPath;
 #[cfg(feature = "reqwest")]
 pub(crate) use roles::roles_of;
 pub use sign_outs::SignOuts;
+pub use signing::{IssueError, SigningKey, sign_compact};
 pub use validator::{ClaimName, JwtValidator};
 pub use verified::VerifiedJwt;
