@@ -59,13 +59,19 @@ def main():
         for route, what in (("extractor", "extractor"), ("guarded", "layer + extractor")):
             added = c[f"apikey::{fw}_{route}"] - c[f"apikey::{fw}_bare"]
             rows.append((f"API-key {what} added ({fw}) ÷ floor", added / key_floor, None))
+    plain = c["jwt_routes::axum_require_jwt"]
+    for variant, what in (("prometheus", "looked up per decision"), ("prometheus_registered", "registered handles")):
+        name = f"jwt_routes::axum_require_jwt_{variant}"
+        if name in c:
+            rows.append((f"Prometheus exporter, {what}: instructions added to the axum `RequireJwt` route", c[name] - plain, None))
     for alg in ("rs256", "es256", "eddsa"):
         ours = c[f"jwt::{alg}_core_verify"] - c[f"jwt::{alg}_signature"]
         theirs = c[f"jwt::{alg}_jsonwebtoken"] - c[f"jwt::{alg}_signature"]
         rows.append((f"{alg.upper()} our overhead ÷ jsonwebtoken's (above the signature)", ours / theirs, 0.5))
     for what, value, goal in rows:
         met = "" if goal is None else ("yes" if value <= goal else f"no (goal ≤ {goal})")
-        print(f"| {what} | {value:.2f} | {met} |")
+        shown = f"{value:,}" if isinstance(value, int) else f"{value:.2f}"
+        print(f"| {what} | {shown} | {met} |")
 
     if update:
         with open(baseline_path, "w") as f:

@@ -12,6 +12,10 @@
 //! | `auth_sign_ins_total` | counter | `outcome` (`ok`; `invalid`: the flow's checks failed; `refused` by the app's hook; `failed`: the provider's side or the store) | sign-in callbacks |
 //! | `auth_refreshes_total` | counter | `outcome` (`ok`; `reuse`: a rotated token presented again, its family revoked; `invalid`: unknown, expired or revoked; `unavailable`: the store) | refresh-token rotations |
 //!
+//! Call [`register_metrics`] once, right after installing the recorder: it describes these
+//! metrics to the exporter and takes the handles every admitted request records into, so
+//! no decision looks them up in the exporter's registry again.
+//!
 //! `credential` is `jwt` (a bearer token), `dpop` (a DPoP-bound token), `api_key`, or
 //! `either` (a route that takes a token or a key and got neither).
 //!
@@ -20,7 +24,7 @@
 //! carried no credential), so a tracing backend sees one span per decision with the
 //! refusal's event, and any awaited lookup, inside it.
 
-use std::time::Instant;
+use std::{sync::OnceLock, time::Instant};
 
 use crate::{
     error::{AuthError, DpopError, KeyError, Scheme, TokenError},
@@ -188,9 +192,15 @@ fn note(span: &tracing::Span, credential: &'static str, outcome: &'static str) {
 // unless the name and every label are literals: then the key is a `static` hashed at compile
 // time. The two functions below run on every request, so they spell each closed label set
 // out (the names are those of `REQUESTS` and `VERIFICATION_SECONDS`; the metrics tests
-// scrape them by name); other labels, if any, take the general path.
+// scrape them by name); other labels, if any, take the general path. Even a static key is
+// looked up in the recorder on every call (a registry-based exporter takes a lock and hashes
+// it); once the app called [`register_metrics`], the handles taken then are used instead.
 
 fn count_accepted(credential: &'static str) {
+    if let Some(counter) = HANDLES.get().and_then(|h| h.accepted(credential)) {
+        counter.increment(1);
+        return;
+    }
     match credential {
         "jwt" => metrics::counter!(
             "auth_requests_total", "credential" => "jwt", "outcome" => "accepted"
@@ -207,12 +217,100 @@ fn count_accepted(credential: &'static str) {
 }
 
 fn record_latency(label: &'static str, seconds: f64) {
+    if let Some(histogram) = HANDLES.get().and_then(|h| h.seconds(label)) {
+        histogram.record(seconds);
+        return;
+    }
     match label {
         "jwt" => metrics::histogram!("auth_verification_seconds", "credential" => "jwt"),
         "api_key" => metrics::histogram!("auth_verification_seconds", "credential" => "api_key"),
         other => metrics::histogram!(VERIFICATION_SECONDS, "credential" => other),
     }
     .record(seconds);
+}
+
+/// The handles of every decision's counter and histogram, taken by [`register_metrics`].
+static HANDLES: OnceLock<Handles> = OnceLock::new();
+
+/// The credentials a decision admits.
+const CREDENTIALS: [&str; 3] = ["jwt", "api_key", "dpop"];
+/// The labels a decision is timed under (a DPoP-bound token's is `jwt`).
+const TIMED: [&str; 2] = ["jwt", "api_key"];
+
+struct Handles {
+    /// `auth_requests_total{credential, outcome="accepted"}`, in the order of `CREDENTIALS`.
+    accepted: [metrics::Counter; 3],
+    /// `auth_verification_seconds{credential}`, in the order of `TIMED`.
+    seconds: [metrics::Histogram; 2],
+}
+
+impl Handles {
+    fn accepted(&self, credential: &str) -> Option<&metrics::Counter> {
+        let i = CREDENTIALS.iter().position(|c| *c == credential)?;
+        self.accepted.get(i)
+    }
+
+    fn seconds(&self, label: &str) -> Option<&metrics::Histogram> {
+        let i = TIMED.iter().position(|c| *c == label)?;
+        self.seconds.get(i)
+    }
+}
+
+/// Describe the toolkit's metrics to the recorder installed now, and take from it the
+/// handles every admitted request records into, so that no decision looks its metrics up
+/// again. Call it once, right after installing the app's recorder (for example
+/// `PrometheusBuilder::install_recorder`); `true` when this call took the handles, `false`
+/// when an earlier call had.
+///
+/// Without it every metric still counts: each decision finds its counter and histogram in
+/// the recorder by key. With `metrics-exporter-prometheus`, that lookup is a registry read
+/// under a lock shared by every worker thread, about 0.3 µs a request on the project's
+/// machine. The handles belong to the recorder in scope when this is called, so calling it
+/// before a recorder is installed would keep admissions out of the one installed later:
+/// install first, then register. Refusals, sign-ins, refreshes and key set fetches are
+/// looked up as before (they carry more label values, and are not every request).
+///
+/// ```
+/// // The app's exporter (here a recorder that keeps what it is given) is installed first.
+/// let recorder = metrics_util::debugging::DebuggingRecorder::new();
+/// let snapshot = recorder.snapshotter();
+/// recorder.install()?;
+/// assert!(auth_core::telemetry::register_metrics());
+/// assert!(!auth_core::telemetry::register_metrics(), "taken once");
+/// // The described metrics, and the admissions' series, are known to the exporter.
+/// let series = snapshot.snapshot().into_vec();
+/// assert!(series.iter().any(|(key, _, _, _)| key.key().name() == "auth_requests_total"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn register_metrics() -> bool {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        REQUESTS,
+        "Decisions of the authentication guards, by credential and outcome"
+    );
+    describe_histogram!(
+        VERIFICATION_SECONDS,
+        Unit::Seconds,
+        "How long each authentication decision took"
+    );
+    describe_counter!(KEYSET_REFRESHES, "Fetches of a remote key set, by outcome");
+    describe_gauge!(
+        KEYSET_AGE,
+        Unit::Seconds,
+        "Seconds since the remote key set was last fetched"
+    );
+    describe_counter!(SIGN_INS, "Sign-in callbacks, by outcome");
+    describe_counter!(REFRESHES, "Refresh-token rotations, by outcome");
+    let mut took = false;
+    HANDLES.get_or_init(|| {
+        took = true;
+        Handles {
+            accepted: CREDENTIALS
+                .map(|c| metrics::counter!(REQUESTS, "credential" => c, "outcome" => "accepted")),
+            seconds: TIMED.map(|c| metrics::histogram!(VERIFICATION_SECONDS, "credential" => c)),
+        }
+    });
+    took
 }
 
 /// Count a sign-in callback's `outcome`.

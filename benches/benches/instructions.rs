@@ -132,6 +132,18 @@ fn axum_route(path: &'static str) -> Run {
     })
 }
 
+/// `RequireJwt` through axum with the Prometheus exporter installed (as the demo does), its
+/// metrics looked up per decision or, when `register`, through the registered handles.
+fn axum_route_prometheus(register: bool) -> Run {
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .expect("the only recorder of this process");
+    if register {
+        assert!(auth_core::telemetry::register_metrics());
+    }
+    axum_route("/me")
+}
+
 fn actix_route(path: &'static str) -> Run {
     use actix_web::dev::Service;
     let fx = Fixture::new(Algorithm::HS256);
@@ -227,6 +239,8 @@ fn jwt(run: Run) -> bool {
 #[library_benchmark]
 #[bench::axum_bare(axum_route("/bare"))]
 #[bench::axum_require_jwt(axum_route("/me"))]
+#[bench::axum_require_jwt_prometheus(axum_route_prometheus(false))]
+#[bench::axum_require_jwt_prometheus_registered(axum_route_prometheus(true))]
 #[bench::actix_bare(actix_route("/bare"))]
 #[bench::actix_require_jwt(actix_route("/me"))]
 fn jwt_routes(run: Run) -> bool {

@@ -57,8 +57,8 @@ pub fn metrics_scope() -> ScopeRequirement {
 }
 
 /// The Prometheus exporter of this process: the toolkit's metrics (`auth_core::telemetry`)
-/// and the verification-latency histogram with buckets from 1 µs to 100 ms. `None` when a
-/// recorder was installed already.
+/// and the verification-latency histogram with buckets from 1 µs to 100 ms, with the
+/// toolkit's handles registered in it. `None` when a recorder was installed already.
 pub fn metrics_exporter() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
     let buckets = [
         1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2, 1e-1,
@@ -73,6 +73,10 @@ pub fn metrics_exporter() -> Option<metrics_exporter_prometheus::PrometheusHandl
         .ok()?
         .install_recorder()
         .ok()
+        .inspect(|_| {
+            // Installed: each admission now records through handles, not registry lookups.
+            auth_core::telemetry::register_metrics();
+        })
 }
 
 /// The body of `GET /metrics`: the Prometheus text format.
