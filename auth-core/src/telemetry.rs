@@ -13,8 +13,8 @@
 //! | `auth_refreshes_total` | counter | `outcome` (`ok`; `reuse`: a rotated token presented again, its family revoked; `invalid`: unknown, expired or revoked; `unavailable`: the store) | refresh-token rotations |
 //!
 //! Call [`register_metrics`] once, right after installing the recorder: it describes these
-//! metrics to the exporter and takes the handles every admitted request records into, so
-//! no decision looks them up in the exporter's registry again.
+//! metrics to the exporter and takes the handles every decision records into, so no
+//! decision looks them up in the exporter's registry again.
 //!
 //! `credential` is `jwt` (a bearer token), `dpop` (a DPoP-bound token), `api_key`, or
 //! `either` (a route that takes a token or a key and got neither).
@@ -110,7 +110,11 @@ pub(crate) fn refused(error: &AuthError) {
         return;
     }
     let (credential, outcome) = (credential(error), outcome(error));
-    metrics::counter!(REQUESTS, "credential" => credential, "outcome" => outcome).increment(1);
+    match HANDLES.get().and_then(|h| h.refused(credential, outcome)) {
+        Some(counter) => counter.increment(1),
+        None => metrics::counter!(REQUESTS, "credential" => credential, "outcome" => outcome)
+            .increment(1),
+    }
     // The span of the decision being rendered (a span without these fields ignores them).
     note(&tracing::Span::current(), credential, outcome);
 }
@@ -236,12 +240,44 @@ static HANDLES: OnceLock<Handles> = OnceLock::new();
 const CREDENTIALS: [&str; 3] = ["jwt", "api_key", "dpop"];
 /// The labels a decision is timed under (a DPoP-bound token's is `jwt`).
 const TIMED: [&str; 2] = ["jwt", "api_key"];
+/// The credentials of a refusal.
+const REFUSED: [&str; 4] = ["jwt", "api_key", "dpop", "either"];
+/// Every `outcome` of a refusal ([`outcome`]).
+const OUTCOMES: [&str; 23] = [
+    "missing",
+    "malformed",
+    "expired",
+    "not_yet_valid",
+    "bad_signature",
+    "unknown_key",
+    "issuer",
+    "audience",
+    "algorithm",
+    "revoked",
+    "inactive",
+    "bound",
+    "missing_claim",
+    "too_large",
+    "unavailable",
+    "dpop_proof",
+    "dpop_nonce",
+    "insufficient_scope",
+    "revoked_key",
+    "rate_limited",
+    "cross_site",
+    "misconfigured",
+    "other",
+];
 
 struct Handles {
     /// `auth_requests_total{credential, outcome="accepted"}`, in the order of `CREDENTIALS`.
     accepted: [metrics::Counter; 3],
     /// `auth_verification_seconds{credential}`, in the order of `TIMED`.
     seconds: [metrics::Histogram; 2],
+    /// `auth_requests_total{credential, outcome}` of refusals, by `REFUSED` then
+    /// `OUTCOMES`, each taken at its first use (taken up front, the exporter would show
+    /// ninety-odd series of zeros).
+    refusals: [[OnceLock<metrics::Counter>; OUTCOMES.len()]; REFUSED.len()],
 }
 
 impl Handles {
@@ -253,6 +289,19 @@ impl Handles {
     fn seconds(&self, label: &str) -> Option<&metrics::Histogram> {
         let i = TIMED.iter().position(|c| *c == label)?;
         self.seconds.get(i)
+    }
+
+    fn refused(
+        &self,
+        credential: &'static str,
+        outcome: &'static str,
+    ) -> Option<&metrics::Counter> {
+        let c = REFUSED.iter().position(|c| *c == credential)?;
+        let o = OUTCOMES.iter().position(|o| *o == outcome)?;
+        let slot = self.refusals.get(c)?.get(o)?;
+        Some(slot.get_or_init(
+            || metrics::counter!(REQUESTS, "credential" => credential, "outcome" => outcome),
+        ))
     }
 }
 
@@ -267,8 +316,9 @@ impl Handles {
 /// under a lock shared by every worker thread, about 0.3 µs a request on the project's
 /// machine. The handles belong to the recorder in scope when this is called, so calling it
 /// before a recorder is installed would keep admissions out of the one installed later:
-/// install first, then register. Refusals, sign-ins, refreshes and key set fetches are
-/// looked up as before (they carry more label values, and are not every request).
+/// install first, then register. A refusal's counter is taken the first time that
+/// `credential` and `outcome` are refused; sign-ins, refreshes and key set fetches are
+/// looked up as before (they are not every request).
 ///
 /// ```
 /// // The app's exporter (here a recorder that keeps what it is given) is installed first.
@@ -308,6 +358,7 @@ pub fn register_metrics() -> bool {
             accepted: CREDENTIALS
                 .map(|c| metrics::counter!(REQUESTS, "credential" => c, "outcome" => "accepted")),
             seconds: TIMED.map(|c| metrics::histogram!(VERIFICATION_SECONDS, "credential" => c)),
+            refusals: Default::default(),
         }
     });
     took
@@ -402,6 +453,8 @@ mod tests {
         ];
         for (error, c, o) in cases {
             assert_eq!((credential(&error), outcome(&error)), (c, o), "{error:?}");
+            // Known to the registered handles' table.
+            assert!(REFUSED.contains(&c) && OUTCOMES.contains(&o), "{error:?}");
         }
     }
 }
