@@ -242,7 +242,8 @@ const CREDENTIALS: [&str; 3] = ["jwt", "api_key", "dpop"];
 const TIMED: [&str; 2] = ["jwt", "api_key"];
 /// The credentials of a refusal.
 const REFUSED: [&str; 4] = ["jwt", "api_key", "dpop", "either"];
-/// Every `outcome` of a refusal ([`outcome`]).
+/// Every `outcome` of a refusal ([`outcome`]). A word missing here is still counted, by
+/// lookup, as before registration; the labels test checks the words it knows are here.
 const OUTCOMES: [&str; 23] = [
     "missing",
     "malformed",
@@ -306,8 +307,8 @@ impl Handles {
 }
 
 /// Describe the toolkit's metrics to the recorder installed now, and take from it the
-/// handles every admitted request records into, so that no decision looks its metrics up
-/// again. Call it once, right after installing the app's recorder (for example
+/// handles every decision records into (a refusal's at its first use), so that no decision
+/// looks its metrics up again. Call it once, right after installing the app's recorder (for example
 /// `PrometheusBuilder::install_recorder`); `true` when this call took the handles, `false`
 /// when an earlier call had.
 ///
